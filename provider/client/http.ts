@@ -1,0 +1,500 @@
+/**
+ * The wire layer: one keep-alive undici Pool per engine (url + user), SSO password grant, token renewal on 401,
+ * `Version: 4`, XML in and out, correlation ids, and retries with backoff for safe requests only.
+ */
+import { randomUUID, createHash } from "node:crypto";
+import * as fs from "node:fs";
+import { Pool } from "undici";
+import { z } from "zod";
+import { AuthenticationError, EngineError, EngineUnavailableError, TlsVerificationError, redact } from "./errors";
+import { parseXml, readCollection, readEntity, writeXml, parseWith } from "./xml";
+import { Action, Fault } from "./types";
+
+export interface EngineConnectionOptions {
+  /** `https://engine.example.com/ovirt-engine/api` */
+  url: string;
+  /** e.g. `admin@internal` */
+  username: string;
+  password: string;
+  /** PEM file of the engine CA. */
+  caFile?: string;
+  /** PEM text of the engine CA. */
+  caPem?: string;
+  /** Skip TLS verification (explicit opt-in only). */
+  insecure?: boolean;
+  /** Per-request timeout for headers/body (ms); default 120000. */
+  requestTimeoutMs?: number;
+  /** Retries for safe requests; default 8 (about 20 s of backoff in all). */
+  maxRetries?: number;
+}
+
+export interface RequestOptions {
+  method: "GET" | "POST" | "PUT" | "DELETE" | "HEAD";
+  /** Path below the API root (`/vms/123`) or absolute (`/ovirt-engine/...`). */
+  path: string;
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: string;
+  /** Safe to repeat (GET/HEAD always are). Non-idempotent requests are never retried. */
+  idempotent?: boolean;
+  correlationId?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Response {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+const RETRY_STATUSES = new Set([502, 503, 504]);
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+]);
+const TLS_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED",
+]);
+
+function errCode(e: any): string | undefined {
+  return e?.code ?? e?.cause?.code ?? e?.cause?.cause?.code;
+}
+
+export function newCorrelationId(): string {
+  return randomUUID();
+}
+
+/** A UUID derived from the given parts (stable across runs): lets an interrupted attempt be found again. */
+export function stableCorrelationId(...parts: string[]): string {
+  const h = createHash("sha256").update(parts.join("\u0000")).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Counters for tests and the benchmark. */
+export interface HttpStats {
+  requests: number;
+  retries: number;
+  tokenFetches: number;
+}
+
+export class EngineHttp {
+  readonly url: string;
+  readonly origin: string;
+  readonly apiPath: string;
+  readonly username: string;
+  private password: string;
+  private readonly pool: Pool;
+  private token?: string;
+  private tokenPromise?: Promise<string>;
+  private readonly maxRetries: number;
+  readonly stats: HttpStats = { requests: 0, retries: 0, tokenFetches: 0 };
+
+  constructor(opts: EngineConnectionOptions) {
+    const u = new URL(opts.url);
+    this.url = opts.url.replace(/\/+$/, "");
+    this.origin = u.origin;
+    this.apiPath = u.pathname.replace(/\/+$/, "") || "/ovirt-engine/api";
+    this.username = opts.username;
+    this.password = opts.password;
+    this.maxRetries = opts.maxRetries ?? 8;
+    let ca: string | undefined = opts.caPem;
+    if (!ca && opts.caFile) {
+      try {
+        ca = fs.readFileSync(opts.caFile, "utf8");
+      } catch (e: any) {
+        throw new TlsVerificationError(`engine.caFile: cannot read ${opts.caFile} (${e?.code ?? e?.message})`);
+      }
+    }
+    if (u.protocol === "https:" && ca !== undefined && !/-----BEGIN CERTIFICATE-----/.test(ca)) {
+      throw new TlsVerificationError(
+        `engine.${opts.caPem ? "caPem" : "caFile"}: not a PEM certificate (expected "-----BEGIN CERTIFICATE-----")`,
+      );
+    }
+    const timeout = opts.requestTimeoutMs ?? 120_000;
+    this.pool = new Pool(this.origin, {
+      connections: 16,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 600_000,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      connect: u.protocol === "https:" ? { ca, rejectUnauthorized: !opts.insecure } : undefined,
+    });
+  }
+
+  setPassword(password: string): void {
+    if (password !== this.password) {
+      this.password = password;
+      this.token = undefined;
+    }
+  }
+
+  private redact(s: string): string {
+    return redact(s, [this.password]);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close().catch(() => undefined);
+  }
+
+  private ssoPath(suffix: string): string {
+    const base = this.apiPath.replace(/\/api$/, "");
+    return `${base}${suffix}`;
+  }
+
+  private async fetchToken(): Promise<string> {
+    this.stats.tokenFetches++;
+    const form = new URLSearchParams({
+      grant_type: "password",
+      scope: "ovirt-app-api",
+      username: this.username,
+      password: this.password,
+    }).toString();
+    const path = this.ssoPath("/sso/oauth/token");
+    let res: Response;
+    try {
+      res = await this.raw({
+        method: "POST",
+        path,
+        body: form,
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      }, true);
+    } catch (e) {
+      throw e;
+    }
+    let json: any;
+    try {
+      json = JSON.parse(res.body);
+    } catch {
+      throw new AuthenticationError(
+        `SSO login to ${this.origin} as ${this.username} failed: HTTP ${res.status}, not a JSON answer`,
+      );
+    }
+    if (json && typeof json.access_token === "string" && !json.error) return json.access_token;
+    const why = json?.error_description ?? json?.error ?? `HTTP ${res.status}`;
+    throw new AuthenticationError(
+      this.redact(
+        `SSO login to ${this.origin} as ${this.username} failed: ${why}. Check engine.username / engine.password ` +
+          `(stack config ovirt:username, ovirt:password).`,
+      ),
+    );
+  }
+
+  private async getToken(renew = false): Promise<string> {
+    if (renew) this.token = undefined;
+    if (this.token) return this.token;
+    if (!this.tokenPromise) {
+      this.tokenPromise = this.fetchToken()
+        .then((t) => {
+          this.token = t;
+          return t;
+        })
+        .finally(() => {
+          this.tokenPromise = undefined;
+        });
+    }
+    return this.tokenPromise;
+  }
+
+  /** One HTTP exchange with retries for safe requests; maps transport failures to typed errors. */
+  private async raw(opts: RequestOptions, idempotent: boolean): Promise<Response> {
+    let attempt = 0;
+    let delay = 150;
+    const qs = opts.query
+      ? Object.entries(opts.query)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+          .join("&")
+      : "";
+    const path = (opts.path.startsWith("/ovirt-engine") ? opts.path : this.apiPath + opts.path) + (qs ? `?${qs}` : "");
+    for (;;) {
+      attempt++;
+      this.stats.requests++;
+      try {
+        const r = await this.pool.request({
+          method: opts.method,
+          path,
+          headers: opts.headers,
+          body: opts.body,
+        });
+        const body = await r.body.text();
+        const res: Response = { status: r.statusCode, headers: r.headers as any, body };
+        if (RETRY_STATUSES.has(res.status)) {
+          if (idempotent && attempt <= this.maxRetries) {
+            this.stats.retries++;
+            await sleep(delay + Math.random() * delay * 0.3);
+            delay = Math.min(delay * 2, 3000);
+            continue;
+          }
+          throw new EngineUnavailableError({
+            method: opts.method,
+            path: this.publicPath(path),
+            status: res.status,
+            ambiguous: !idempotent,
+            message: `engine answered HTTP ${res.status} to ${opts.method} ${this.publicPath(path)}${
+              idempotent ? ` after ${attempt} attempts` : " (not retried: the request is not safe to repeat)"
+            }`,
+          });
+        }
+        return res;
+      } catch (e: any) {
+        if (e instanceof EngineUnavailableError) throw e;
+        const code = errCode(e);
+        if (code && TLS_CODES.has(code)) {
+          throw new TlsVerificationError(
+            `TLS verification of ${this.origin} failed (${code}): the engine certificate is not signed by the ` +
+              `configured CA. Set engine.caFile (stack config ovirt:caFile) to the engine CA, fetched from ` +
+              `${this.origin}/ovirt-engine/services/pki-resource?resource=ca-certificate&format=X509-PEM-CA, ` +
+              `or set engine.insecure: true to skip verification (not recommended).`,
+          );
+        }
+        if ((code && NETWORK_CODES.has(code)) || e?.name === "SocketError") {
+          if (idempotent && attempt <= this.maxRetries) {
+            this.stats.retries++;
+            await sleep(delay + Math.random() * delay * 0.3);
+            delay = Math.min(delay * 2, 3000);
+            continue;
+          }
+          throw new EngineUnavailableError({
+            method: opts.method,
+            path: this.publicPath(path),
+            code,
+            ambiguous: !idempotent && code !== "ECONNREFUSED",
+            message: this.redact(
+              `cannot reach the engine at ${this.origin} (${code ?? e?.message}) for ${opts.method} ${this.publicPath(path)}${
+                idempotent ? ` after ${attempt} attempts` : ""
+              }`,
+            ),
+          });
+        }
+        const msg = this.redact(String(e?.message ?? e));
+        throw new EngineUnavailableError({
+          method: opts.method,
+          path: this.publicPath(path),
+          code,
+          ambiguous: !idempotent,
+          message: `request ${opts.method} ${this.publicPath(path)} to ${this.origin} failed: ${msg}`,
+        });
+      }
+    }
+  }
+
+  private publicPath(p: string): string {
+    return this.redact(p);
+  }
+
+  /** An authenticated API request; answers >= 400 become EngineError (bare `<fault>` or `<action>` echo). */
+  async request(opts: RequestOptions): Promise<Response> {
+    const idempotent = opts.idempotent ?? (opts.method === "GET" || opts.method === "HEAD");
+    const correlationId = opts.correlationId ?? (opts.method === "GET" || opts.method === "HEAD" ? undefined : newCorrelationId());
+    let renewed = false;
+    for (;;) {
+      const token = await this.getToken();
+      const headers: Record<string, string> = {
+        version: "4",
+        accept: "application/xml",
+        authorization: `Bearer ${token}`,
+        "user-agent": "pulumi-ovirt-migrate/0.1",
+        ...(opts.body !== undefined ? { "content-type": "application/xml" } : {}),
+        ...(correlationId ? { "correlation-id": correlationId } : {}),
+        ...(opts.headers ?? {}),
+      };
+      const res = await this.raw({ ...opts, headers }, idempotent);
+      if (res.status === 401 && !renewed) {
+        renewed = true;
+        await this.getToken(true);
+        continue;
+      }
+      if (res.status >= 400) throw this.toError(res, opts, correlationId);
+      return res;
+    }
+  }
+
+  private toError(res: Response, opts: RequestOptions, correlationId?: string): Error {
+    let reason = `HTTP ${res.status}`;
+    let detail = "";
+    try {
+      const { root, value } = parseXml(res.body);
+      const fault = root === "fault" ? value : root === "action" ? value?.fault : undefined;
+      if (fault) {
+        const f = parseWith(Fault, fault, "fault");
+        reason = f.reason ?? reason;
+        detail = f.detail ?? "";
+      }
+    } catch {
+      detail = res.body.slice(0, 300);
+    }
+    if (res.status === 401) {
+      return new AuthenticationError(
+        `engine ${this.origin} refused the credentials of ${this.username} (HTTP 401) even after a new SSO login`,
+      );
+    }
+    return new EngineError({
+      status: res.status,
+      reason: this.redact(reason),
+      detail: this.redact(detail),
+      method: opts.method,
+      path: this.redact(opts.path),
+      correlationId,
+    });
+  }
+
+  async get<T extends z.ZodTypeAny>(path: string, root: string, schema: T, query?: RequestOptions["query"]): Promise<z.infer<T>> {
+    const res = await this.request({ method: "GET", path, query });
+    return readEntity(res.body, root, schema);
+  }
+
+  /** GET that answers `undefined` on 404. */
+  async getOptional<T extends z.ZodTypeAny>(
+    path: string,
+    root: string,
+    schema: T,
+    query?: RequestOptions["query"],
+  ): Promise<z.infer<T> | undefined> {
+    try {
+      return await this.get(path, root, schema, query);
+    } catch (e) {
+      if (e instanceof EngineError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async list<T extends z.ZodTypeAny>(
+    path: string,
+    collection: string,
+    element: string,
+    schema: T,
+    query?: RequestOptions["query"],
+  ): Promise<z.infer<T>[]> {
+    const res = await this.request({ method: "GET", path, query });
+    return readCollection(res.body, collection, element, schema);
+  }
+
+  /** POST an entity to a collection (never retried). */
+  async add<T extends z.ZodTypeAny>(
+    path: string,
+    root: string,
+    entity: Record<string, unknown>,
+    schema: T,
+    opts: { correlationId?: string; query?: RequestOptions["query"] } = {},
+  ): Promise<z.infer<T>> {
+    const res = await this.request({
+      method: "POST",
+      path,
+      body: writeXml(root, entity),
+      correlationId: opts.correlationId,
+      query: opts.query,
+    });
+    return readEntity(res.body, root, schema);
+  }
+
+  async update<T extends z.ZodTypeAny>(
+    path: string,
+    root: string,
+    entity: Record<string, unknown>,
+    schema: T,
+    opts: { correlationId?: string } = {},
+  ): Promise<z.infer<T>> {
+    const res = await this.request({
+      method: "PUT",
+      path,
+      body: writeXml(root, entity),
+      idempotent: true,
+      correlationId: opts.correlationId,
+    });
+    return readEntity(res.body, root, schema);
+  }
+
+  /**
+   * `POST <path>/<verb>` with an `<action>` body. A late failure answered as HTTP 200 with `status=failed` is turned
+   * into an EngineError too.
+   */
+  async action(
+    path: string,
+    verb: string,
+    body: Record<string, unknown>,
+    opts: { correlationId?: string; query?: RequestOptions["query"] } = {},
+  ): Promise<Action & { correlationId: string }> {
+    const correlationId = opts.correlationId ?? newCorrelationId();
+    const res = await this.request({
+      method: "POST",
+      path: `${path}/${verb}`,
+      body: writeXml("action", body),
+      correlationId,
+      query: opts.query,
+    });
+    let action: Action = {};
+    if (res.body.trim()) {
+      const { root, value } = parseXml(res.body);
+      if (root === "action") action = parseWith(Action, value, "action");
+    }
+    if (action.status === "failed" || action.fault) {
+      throw new EngineError({
+        status: res.status,
+        reason: action.fault?.reason ?? "Operation Failed",
+        detail: action.fault?.detail ?? "",
+        method: "POST",
+        path: `${path}/${verb}`,
+        correlationId,
+      });
+    }
+    return { ...action, correlationId };
+  }
+
+  /** DELETE (an entity, or a detach). Idempotent from our side: 404 means already gone and answers false. */
+  async remove(path: string, opts: { correlationId?: string; query?: RequestOptions["query"] } = {}): Promise<boolean> {
+    try {
+      await this.request({ method: "DELETE", path, correlationId: opts.correlationId ?? newCorrelationId(), query: opts.query });
+      return true;
+    } catch (e) {
+      if (e instanceof EngineError && e.status === 404) return false;
+      throw e;
+    }
+  }
+}
+
+const pools = new Map<string, EngineHttp>();
+
+function poolKey(o: EngineConnectionOptions): string {
+  const ca = o.caPem ?? o.caFile ?? "";
+  return `${o.url.replace(/\/+$/, "")}|${o.username}|${createHash("sha256").update(ca).digest("hex").slice(0, 12)}|${!!o.insecure}`;
+}
+
+/** The shared connection (one keep-alive pool and one SSO token) for an engine and user. */
+export function engineHttp(o: EngineConnectionOptions): EngineHttp {
+  const key = poolKey(o);
+  let h = pools.get(key);
+  if (!h) {
+    h = new EngineHttp(o);
+    pools.set(key, h);
+  } else {
+    h.setPassword(o.password);
+  }
+  return h;
+}
+
+/** Closes every pool (tests). */
+export async function closeAllEngines(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((h) => h.close()));
+}

@@ -1,0 +1,64 @@
+/** The engine client: `connect(options)` answers the services of one engine, sharing its pool and token. */
+import { EngineConnectionOptions, EngineHttp, engineHttp } from "./http";
+import { AttachedStorageDomainsService } from "./services/attachedStorageDomains";
+import { ClustersService } from "./services/clusters";
+import { DataCentersService } from "./services/datacenters";
+import { DisksService } from "./services/disks";
+import { EventsService } from "./services/events";
+import { ExportDomainContentService } from "./services/exportDomain";
+import { HostsService } from "./services/hosts";
+import { JobsService } from "./services/jobs";
+import { PermissionsService } from "./services/permissions";
+import { StorageDomainsService } from "./services/storageDomains";
+import { TemplatesService } from "./services/templates";
+import { VmsService } from "./services/vms";
+import { Api } from "./types";
+
+export * from "./errors";
+export * from "./types";
+export { EngineConnectionOptions, EngineHttp, newCorrelationId, stableCorrelationId, closeAllEngines } from "./http";
+
+export class OvirtClient {
+  readonly datacenters: DataCentersService;
+  readonly clusters: ClustersService;
+  readonly hosts: HostsService;
+  readonly storageDomains: StorageDomainsService;
+  readonly attachedStorageDomains: AttachedStorageDomainsService;
+  readonly vms: VmsService;
+  readonly templates: TemplatesService;
+  readonly exportVms: ExportDomainContentService;
+  readonly exportTemplates: ExportDomainContentService;
+  readonly jobs: JobsService;
+  readonly events: EventsService;
+  readonly disks: DisksService;
+  readonly permissions: PermissionsService;
+  constructor(readonly http: EngineHttp) {
+    this.datacenters = new DataCentersService(http);
+    this.clusters = new ClustersService(http);
+    this.hosts = new HostsService(http);
+    this.storageDomains = new StorageDomainsService(http);
+    this.attachedStorageDomains = new AttachedStorageDomainsService(http);
+    this.vms = new VmsService(http);
+    this.templates = new TemplatesService(http);
+    this.exportVms = new ExportDomainContentService(http, "vm");
+    this.exportTemplates = new ExportDomainContentService(http, "template");
+    this.jobs = new JobsService(http);
+    this.events = new EventsService(http);
+    this.disks = new DisksService(http);
+    this.permissions = new PermissionsService(http);
+  }
+  get url(): string {
+    return this.http.url;
+  }
+  exportContent(kind: "vm" | "template"): ExportDomainContentService {
+    return kind === "vm" ? this.exportVms : this.exportTemplates;
+  }
+  /** `GET /` (API root): product info; also proves the credentials. */
+  api(): Promise<Api> {
+    return this.http.get("", "api", Api);
+  }
+}
+
+export function connect(o: EngineConnectionOptions): OvirtClient {
+  return new OvirtClient(engineHttp(o));
+}
