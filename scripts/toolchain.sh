@@ -15,6 +15,10 @@ fi
 echo "toolchain: node $(node --version), @pulumi/pulumi $want_pulumi"
 
 mkdir -p .tools/bin
+if ! grep -q "github.com/pulumi/pulumi/pkg/v3 v$want_pulumi\b" tools/pulumi/go.mod; then
+  echo "toolchain: tools/pulumi/go.mod does not require pkg/v3 v$want_pulumi (the @pulumi/pulumi version): update both together" >&2
+  exit 1
+fi
 have=$(.tools/bin/pulumi version 2>/dev/null || true)
 if [ "$have" != "v$want_pulumi" ]; then
   echo "toolchain: building the Pulumi CLI v$want_pulumi from the Go module proxy (tools/pulumi; takes minutes once)"
