@@ -1,0 +1,234 @@
+/**
+ * Shared pieces of the resource logic: zod schemas of the engine connection and common args, unknown-value
+ * handling for previews, check-failure helpers, and error wording.
+ */
+import { z } from "zod";
+import type { OvirtClient } from "../client";
+import { EngineError, EngineUnavailableError, TlsVerificationError, AuthenticationError } from "../client/errors";
+
+/** The value Pulumi sends for an input that is not known yet (during preview). */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export function isUnknown(v: unknown): boolean {
+  return v === UNKNOWN;
+}
+
+/** True when `v` or anything inside it is unknown. */
+export function containsUnknown(v: unknown): boolean {
+  if (v === UNKNOWN) return true;
+  if (Array.isArray(v)) return v.some(containsUnknown);
+  if (v && typeof v === "object") return Object.values(v).some(containsUnknown);
+  return false;
+}
+
+/** Replaces unknowns with undefined (so zod validates what is known). */
+export function stripUnknown<T>(v: T): T {
+  if (v === UNKNOWN) return undefined as any;
+  if (Array.isArray(v)) return v.map(stripUnknown) as any;
+  if (v && typeof v === "object") {
+    const o: any = {};
+    for (const [k, val] of Object.entries(v)) o[k] = stripUnknown(val);
+    return o;
+  }
+  return v;
+}
+
+/** Names of VMs, templates, domains...: non-empty, at most 255 characters, no control characters. */
+export const zName = (what: string) =>
+  z
+    .string({ error: `${what} is required` })
+    .min(1, `${what} must not be empty`)
+    .max(255, `${what} is longer than 255 characters`)
+    .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), `${what} contains control characters`)
+    .refine((s) => s.trim() === s, `${what} has leading or trailing spaces`);
+
+/** Engine connection args (`engine`). */
+export const EngineArgs = z
+  .object({
+    url: z
+      .string({ error: "engine.url is required (or stack config ovirt:url)" })
+      .refine((s) => {
+        try {
+          const u = new URL(s);
+          return (u.protocol === "https:" || u.protocol === "http:") && /\/ovirt-engine\/api\/?$/.test(u.pathname);
+        } catch {
+          return false;
+        }
+      }, "engine.url must look like https://engine.example.com/ovirt-engine/api"),
+    username: z.string({ error: "engine.username is required (or stack config ovirt:username)" }).min(1, "engine.username must not be empty"),
+    password: z.string({ error: "engine.password is required (or secret stack config ovirt:password)" }).min(1, "engine.password must not be empty"),
+    caFile: z.string().min(1).optional(),
+    caPem: z.string().min(1).optional(),
+    insecure: z.boolean().optional(),
+  })
+  .refine((e) => !(e.caFile && e.caPem), { message: "give engine.caFile or engine.caPem, not both", path: ["caFile"] });
+export type EngineArgs = z.infer<typeof EngineArgs>;
+
+export const zKind = z.enum(["vm", "template"], { error: 'kind must be "vm" or "template"' });
+
+/** A batch of VMs imported (or exported) together: all must share one CPU architecture. */
+export const BatchArgs = z.object({
+  id: z.string().min(1, "batch.id must not be empty"),
+  members: z.array(z.string().min(1)).min(1, "batch.members must list the VM names of the batch"),
+});
+export type BatchArgs = z.infer<typeof BatchArgs>;
+
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+/** zod issues -> Pulumi check failures (property path as a dotted name). */
+export function zodFailures(err: z.ZodError, prefix = ""): CheckFailure[] {
+  return err.issues.map((i) => {
+    const path = i.path.map(String).join(".");
+    const property = (prefix ? `${prefix}${path ? "." + path : ""}` : path) || "(args)";
+    let reason = i.message;
+    if (i.code === "invalid_type" && /received undefined/.test(reason)) reason = `${property} is required`;
+    return { property, reason: reason.includes(property) ? reason : `${property}: ${reason}` };
+  });
+}
+
+/**
+ * Validates `news` with `schema`, ignoring unknown values (preview). Answers the parsed args (with unknowns
+ * replaced by undefined) and the failures.
+ */
+export function validate<T extends z.ZodTypeAny>(
+  schema: T,
+  news: any,
+): { args?: z.infer<T>; failures: CheckFailure[]; hasUnknowns: boolean } {
+  const hasUnknowns = containsUnknown(news);
+  const r = schema.safeParse(stripUnknown(news));
+  if (r.success) return { args: r.data, failures: [], hasUnknowns };
+  let failures = zodFailures(r.error);
+  if (hasUnknowns) {
+    // a missing field that is only unknown (not missing) is fine during preview
+    failures = failures.filter((f) => !isUnknownAt(news, f.property));
+  }
+  return { failures, hasUnknowns };
+}
+
+function isUnknownAt(obj: any, path: string): boolean {
+  let cur = obj;
+  for (const p of path.split(".")) {
+    if (cur === UNKNOWN) return true;
+    if (cur === undefined || cur === null) return false;
+    cur = cur[p];
+  }
+  return cur === UNKNOWN;
+}
+
+/** A user-facing error that names the argument and the fix. */
+export class ArgError extends Error {
+  constructor(
+    readonly property: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ArgError";
+  }
+}
+
+/** Connection failures during `check` become failures on the engine args, with the fix. */
+export function connectionFailure(e: unknown): CheckFailure | undefined {
+  if (e instanceof TlsVerificationError) {
+    return { property: /caFile/.test(e.message) && /cannot read|not a PEM/.test(e.message) ? "engine.caFile" : "engine.caFile", reason: e.message };
+  }
+  if (e instanceof AuthenticationError) return { property: "engine.password", reason: e.message };
+  if (e instanceof EngineUnavailableError) return { property: "engine.url", reason: e.message };
+  return undefined;
+}
+
+/** Lazily loads the client module (kept out of the serialized provider) and connects. */
+export function clientFor(engine: EngineArgs): OvirtClient {
+  const c = require("../client") as typeof import("../client");
+  return c.connect({
+    url: engine.url,
+    username: engine.username,
+    password: engine.password,
+    caFile: engine.caFile,
+    caPem: engine.caPem,
+    insecure: engine.insecure,
+  });
+}
+
+/** The engine's error text without the Java list brackets, or the message. */
+export function engineText(e: unknown): string {
+  if (e instanceof EngineError) return e.text;
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function isEngineStatus(e: unknown, ...statuses: number[]): boolean {
+  return e instanceof EngineError && statuses.includes(e.status);
+}
+
+/** Same connection? (url + user; the password may rotate without making it another engine) */
+export function sameEngine(a?: EngineArgs, b?: EngineArgs): boolean {
+  if (!a || !b) return false;
+  return a.url.replace(/\/+$/, "") === b.url.replace(/\/+$/, "") && a.username === b.username;
+}
+
+/** Deep equality of plain JSON values, treating undefined and missing keys alike. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  return JSON.stringify(canon(a)) === JSON.stringify(canon(b));
+}
+
+function canon(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canon);
+  if (v && typeof v === "object") {
+    const o: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const val = (v as any)[k];
+      if (val !== undefined && val !== null) o[k] = canon(val);
+    }
+    return o;
+  }
+  return v;
+}
+
+/** Keys whose change the engine cannot apply in place. */
+export function diffKeys(olds: any, news: any, keys: string[]): string[] {
+  return keys.filter((k) => !jsonEqual(olds?.[k], news?.[k]));
+}
+
+/** The hidden input carrying the resource URN (for progress lines); never part of a diff. */
+export const PROGRESS_URN_KEY = "__progressUrn";
+
+/** Strips internal keys (`__provider`, `__progressUrn`) from an inputs object. */
+export function userInputs(v: any): any {
+  const o: any = {};
+  for (const [k, val] of Object.entries(v ?? {})) if (!k.startsWith("__")) o[k] = val;
+  return o;
+}
+
+/** Polling defaults shared by resources. */
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+/** Finds a name in a list ("did you mean ...?" help for typos). */
+export function suggest(name: string, candidates: string[]): string {
+  const lower = name.toLowerCase();
+  const close = candidates.filter(
+    (c) => c.toLowerCase() === lower || c.toLowerCase().includes(lower) || lower.includes(c.toLowerCase()),
+  );
+  const list = (close.length ? close : candidates).slice(0, 8);
+  return list.length ? ` Known: ${list.map((c) => JSON.stringify(c)).join(", ")}.` : "";
+}
+
+/**
+ * A short-lived per-process cache for read-only lookups made by `check`/`diff` (preview of hundreds of resources
+ * shares one `GET /vms` instead of one request per resource). Never used by create/update/delete.
+ */
+const readCache = new Map<string, { at: number; value: Promise<unknown> }>();
+export function cachedRead<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+  const now = Date.now();
+  const hit = readCache.get(key);
+  if (hit && now - hit.at < ttlMs) return hit.value as Promise<T>;
+  const value = fn();
+  readCache.set(key, { at: now, value });
+  value.catch(() => readCache.delete(key));
+  return value;
+}
+export function clearReadCache(): void {
+  readCache.clear();
+}

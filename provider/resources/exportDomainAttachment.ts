@@ -1,0 +1,444 @@
+/**
+ * ExportDomainAttachment: an export domain attached and active in a data center.
+ *
+ * - create: attach + activate, adopting an attachment that already exists; a domain active in another data center
+ *   is moved only when allowed (`takeOver`, or `moveFrom` naming that data center); a domain unknown to this
+ *   engine is brought over from `moveFrom.engine` (detach + remove without format there, import here with the
+ *   storage connection and a host, attach, activate) or imported from `storageConnection`.
+ * - update: a new `dataCenter` moves the domain in place (wait for running tasks, deactivate, detach, attach,
+ *   activate); a new `engine` moves it across engines the same way as above, using the old engine from state.
+ * - delete: deactivate + detach (when it is still attached to this resource's data center).
+ * - `handOffTo`: marks an attachment as a stage (e.g. the source side of a migration): once the domain sits in the
+ *   hand-off data center, refresh and delete leave it alone.
+ */
+import { z } from "zod";
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import type { OvirtClient, StorageDomain, DataCenter } from "../client";
+import { EngineError } from "../client/errors";
+import {
+  ArgError,
+  CheckFailure,
+  EngineArgs,
+  PROGRESS_URN_KEY,
+  clientFor,
+  connectionFailure,
+  diffKeys,
+  engineText,
+  jsonEqual,
+  sameEngine,
+  suggest,
+  userInputs,
+  validate,
+  zName,
+} from "./common";
+import { progressFor, Progress } from "../progress";
+
+const Other = z.object({
+  dataCenter: zName("dataCenter"),
+  engine: EngineArgs.optional(),
+});
+
+export const StorageConnectionArgs = z.object({
+  type: z.enum(["nfs", "posixfs", "glusterfs", "localfs"]).default("nfs"),
+  address: z.string().optional(),
+  path: z.string().min(1, "storageConnection.path must not be empty"),
+  nfsVersion: z.string().optional(),
+  mountOptions: z.string().optional(),
+});
+
+export const ExportDomainAttachmentArgs = z.object({
+  engine: EngineArgs,
+  exportDomain: zName("exportDomain"),
+  dataCenter: zName("dataCenter"),
+  takeOver: z.boolean().optional(),
+  moveFrom: Other.optional(),
+  handOffTo: Other.optional(),
+  host: zName("host").optional(),
+  storageConnection: StorageConnectionArgs.optional(),
+  detachOnDelete: z.boolean().optional(),
+  timeoutMinutes: z.number().positive().max(7 * 24 * 60).optional(),
+});
+export type ExportDomainAttachmentArgs = z.infer<typeof ExportDomainAttachmentArgs>;
+
+export interface ExportDomainAttachmentOutputs extends ExportDomainAttachmentArgs {
+  exportDomainId: string;
+  dataCenterId: string;
+  status: string;
+  storage?: { type?: string; address?: string; path?: string };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function deadlineOf(a: ExportDomainAttachmentArgs): number {
+  return Date.now() + (a.timeoutMinutes ?? 30) * 60_000;
+}
+
+async function findDc(c: OvirtClient, name: string, property: string): Promise<DataCenter> {
+  const dc = await c.datacenters.findByName(name);
+  if (!dc) {
+    const all = (await c.datacenters.list()).map((d) => d.name);
+    throw new ArgError(property, `${property}: data center "${name}" does not exist in engine ${c.url}.${suggest(name, all)}`);
+  }
+  return dc;
+}
+
+async function findExportDomain(c: OvirtClient, name: string): Promise<StorageDomain | undefined> {
+  const sd = await c.storageDomains.findByName(name);
+  if (sd && sd.type && sd.type !== "export") {
+    throw new ArgError(
+      "exportDomain",
+      `exportDomain: storage domain "${name}" is a ${sd.type} domain, not an export domain`,
+    );
+  }
+  return sd;
+}
+
+/** Ids of the data centers a domain is attached to. */
+function attachedDcIds(sd: StorageDomain): string[] {
+  const ids = new Set<string>();
+  for (const d of sd.data_centers ?? []) if (d.id) ids.add(d.id);
+  if (sd.data_center?.id) ids.add(sd.data_center.id);
+  return [...ids];
+}
+
+/** Polls the DC-scoped status until `want(status)` (or the domain is gone when want(undefined)). */
+async function waitStatus(
+  c: OvirtClient,
+  dcId: string,
+  sdId: string,
+  want: (s: string | undefined) => boolean,
+  what: string,
+  deadline: number,
+  progress: Progress,
+): Promise<string | undefined> {
+  const { poll } = require("../client/wait") as typeof import("../client/wait");
+  return poll(
+    async () => {
+      const sd = await c.attachedStorageDomains.get(dcId, sdId);
+      const st = sd?.status;
+      if (want(st)) return { done: true, value: st };
+      if (st === "unknown" || st === "inactive") {
+        // failure states of the engine's flow when we are not waiting for them
+        if (!want("maintenance")) {
+          throw new Error(`export domain went ${st} while waiting for ${what}`);
+        }
+      }
+      return { done: false, progress: `${what} (status ${st ?? "detached"})` };
+    },
+    { what, deadline, onProgress: (m) => progress.update(m), timeoutHint: "raise timeoutMinutes" },
+  );
+}
+
+/** Deactivate (retrying while tasks run on the domain) and detach from one data center. */
+async function detachFrom(c: OvirtClient, dcId: string, dcName: string, sd: StorageDomain, deadline: number, progress: Progress) {
+  let cur = await c.attachedStorageDomains.get(dcId, sd.id);
+  if (!cur) return;
+  // wait for a transitional status to settle
+  if (cur.status && ["locked", "activating", "preparing_for_maintenance", "detaching"].includes(cur.status)) {
+    await waitStatus(
+      c,
+      dcId,
+      sd.id,
+      (s) => !s || !["locked", "activating", "preparing_for_maintenance", "detaching"].includes(s),
+      `export domain ${sd.name} to settle in ${dcName}`,
+      deadline,
+      progress,
+    );
+    cur = await c.attachedStorageDomains.get(dcId, sd.id);
+    if (!cur) return;
+  }
+  if (cur.status === "active") {
+    progress.update(`deactivating ${sd.name} in ${dcName}`);
+    let delay = 250;
+    for (;;) {
+      try {
+        await c.attachedStorageDomains.deactivate(dcId, sd.id);
+        break;
+      } catch (e) {
+        const text = engineText(e);
+        if (e instanceof EngineError && e.status === 409 && /running tasks|in progress|try again later/i.test(text)) {
+          if (Date.now() > deadline) throw new Error(`export domain ${sd.name} still has running tasks in ${dcName}: ${text}`);
+          progress.update(`waiting for running tasks on ${sd.name} in ${dcName} to finish`);
+          await sleep(delay);
+          delay = Math.min(delay * 1.5, 2000);
+          continue;
+        }
+        if (e instanceof EngineError && e.status === 409 && /status is Maintenance/i.test(text)) break;
+        throw e;
+      }
+    }
+    await waitStatus(c, dcId, sd.id, (s) => s === "maintenance" || s === undefined, `deactivation of ${sd.name} in ${dcName}`, deadline, progress);
+  }
+  progress.update(`detaching ${sd.name} from ${dcName}`);
+  await c.attachedStorageDomains.detach(dcId, sd.id);
+  await waitStatus(c, dcId, sd.id, (s) => s === undefined, `detach of ${sd.name} from ${dcName}`, deadline, progress);
+}
+
+/** Attach (if needed) and activate in the target data center; answers the final status. */
+async function attachAndActivate(c: OvirtClient, dc: DataCenter, sd: StorageDomain, deadline: number, progress: Progress): Promise<string> {
+  let cur = await c.attachedStorageDomains.get(dc.id, sd.id);
+  if (!cur) {
+    progress.update(`attaching ${sd.name} to ${dc.name}`);
+    try {
+      await c.attachedStorageDomains.attach(dc.id, sd.id);
+    } catch (e) {
+      const text = engineText(e);
+      if (e instanceof EngineError && /more than one Import\/Export/i.test(text)) {
+        const others = (await c.attachedStorageDomains.list(dc.id)).filter((d) => d.type === "export" && d.id !== sd.id);
+        throw new ArgError(
+          "dataCenter",
+          `dataCenter: data center ${dc.name} already has export domain ${others.map((o) => o.name).join(", ") || "(another)"} attached; ` +
+            `a data center holds one export domain at a time. Detach it first (or manage it with its own ExportDomainAttachment). Engine: ${text}`,
+        );
+      }
+      throw e;
+    }
+    cur = await c.attachedStorageDomains.get(dc.id, sd.id);
+  }
+  const settle = (s: string | undefined) => !!s && !["locked", "activating", "detaching", "preparing_for_maintenance"].includes(s);
+  if (!settle(cur?.status)) {
+    await waitStatus(c, dc.id, sd.id, settle, `${sd.name} to settle in ${dc.name}`, deadline, progress);
+    cur = await c.attachedStorageDomains.get(dc.id, sd.id);
+  }
+  if (cur?.status === "active") return "active";
+  progress.update(`activating ${sd.name} in ${dc.name}`);
+  try {
+    await c.attachedStorageDomains.activate(dc.id, sd.id);
+  } catch (e) {
+    if (!(e instanceof EngineError && e.status === 409 && /status is Active/i.test(engineText(e)))) throw e;
+  }
+  await waitStatus(c, dc.id, sd.id, (s) => s === "active", `activation of ${sd.name} in ${dc.name}`, deadline, progress);
+  return "active";
+}
+
+/** Detach from every DC of engine `from` and remove the domain from that engine without formatting it. */
+async function releaseFromEngine(from: OvirtClient, sd: StorageDomain, deadline: number, progress: Progress) {
+  for (const dcId of attachedDcIds(sd)) {
+    const dc = await from.datacenters.get(dcId);
+    await detachFrom(from, dcId, dc?.name ?? dcId, sd, deadline, progress);
+  }
+  const hosts = (await from.hosts.list()).filter((h) => h.status === "up");
+  if (hosts.length === 0) throw new Error(`engine ${from.url} has no host up to remove export domain ${sd.name} (without format)`);
+  progress.update(`removing ${sd.name} from ${from.url} (content kept)`);
+  await from.storageDomains.removeKeepContent(sd.id, hosts[0].name);
+}
+
+async function pickHost(c: OvirtClient, dc: DataCenter, name?: string): Promise<{ id: string; name: string }> {
+  if (name) {
+    const h = await c.hosts.findByName(name);
+    if (!h) throw new ArgError("host", `host: host "${name}" does not exist in engine ${c.url}`);
+    return h;
+  }
+  const clusters = (await c.clusters.list()).filter((cl) => cl.data_center?.id === dc.id).map((cl) => cl.id);
+  const hosts = (await c.hosts.list()).filter((h) => h.status === "up" && (!h.cluster?.id || clusters.includes(h.cluster.id)));
+  if (hosts.length === 0) {
+    throw new ArgError("host", `host: no host is up in data center ${dc.name} to import the export domain; set host`);
+  }
+  return hosts[0];
+}
+
+interface EnsureOpts {
+  args: ExportDomainAttachmentArgs;
+  /** the DC the domain may be taken from (previous state of this resource) */
+  previousDataCenter?: string;
+  /** the engine the domain may be taken from (previous state of this resource) */
+  previousEngine?: EngineArgs;
+  progress: Progress;
+}
+
+async function ensure(o: EnsureOpts): Promise<ExportDomainAttachmentOutputs> {
+  const a = o.args;
+  const deadline = deadlineOf(a);
+  const c = clientFor(a.engine);
+  const dc = await findDc(c, a.dataCenter, "dataCenter");
+  let sd = await findExportDomain(c, a.exportDomain);
+  let storage: ExportDomainAttachmentOutputs["storage"];
+
+  if (!sd) {
+    const fromEngine =
+      a.moveFrom?.engine && !sameEngine(a.moveFrom.engine, a.engine)
+        ? a.moveFrom.engine
+        : o.previousEngine && !sameEngine(o.previousEngine, a.engine)
+          ? o.previousEngine
+          : undefined;
+    let conn: import("../client").HostStorage | undefined = a.storageConnection
+      ? {
+          type: a.storageConnection.type,
+          address: a.storageConnection.address,
+          path: a.storageConnection.path,
+          nfs_version: a.storageConnection.nfsVersion,
+          mount_options: a.storageConnection.mountOptions,
+        }
+      : undefined;
+    if (fromEngine) {
+      const from = clientFor(fromEngine);
+      const old = await findExportDomain(from, a.exportDomain);
+      if (old) {
+        conn = conn ?? old.storage;
+        await releaseFromEngine(from, old, deadline, o.progress);
+      }
+    }
+    if (!conn || !conn.path) {
+      throw new ArgError(
+        "storageConnection",
+        `exportDomain: export domain "${a.exportDomain}" is not known to engine ${a.engine.url}. To bring it from another ` +
+          `engine set moveFrom: { dataCenter, engine } (the domain is detached and removed there without formatting), ` +
+          `or give storageConnection (and host) to import it.`,
+      );
+    }
+    // an earlier interrupted attempt may have imported it meanwhile
+    sd = await findExportDomain(c, a.exportDomain);
+    if (!sd) {
+      const host = await pickHost(c, dc, a.host);
+      o.progress.update(`importing export domain ${a.exportDomain} into ${a.engine.url}`);
+      try {
+        sd = await c.storageDomains.importExisting({ name: a.exportDomain, type: "export", storage: conn, hostId: host.id });
+      } catch (e) {
+        const again = await findExportDomain(c, a.exportDomain);
+        if (!again) throw e;
+        sd = again;
+      }
+    }
+    storage = { type: conn.type, address: conn.address, path: conn.path };
+  }
+  // global GET carries the data_centers links
+  sd = (await c.storageDomains.get(sd.id)) ?? sd;
+  storage = storage ?? (sd.storage ? { type: sd.storage.type, address: sd.storage.address, path: sd.storage.path } : undefined);
+
+  for (const otherId of attachedDcIds(sd)) {
+    if (otherId === dc.id) continue;
+    const other = await c.datacenters.get(otherId);
+    const otherName = other?.name ?? otherId;
+    const allowed =
+      a.takeOver === true ||
+      (a.moveFrom && a.moveFrom.dataCenter === otherName && (!a.moveFrom.engine || sameEngine(a.moveFrom.engine, a.engine))) ||
+      (o.previousDataCenter !== undefined && o.previousDataCenter === otherName);
+    if (!allowed) {
+      const st = (await c.attachedStorageDomains.get(otherId, sd.id))?.status ?? "attached";
+      throw new ArgError(
+        "takeOver",
+        `exportDomain: export domain ${sd.name} is ${st} in data center ${otherName}, which this resource does not manage ` +
+          `(an export domain is active in one data center at a time). Set takeOver: true to move it to ${dc.name}, ` +
+          `or moveFrom: { dataCenter: "${otherName}" } when another stage of this stack attached it there.`,
+      );
+    }
+    await detachFrom(c, otherId, otherName, sd, deadline, o.progress);
+  }
+  const status = await attachAndActivate(c, dc, sd, deadline, o.progress);
+  o.progress.info(`export domain ${sd.name} is ${status} in ${dc.name}`);
+  return { ...a, exportDomainId: sd.id, dataCenterId: dc.id, status, storage };
+}
+
+async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
+  const { args, failures, hasUnknowns } = validate(ExportDomainAttachmentArgs, userInputs(news));
+  if (!args) return { inputs: news, failures };
+  const fs: CheckFailure[] = [];
+  const prev = olds && Object.keys(olds).length ? userInputs(olds) : undefined;
+  const identityChanged = !prev || !jsonEqual(prev.dataCenter, args.dataCenter) || !jsonEqual(prev.exportDomain, args.exportDomain) || !sameEngine(prev.engine, args.engine);
+  if (!hasUnknowns && identityChanged) {
+    try {
+      const c = clientFor(args.engine);
+      const dc = await c.datacenters.findByName(args.dataCenter);
+      if (!dc) {
+        const all = (await c.datacenters.list()).map((d) => d.name);
+        fs.push({ property: "dataCenter", reason: `dataCenter: data center "${args.dataCenter}" does not exist in engine ${args.engine.url}.${suggest(args.dataCenter, all)}` });
+      }
+      const sd = await c.storageDomains.findByName(args.exportDomain);
+      if (sd && sd.type && sd.type !== "export") {
+        fs.push({ property: "exportDomain", reason: `exportDomain: "${args.exportDomain}" is a ${sd.type} domain, not an export domain` });
+      } else if (!sd && !args.moveFrom?.engine && !args.storageConnection && !(prev && !sameEngine(prev.engine, args.engine))) {
+        const all = (await c.storageDomains.list()).filter((d) => d.type === "export").map((d) => d.name);
+        fs.push({
+          property: "exportDomain",
+          reason: `exportDomain: export domain "${args.exportDomain}" does not exist in engine ${args.engine.url}; to bring it from another engine set moveFrom.engine or storageConnection.${suggest(args.exportDomain, all)}`,
+        });
+      } else if (sd && dc) {
+        // attached elsewhere without permission?
+        const full = (await c.storageDomains.get(sd.id)) ?? sd;
+        for (const otherId of attachedDcIds(full)) {
+          if (otherId === dc.id) continue;
+          const other = await c.datacenters.get(otherId);
+          const otherName = other?.name ?? otherId;
+          const allowed = args.takeOver || args.moveFrom?.dataCenter === otherName || prev?.dataCenter === otherName;
+          if (!allowed) {
+            fs.push({
+              property: "takeOver",
+              reason: `exportDomain: export domain ${sd.name} is attached to data center ${otherName}, which this resource does not manage. Set takeOver: true to move it to ${args.dataCenter}, or moveFrom: { dataCenter: "${otherName}" }.`,
+            });
+          }
+        }
+      }
+      if (args.host) {
+        const h = await c.hosts.findByName(args.host);
+        if (!h) fs.push({ property: "host", reason: `host: host "${args.host}" does not exist in engine ${args.engine.url}` });
+      }
+    } catch (e) {
+      const f = connectionFailure(e);
+      if (f) fs.push(f);
+      else throw e;
+    }
+  }
+  return { inputs: news, failures: [...failures, ...fs] };
+}
+
+async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
+  const o = userInputs(olds);
+  const n = userInputs(news);
+  const keys = ["engine", "exportDomain", "dataCenter", "takeOver", "moveFrom", "handOffTo", "host", "storageConnection", "detachOnDelete", "timeoutMinutes"];
+  const changed = keys.filter((k) => !jsonEqual(o[k], n[k]));
+  // engine: only url/username count as a different engine; a password change is an update without engine work
+  const replaces = diffKeys(o, n, ["exportDomain"]);
+  return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
+}
+
+async function create(inputs: any): Promise<dynamic.CreateResult> {
+  const args = ExportDomainAttachmentArgs.parse(userInputs(inputs));
+  const progress = progressFor(inputs[PROGRESS_URN_KEY], `export domain ${args.exportDomain}`);
+  const outs = await ensure({ args, progress });
+  return { id: outs.exportDomainId, outs: { ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] } };
+}
+
+async function update(_id: string, olds: any, news: any): Promise<dynamic.UpdateResult> {
+  const args = ExportDomainAttachmentArgs.parse(userInputs(news));
+  const prev = userInputs(olds) as ExportDomainAttachmentOutputs;
+  const progress = progressFor(news[PROGRESS_URN_KEY], `export domain ${args.exportDomain}`);
+  const moving = prev.dataCenter !== args.dataCenter || !sameEngine(prev.engine, args.engine);
+  if (!moving) {
+    return { outs: { ...prev, ...args, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  }
+  const outs = await ensure({
+    args,
+    previousDataCenter: sameEngine(prev.engine, args.engine) ? prev.dataCenter : undefined,
+    previousEngine: sameEngine(prev.engine, args.engine) ? undefined : prev.engine,
+    progress,
+  });
+  return { outs: { ...outs, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+}
+
+async function read(id: string, props: any): Promise<dynamic.ReadResult> {
+  const p = userInputs(props) as ExportDomainAttachmentOutputs;
+  const c = clientFor(p.engine);
+  if (p.handOffTo) {
+    // a stage: once handed off the domain may be anywhere; keep the recorded state
+    return { id, props };
+  }
+  const sd = (await c.storageDomains.get(id)) ?? (await c.storageDomains.findByName(p.exportDomain));
+  if (!sd) return {};
+  const att = await c.attachedStorageDomains.get(p.dataCenterId, sd.id);
+  if (!att) return {};
+  return { id: sd.id, props: { ...props, exportDomainId: sd.id, status: att.status ?? p.status } };
+}
+
+async function del(id: string, props: any): Promise<void> {
+  const p = userInputs(props) as ExportDomainAttachmentOutputs;
+  if (p.detachOnDelete === false) return;
+  const c = clientFor(p.engine);
+  const sd = (await c.storageDomains.get(id)) ?? (await c.storageDomains.findByName(p.exportDomain));
+  if (!sd) return;
+  const att = await c.attachedStorageDomains.get(p.dataCenterId, sd.id);
+  if (!att) return; // handed off or detached out of band: nothing of ours to undo
+  const progress = progressFor(props[PROGRESS_URN_KEY], `export domain ${p.exportDomain}`);
+  await detachFrom(c, p.dataCenterId, p.dataCenter, sd, Date.now() + (p.timeoutMinutes ?? 30) * 60_000, progress);
+}
+
+export const exportDomainAttachmentProvider: dynamic.ResourceProvider = { check, diff, create, read, update, delete: del };

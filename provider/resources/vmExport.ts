@@ -1,0 +1,561 @@
+/**
+ * VmExport: a VM or template (`kind`) exported to an export domain.
+ *
+ * - `exclusive` = the admin portal's "force override"; `discardSnapshots` = "collapse snapshots" (VMs only).
+ * - The VM must be down: by default a running VM fails with a clear error (at preview already); with
+ *   `shutdownIfRunning: true` it is shut down first.
+ * - create adopts a copy that is already on the domain and current (same disks), and an export still running from
+ *   an interrupted attempt (found by its stable correlation id or the VM's lock).
+ * - The source fingerprint (disk ids + sizes + image ids + snapshot ids) is kept in the outputs; with `exclusive`
+ *   a later `pulumi up` re-exports (force override) only when the source changed (detected in `diff`).
+ * - delete removes the copy from the export domain unless `keepOnDelete`.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import type { OvirtClient, Vm, Template, Disk, StorageDomain } from "../client";
+import { BLANK_TEMPLATE_ID } from "../client/types";
+import { EngineError } from "../client/errors";
+import {
+  ArgError,
+  BatchArgs,
+  CheckFailure,
+  EngineArgs,
+  PROGRESS_URN_KEY,
+  cachedRead,
+  clientFor,
+  connectionFailure,
+  engineText,
+  jsonEqual,
+  sameEngine,
+  suggest,
+  userInputs,
+  validate,
+  zKind,
+  zName,
+} from "./common";
+import { progressFor, Progress } from "../progress";
+import { waitForJob } from "./jobs";
+
+export const VmExportArgs = z
+  .object({
+    engine: EngineArgs,
+    exportDomain: zName("exportDomain"),
+    kind: zKind.default("vm"),
+    name: zName("name"),
+    exclusive: z.boolean().default(false),
+    discardSnapshots: z.boolean().default(false),
+    shutdownIfRunning: z.boolean().default(false),
+    keepOnDelete: z.boolean().default(false),
+    timeoutMinutes: z.number().positive().max(7 * 24 * 60).optional(),
+    batch: BatchArgs.optional(),
+  })
+  .refine((a) => !(a.kind === "template" && a.discardSnapshots), {
+    message: "discardSnapshots: templates have no snapshots to collapse; remove discardSnapshots for kind \"template\"",
+    path: ["discardSnapshots"],
+  })
+  .refine((a) => !(a.kind === "template" && a.shutdownIfRunning), {
+    message: "shutdownIfRunning: applies to VMs only (kind \"vm\")",
+    path: ["shutdownIfRunning"],
+  });
+export type VmExportArgs = z.infer<typeof VmExportArgs>;
+
+export interface ExportedDisk {
+  id: string;
+  alias?: string;
+  provisionedBytes: number;
+  actualBytes: number;
+}
+
+export interface VmExportOutputs extends VmExportArgs {
+  sourceId: string;
+  exportDomainId: string;
+  dataCenterId: string;
+  sourceFingerprint: string;
+  disks: ExportedDisk[];
+  diskBytes: number;
+  architecture?: string;
+  /** The template a thin VM still depends on in this export (not collapsed), else absent. */
+  templateId?: string;
+  templateName?: string;
+  exportedAt: string;
+  adopted: boolean;
+}
+
+type Source = Vm | Template;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function findSource(c: OvirtClient, kind: "vm" | "template", name: string): Promise<Source> {
+  if (kind === "vm") {
+    const vm = await c.vms.findByName(name);
+    if (!vm) {
+      const all = (await c.vms.list()).map((v) => v.name);
+      throw new ArgError("name", `name: VM "${name}" does not exist in engine ${c.url}.${suggest(name, all)}`);
+    }
+    return vm;
+  }
+  const ts = await c.templates.findByName(name);
+  if (ts.length === 0) {
+    const all = (await c.templates.list()).map((t) => t.name);
+    throw new ArgError("name", `name: template "${name}" does not exist in engine ${c.url}.${suggest(name, all)}`);
+  }
+  // several versions share a name: the base version (or the only one)
+  return ts.find((t) => !t.version?.version_number || t.version.version_number === 1) ?? ts[0];
+}
+
+async function sourceDisks(c: OvirtClient, kind: "vm" | "template", id: string): Promise<Disk[]> {
+  return kind === "vm" ? c.vms.disks(id) : c.templates.disks(id);
+}
+
+/** sha256 over what an export copies: disk ids, sizes, image ids, snapshot ids. */
+export async function fingerprint(c: OvirtClient, kind: "vm" | "template", src: Source): Promise<{ fp: string; disks: ExportedDisk[] }> {
+  const disks = await sourceDisks(c, kind, src.id);
+  const snaps = kind === "vm" ? (await c.vms.snapshots(src.id)).map((s) => s.id).sort() : [];
+  const d = disks
+    .map((x) => ({ id: x.id, p: x.provisioned_size ?? 0, a: x.actual_size ?? 0, i: x.image_id ?? "" }))
+    .sort((a, b) => a.id.localeCompare(b.id));
+  const fp = createHash("sha256").update(JSON.stringify({ d, snaps })).digest("hex").slice(0, 32);
+  return {
+    fp,
+    disks: disks.map((x) => ({ id: x.id, alias: x.alias ?? x.name, provisionedBytes: x.provisioned_size ?? 0, actualBytes: x.actual_size ?? 0 })),
+  };
+}
+
+async function exportDomainByName(c: OvirtClient, name: string): Promise<StorageDomain> {
+  const sd = await c.storageDomains.findByName(name);
+  if (!sd) {
+    const all = (await c.storageDomains.list()).filter((d) => d.type === "export").map((d) => d.name);
+    throw new ArgError("exportDomain", `exportDomain: export domain "${name}" does not exist in engine ${c.url}.${suggest(name, all)}`);
+  }
+  if (sd.type && sd.type !== "export") {
+    throw new ArgError("exportDomain", `exportDomain: "${name}" is a ${sd.type} domain, not an export domain`);
+  }
+  return sd;
+}
+
+async function dcOfSource(c: OvirtClient, src: Source): Promise<{ id: string; name: string }> {
+  const clId = src.cluster?.id;
+  if (clId) {
+    const cl = await c.clusters.get(clId);
+    if (cl?.data_center?.id) {
+      const dc = await c.datacenters.get(cl.data_center.id);
+      return { id: cl.data_center.id, name: dc?.name ?? cl.data_center.id };
+    }
+  }
+  // templates may carry no cluster: use the data center of their storage domain
+  const sdId = src.storage_domain?.id;
+  if (sdId) {
+    const sd = await c.storageDomains.get(sdId);
+    const dcId = sd?.data_centers?.[0]?.id ?? sd?.data_center?.id;
+    if (dcId) {
+      const dc = await c.datacenters.get(dcId);
+      return { id: dcId, name: dc?.name ?? dcId };
+    }
+  }
+  throw new Error(`cannot find the data center of ${src.name}`);
+}
+
+async function architectureOf(c: OvirtClient, src: Source): Promise<string | undefined> {
+  if (src.cpu?.architecture && src.cpu.architecture !== "undefined") return src.cpu.architecture;
+  if (src.cluster?.id) return (await c.clusters.get(src.cluster.id))?.cpu?.architecture;
+  return undefined;
+}
+
+/** Mixed CPU architectures in a batch, named VM by VM; undefined when fine. */
+export function mixedArchitectures(archs: Array<{ name: string; arch?: string }>): string | undefined {
+  const set = new Set(archs.map((a) => a.arch ?? "undefined"));
+  if (set.size <= 1) return undefined;
+  return archs.map((a) => `${a.name} (${a.arch ?? "undefined"})`).join(", ");
+}
+
+async function waitVmDown(c: OvirtClient, vmId: string, deadline: number, progress: Progress, what: string): Promise<void> {
+  const { poll } = require("../client/wait") as typeof import("../client/wait");
+  await poll(
+    async () => {
+      const v = await c.vms.get(vmId);
+      if (!v) throw new Error(`VM ${vmId} disappeared while waiting for ${what}`);
+      if (v.status === "down") return { done: true, value: true };
+      return { done: false, progress: `${what} (status ${v.status})` };
+    },
+    { what, deadline, onProgress: (m) => progress.update(m) },
+  );
+}
+
+async function ensureDown(c: OvirtClient, a: VmExportArgs, src: Source, deadline: number, progress: Progress): Promise<Source> {
+  if (a.kind !== "vm") return src;
+  let vm = src as Vm;
+  // an operation of ours or someone else's holds the VM: wait for it first
+  if (vm.status === "image_locked" || vm.status === "locked") return vm;
+  if (vm.status === "down") return vm;
+  if (!a.shutdownIfRunning) {
+    throw new ArgError(
+      "shutdownIfRunning",
+      `name: VM ${vm.name} is ${vm.status}; the engine exports only VMs that are down. Shut it down first, or set ` +
+        `shutdownIfRunning: true to let the export shut it down.`,
+    );
+  }
+  progress.update(`shutting down ${vm.name}`);
+  try {
+    await c.vms.shutdown(vm.id);
+  } catch (e) {
+    if (!(e instanceof EngineError && e.status === 409)) throw e;
+  }
+  const soft = Math.min(deadline, Date.now() + 5 * 60_000);
+  try {
+    await waitVmDown(c, vm.id, soft, progress, `shutdown of ${vm.name}`);
+  } catch {
+    progress.warn(`${vm.name} did not shut down gracefully in 5 minutes; powering it off`);
+    await c.vms.stop(vm.id);
+    await waitVmDown(c, vm.id, deadline, progress, `power-off of ${vm.name}`);
+  }
+  progress.info(`${vm.name} shut down for export`);
+  vm = (await c.vms.get(vm.id)) ?? vm;
+  return vm;
+}
+
+/** Is the copy on the export domain the current state of the source (same disks and sizes)? */
+async function copyIsCurrent(c: OvirtClient, kind: "vm" | "template", sdId: string, copyId: string, disks: ExportedDisk[]): Promise<boolean> {
+  let copyDisks: Disk[];
+  try {
+    copyDisks = await c.exportContent(kind).disks(sdId, copyId);
+  } catch {
+    return false;
+  }
+  if (copyDisks.length !== disks.length) return false;
+  const byId = new Map(copyDisks.map((d) => [d.id, d]));
+  return disks.every((d) => {
+    const cd = byId.get(d.id);
+    return !!cd && (cd.provisioned_size === undefined || cd.provisioned_size === d.provisionedBytes);
+  });
+}
+
+interface RunOpts {
+  args: VmExportArgs;
+  progress: Progress;
+  /** Export even if a copy exists (update: source changed, or collapse setting changed). */
+  force?: boolean;
+}
+
+async function run(o: RunOpts): Promise<VmExportOutputs> {
+  const { timeoutMsForBytes } = require("../client/wait") as typeof import("../client/wait");
+  const { stableCorrelationId } = require("../client/http") as typeof import("../client/http");
+  const a = o.args;
+  const c = clientFor(a.engine);
+  const label = `${a.kind === "vm" ? "VM" : "template"} ${a.name}`;
+  let src = await findSource(c, a.kind, a.name);
+  const sd = await exportDomainByName(c, a.exportDomain);
+  const dc = await dcOfSource(c, src);
+  const att = await c.attachedStorageDomains.get(dc.id, sd.id);
+  if (!att || att.status !== "active") {
+    throw new ArgError(
+      "exportDomain",
+      `exportDomain: export domain ${sd.name} is ${att ? att.status : "not attached"} in data center ${dc.name} ` +
+        `(where ${label} lives). Declare an ExportDomainAttachment of ${sd.name} to ${dc.name} and make this export depend on it.`,
+    );
+  }
+  let { fp, disks } = await fingerprint(c, a.kind, src);
+  const diskBytes = disks.reduce((s, d) => s + Math.max(d.provisionedBytes, d.actualBytes), 0);
+  const deadline = Date.now() + timeoutMsForBytes(diskBytes, a.timeoutMinutes);
+  const correlationId = stableCorrelationId("export", a.engine.url, sd.id, src.id, fp, String(a.discardSnapshots));
+  const content = c.exportContent(a.kind);
+  const architecture = await architectureOf(c, src);
+  const templateRef = a.kind === "vm" ? (src as Vm).template : undefined;
+  let templateId = templateRef?.id && templateRef.id !== BLANK_TEMPLATE_ID && !a.discardSnapshots ? templateRef.id : undefined;
+  let templateName: string | undefined;
+  if (templateId) templateName = (await c.templates.get(templateId))?.name;
+
+  const result = (adopted: boolean): VmExportOutputs => ({
+    ...a,
+    sourceId: src.id,
+    exportDomainId: sd.id,
+    dataCenterId: dc.id,
+    sourceFingerprint: fp,
+    disks,
+    diskBytes,
+    architecture,
+    templateId,
+    templateName,
+    exportedAt: new Date().toISOString(),
+    adopted,
+  });
+  const copyPresent = async () => !!(await content.get(sd.id, src.id));
+
+  // 1. an export of ours still running from an interrupted attempt?
+  const running = (await c.jobs.byCorrelationId(correlationId).catch(() => [])).find((j) => j.status === "started");
+  const locked = a.kind === "vm" ? src.status === "image_locked" : src.status === "locked";
+  if (running || locked) {
+    o.progress.update(`waiting for the running operation on ${label}`);
+    await waitForJob({
+      c,
+      jobId: running?.id,
+      correlationId: running ? correlationId : undefined,
+      what: `${running ? "export" : "the operation holding the lock"} of ${label}`,
+      deadline,
+      progress: o.progress,
+      totalBytes: diskBytes,
+      entityDone: async () => {
+        const s = a.kind === "vm" ? await c.vms.get(src.id) : await c.templates.get(src.id);
+        return !!s && s.status !== "image_locked" && s.status !== "locked";
+      },
+    });
+    src = (a.kind === "vm" ? await c.vms.get(src.id) : await c.templates.get(src.id)) ?? src;
+    ({ fp, disks } = await fingerprint(c, a.kind, src));
+  }
+
+  // 2. a copy already on the domain?
+  const existing = await content.get(sd.id, src.id);
+  if (!existing) {
+    const sameName = await content.findByName(sd.id, src.name);
+    if (sameName && sameName.id !== src.id) {
+      throw new ArgError(
+        "name",
+        `name: export domain ${sd.name} already holds a different ${a.kind} named ${src.name} (id ${sameName.id}); ` +
+          `the engine refuses the export even with exclusive. Remove that copy from the export domain, or rename the source.`,
+      );
+    }
+  } else if (!o.force) {
+    const current = await copyIsCurrent(c, a.kind, sd.id, src.id, disks);
+    if (current || !a.exclusive) {
+      if (!current) o.progress.warn(`the copy of ${label} on ${sd.name} differs from the source; set exclusive: true to overwrite it`);
+      else o.progress.info(`adopted the current copy of ${label} on ${sd.name}`);
+      return result(true);
+    }
+  }
+
+  // 3. export
+  src = await ensureDown(c, a, src, deadline, o.progress);
+  const exclusive = !!existing || a.exclusive;
+  o.progress.info(`exporting ${label} to ${sd.name}${a.discardSnapshots ? " (collapsing snapshots)" : ""}`);
+  let jobId: string | undefined;
+  for (;;) {
+    try {
+      const res =
+        a.kind === "vm"
+          ? await c.vms.export(src.id, { exportDomainId: sd.id, exclusive, discardSnapshots: a.discardSnapshots, correlationId })
+          : await c.templates.export(src.id, { exportDomainId: sd.id, exclusive, correlationId });
+      jobId = res.job?.id;
+      break;
+    } catch (e: any) {
+      if (e?.name === "EngineUnavailableError" && e.ambiguous) {
+        // did the engine start it? look for our job, else try again
+        await sleep(500);
+        const jobs = await c.jobs.byCorrelationId(correlationId).catch(() => []);
+        if (jobs.length > 0) {
+          jobId = jobs[0].id;
+          break;
+        }
+        const s = a.kind === "vm" ? await c.vms.get(src.id) : await c.templates.get(src.id);
+        if (s && (s.status === "image_locked" || s.status === "locked")) break;
+        if (Date.now() > deadline) throw e;
+        continue;
+      }
+      if (e instanceof EngineError && e.status === 409 && /not down/i.test(engineText(e))) {
+        throw new ArgError(
+          "shutdownIfRunning",
+          `name: VM ${src.name} is not down; the engine exports only VMs that are down. Shut it down, or set shutdownIfRunning: true. Engine: ${engineText(e)}`,
+        );
+      }
+      if (e instanceof EngineError) {
+        throw new Error(`export of ${label} to ${sd.name} refused by the engine: ${engineText(e)}`);
+      }
+      throw e;
+    }
+  }
+  await waitForJob({
+    c,
+    jobId,
+    correlationId,
+    what: `export of ${label} to ${sd.name}`,
+    deadline,
+    progress: o.progress,
+    totalBytes: diskBytes,
+    entityDone: async () => {
+      const s = a.kind === "vm" ? await c.vms.get(src.id) : await c.templates.get(src.id);
+      if (s && (s.status === "image_locked" || s.status === "locked")) return false;
+      return copyPresent();
+    },
+  });
+  if (!(await copyPresent())) {
+    const { failureReason } = require("./jobs") as typeof import("./jobs");
+    throw new Error(`export of ${label} to ${sd.name} failed in the engine: ${await failureReason(c, correlationId)}`);
+  }
+  o.progress.info(`exported ${label} to ${sd.name}`);
+  return result(false);
+}
+
+async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
+  const { args, failures, hasUnknowns } = validate(VmExportArgs, userInputs(news));
+  if (!args) return { inputs: news, failures };
+  const fs: CheckFailure[] = [];
+  const prev = olds && Object.keys(olds).length ? userInputs(olds) : undefined;
+  const identityChanged =
+    !prev || prev.name !== args.name || (prev.kind ?? "vm") !== args.kind || prev.exportDomain !== args.exportDomain || !sameEngine(prev.engine, args.engine);
+  const batchChanged = !prev || !jsonEqual(prev.batch, args.batch);
+  if (!hasUnknowns && (identityChanged || batchChanged)) {
+    try {
+      const c = clientFor(args.engine);
+      const key = `${args.engine.url}|${args.engine.username}`;
+      const sds = await cachedRead(`${key}|sds`, 10_000, () => c.storageDomains.list());
+      const sd = sds.find((d) => d.name === args.exportDomain);
+      if (!sd) {
+        fs.push({
+          property: "exportDomain",
+          reason: `exportDomain: export domain "${args.exportDomain}" does not exist in engine ${args.engine.url}.${suggest(args.exportDomain, sds.filter((d) => d.type === "export").map((d) => d.name))}`,
+        });
+      } else if (sd.type && sd.type !== "export") {
+        fs.push({ property: "exportDomain", reason: `exportDomain: "${args.exportDomain}" is a ${sd.type} domain, not an export domain` });
+      }
+      if (args.kind === "vm") {
+        const vms = await cachedRead(`${key}|vms`, 10_000, () => c.vms.list());
+        const vm = vms.find((v) => v.name === args.name);
+        if (!vm) {
+          fs.push({ property: "name", reason: `name: VM "${args.name}" does not exist in engine ${args.engine.url}.${suggest(args.name, vms.map((v) => v.name))}` });
+        } else if (identityChanged && vm.status && !["down", "image_locked"].includes(vm.status) && !args.shutdownIfRunning) {
+          fs.push({
+            property: "shutdownIfRunning",
+            reason: `name: VM ${vm.name} is ${vm.status}; the engine exports only VMs that are down. Shut it down first, or set shutdownIfRunning: true.`,
+          });
+        }
+        if (args.batch) {
+          if (!args.batch.members.includes(args.name)) {
+            fs.push({ property: "batch.members", reason: `batch.members: must include this VM (${args.name})` });
+          }
+          const archs: Array<{ name: string; arch?: string }> = [];
+          const clusters = await cachedRead(`${key}|clusters`, 10_000, () => c.clusters.list());
+          for (const m of args.batch.members) {
+            const v = vms.find((x) => x.name === m);
+            if (!v) continue;
+            const arch =
+              v.cpu?.architecture && v.cpu.architecture !== "undefined"
+                ? v.cpu.architecture
+                : clusters.find((cl) => cl.id === v.cluster?.id)?.cpu?.architecture;
+            archs.push({ name: m, arch });
+          }
+          const mixed = mixedArchitectures(archs);
+          if (mixed) {
+            fs.push({
+              property: "batch",
+              reason: `batch: batch "${args.batch.id}" mixes CPU architectures: ${mixed}. One import batch must share one architecture; split it into one batch per architecture.`,
+            });
+          }
+        }
+      } else {
+        const ts = await cachedRead(`${key}|templates`, 10_000, () => c.templates.list());
+        if (!ts.some((t) => t.name === args.name)) {
+          fs.push({ property: "name", reason: `name: template "${args.name}" does not exist in engine ${args.engine.url}.${suggest(args.name, ts.map((t) => t.name))}` });
+        }
+      }
+    } catch (e) {
+      const f = connectionFailure(e);
+      if (f) fs.push(f);
+      else throw e;
+    }
+  }
+  return { inputs: news, failures: [...failures, ...fs] };
+}
+
+async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
+  const o = userInputs(olds);
+  const n = userInputs(news);
+  const oa = { ...o, kind: o.kind ?? "vm" };
+  const na = { ...n, kind: n.kind ?? "vm" };
+  const replaces: string[] = [];
+  if (!sameEngine(oa.engine, na.engine)) replaces.push("engine");
+  for (const k of ["exportDomain", "kind", "name"]) if (!jsonEqual(oa[k], na[k])) replaces.push(k);
+  const keys = ["engine", "exportDomain", "kind", "name", "exclusive", "discardSnapshots", "shutdownIfRunning", "keepOnDelete", "timeoutMinutes", "batch"];
+  const changed = keys.filter((k) => !jsonEqual(oa[k] ?? defaults[k], na[k] ?? defaults[k]));
+  if (replaces.length > 0) return { changes: true, replaces, deleteBeforeReplace: false };
+  // force override: re-export only when the source changed since the export (and the domain is still there)
+  if (n.exclusive === true && o.sourceFingerprint && o.sourceId && n.engine && typeof n.engine === "object") {
+    try {
+      const parsed = EngineArgs.safeParse(n.engine);
+      if (parsed.success) {
+        const c = clientFor(parsed.data);
+        const kind = (n.kind ?? "vm") as "vm" | "template";
+        const src = kind === "vm" ? await c.vms.get(o.sourceId) : await c.templates.get(o.sourceId);
+        if (src && o.dataCenterId && o.exportDomainId) {
+          const att = await c.attachedStorageDomains.get(o.dataCenterId, o.exportDomainId);
+          if (att?.status === "active") {
+            const { fp } = await fingerprint(c, kind, src);
+            if (fp !== o.sourceFingerprint) changed.push("sourceFingerprint");
+          }
+        }
+      }
+    } catch {
+      // diff stays on the inputs when the engine cannot be read
+    }
+  }
+  return { changes: changed.length > 0, replaces: [], stables: ["sourceId", "exportDomainId", "dataCenterId"] };
+}
+
+const defaults: Record<string, unknown> = { exclusive: false, discardSnapshots: false, shutdownIfRunning: false, keepOnDelete: false };
+
+async function create(inputs: any): Promise<dynamic.CreateResult> {
+  const args = VmExportArgs.parse(userInputs(inputs));
+  const progress = progressFor(inputs[PROGRESS_URN_KEY], `export ${args.name}`);
+  const outs = await run({ args, progress });
+  return { id: `${outs.exportDomainId}:${args.kind}:${outs.sourceId}`, outs: { ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] } };
+}
+
+async function update(_id: string, olds: any, news: any): Promise<dynamic.UpdateResult> {
+  const args = VmExportArgs.parse(userInputs(news));
+  const prev = userInputs(olds) as VmExportOutputs;
+  const progress = progressFor(news[PROGRESS_URN_KEY], `export ${args.name}`);
+  const collapseChanged = (prev.discardSnapshots ?? false) !== args.discardSnapshots;
+  let needExport = collapseChanged;
+  if (!needExport && args.exclusive) {
+    const c = clientFor(args.engine);
+    const src = args.kind === "vm" ? await c.vms.get(prev.sourceId) : await c.templates.get(prev.sourceId);
+    if (src) needExport = (await fingerprint(c, args.kind, src)).fp !== prev.sourceFingerprint;
+  }
+  if (!needExport) return { outs: { ...prev, ...args, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  const outs = await run({ args: { ...args }, progress, force: true });
+  return { outs: { ...outs, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+}
+
+async function read(id: string, props: any): Promise<dynamic.ReadResult> {
+  const p = userInputs(props) as VmExportOutputs;
+  const c = clientFor(p.engine);
+  const sd = await c.storageDomains.get(p.exportDomainId);
+  // domain handed to another engine, or unattached: the copy cannot be listed; keep what we know
+  if (!sd || ((sd.data_centers ?? []).length === 0 && !sd.data_center)) return { id, props };
+  try {
+    const copy = await c.exportContent(p.kind ?? "vm").get(p.exportDomainId, p.sourceId);
+    if (!copy) return {};
+  } catch (e) {
+    if (e instanceof EngineError && e.status === 404) return {};
+    throw e;
+  }
+  return { id, props };
+}
+
+async function del(_id: string, props: any): Promise<void> {
+  const p = userInputs(props) as VmExportOutputs;
+  if (p.keepOnDelete) return;
+  const c = clientFor(p.engine);
+  const progress = progressFor(props[PROGRESS_URN_KEY], `export ${p.name}`);
+  const sd = await c.storageDomains.get(p.exportDomainId);
+  const attached = sd && ((sd.data_centers ?? []).length > 0 || sd.data_center);
+  if (!attached) {
+    progress.warn(`export domain ${p.exportDomain} is not attached in ${p.engine.url}; the copy of ${p.name} stays on it`);
+    return;
+  }
+  const content = c.exportContent(p.kind ?? "vm");
+  try {
+    await content.remove(p.exportDomainId, p.sourceId);
+  } catch (e) {
+    if (e instanceof EngineError && (e.status === 409 || e.status === 400) && /status|not active|inactive|maintenance/i.test(engineText(e))) {
+      progress.warn(`cannot remove the copy of ${p.name}: ${engineText(e)}; it stays on ${p.exportDomain}`);
+      return;
+    }
+    throw e;
+  }
+  const { poll } = require("../client/wait") as typeof import("../client/wait");
+  await poll(
+    async () => ((await content.get(p.exportDomainId, p.sourceId)) ? { done: false } : { done: true, value: true }),
+    { what: `removal of ${p.name} from ${p.exportDomain}`, deadline: Date.now() + 10 * 60_000 },
+  );
+}
+
+export const vmExportProvider: dynamic.ResourceProvider = { check, diff, create, read, update, delete: del };

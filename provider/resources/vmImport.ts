@@ -1,0 +1,747 @@
+/**
+ * VmImport: a VM or template (`kind`) imported from an export domain into a cluster and storage domain.
+ *
+ * - `collapseSnapshots` ("collapse snapshots"), per-disk allocation (thin | preallocated) and storage domain,
+ *   `cpuProfile`, and `permissions` re-applied after the import (an export keeps no roles/permissions).
+ * - Conflicts like the admin portal: `onConflict: "fail" | "skip" | "clone"`; a clone gets `newName` or the name plus
+ *   `cloneSuffix` (default "-clone"). A clone always collapses snapshots (the portal's Clone does the same).
+ * - A thin, template-based VM needs its template in the target data center first, or `collapseSnapshots`; the
+ *   error says which template to import (or set `expectTemplate` when this stack imports it first).
+ * - `batch`: the VMs imported together; `check` rejects a batch that mixes CPU architectures (at preview).
+ * - create adopts an import of an interrupted attempt (same VM id in the target cluster, or the clone found by
+ *   name plus our stable correlation id); delete removes only a VM this resource created.
+ */
+import { z } from "zod";
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import type { OvirtClient, Vm, Template, Cluster, StorageDomain, Disk } from "../client";
+import { BLANK_TEMPLATE_ID } from "../client/types";
+import { EngineError } from "../client/errors";
+import {
+  ArgError,
+  BatchArgs,
+  CheckFailure,
+  EngineArgs,
+  PROGRESS_URN_KEY,
+  cachedRead,
+  clientFor,
+  connectionFailure,
+  engineText,
+  jsonEqual,
+  sameEngine,
+  suggest,
+  userInputs,
+  validate,
+  zKind,
+  zName,
+} from "./common";
+import { progressFor, Progress } from "../progress";
+import { waitForJob, failureReason } from "./jobs";
+import { mixedArchitectures } from "./vmExport";
+
+export const DiskMappingArgs = z
+  .object({
+    alias: z.string().min(1).optional(),
+    id: z.string().min(1).optional(),
+    allocation: z.enum(["thin", "preallocated"], { error: 'allocation must be "thin" or "preallocated"' }).optional(),
+    storageDomain: zName("disks[].storageDomain").optional(),
+  })
+  .refine((d) => !!d.alias !== !!d.id, { message: "give exactly one of alias or id for each disk" });
+
+export const PermissionArgs = z
+  .object({
+    user: z.string().min(1).optional(),
+    group: z.string().min(1).optional(),
+    role: z.string().min(1, "role must not be empty"),
+  })
+  .refine((p) => !!p.user !== !!p.group, { message: "give exactly one of user or group for each permission" });
+export type PermissionArgs = z.infer<typeof PermissionArgs>;
+
+export const VmImportArgs = z
+  .object({
+    engine: EngineArgs,
+    exportDomain: zName("exportDomain"),
+    kind: zKind.default("vm"),
+    name: zName("name"),
+    cluster: zName("cluster"),
+    storageDomain: zName("storageDomain"),
+    collapseSnapshots: z.boolean().default(false),
+    onConflict: z.enum(["fail", "skip", "clone"], { error: 'onConflict must be "fail", "skip" or "clone"' }).default("fail"),
+    clone: z.boolean().default(false),
+    newName: zName("newName").optional(),
+    cloneSuffix: z.string().min(1).max(64).optional(),
+    disks: z.array(DiskMappingArgs).optional(),
+    cpuProfile: zName("cpuProfile").optional(),
+    permissions: z.array(PermissionArgs).optional(),
+    expectTemplate: zName("expectTemplate").optional(),
+    batch: BatchArgs.optional(),
+    keepOnDelete: z.boolean().default(false),
+    timeoutMinutes: z.number().positive().max(7 * 24 * 60).optional(),
+  })
+  .refine((a) => !(a.newName && !a.clone && a.onConflict !== "clone"), {
+    message: 'newName: a new name is used only for a clone; set clone: true or onConflict: "clone"',
+    path: ["newName"],
+  })
+  .refine((a) => !(a.kind === "template" && a.collapseSnapshots), {
+    message: 'collapseSnapshots: applies to VMs only (kind "vm")',
+    path: ["collapseSnapshots"],
+  });
+export type VmImportArgs = z.infer<typeof VmImportArgs>;
+
+export interface ImportedDisk {
+  id: string;
+  alias?: string;
+  sizeBytes: number;
+  storageDomainId?: string;
+  sparse?: boolean;
+  format?: string;
+}
+
+export interface VmImportOutputs extends VmImportArgs {
+  vmId: string;
+  vmName: string;
+  sourceId: string;
+  exportDomainId: string;
+  clusterId: string;
+  dataCenterId: string;
+  storageDomainId: string;
+  disks: ImportedDisk[];
+  architecture?: string;
+  /** false when onConflict "skip" kept an existing VM (then delete leaves it alone) */
+  imported: boolean;
+  cloned: boolean;
+  collapsed: boolean;
+  permissionIds: string[];
+  cpuProfileId?: string;
+}
+
+type Entity = Vm | Template;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function resolveCluster(c: OvirtClient, name: string): Promise<Cluster> {
+  const cl = await c.clusters.findByName(name);
+  if (!cl) {
+    const all = (await c.clusters.list()).map((x) => x.name);
+    throw new ArgError("cluster", `cluster: cluster "${name}" does not exist in engine ${c.url}.${suggest(name, all)}`);
+  }
+  if (!cl.data_center?.id) throw new ArgError("cluster", `cluster: cluster "${name}" belongs to no data center`);
+  return cl;
+}
+
+async function resolveDataDomain(c: OvirtClient, name: string, dcId: string, property: string): Promise<StorageDomain> {
+  const sd = await c.storageDomains.findByName(name);
+  if (!sd) {
+    const all = (await c.storageDomains.list()).filter((d) => d.type === "data").map((d) => d.name);
+    throw new ArgError(property, `${property}: storage domain "${name}" does not exist in engine ${c.url}.${suggest(name, all)}`);
+  }
+  if (sd.type && sd.type !== "data") throw new ArgError(property, `${property}: "${name}" is a ${sd.type} domain; imports go to a data domain`);
+  const att = await c.attachedStorageDomains.get(dcId, sd.id);
+  if (!att) throw new ArgError(property, `${property}: storage domain "${name}" is not attached to the data center of the cluster`);
+  if (att.status && att.status !== "active") throw new ArgError(property, `${property}: storage domain "${name}" is ${att.status}, not active`);
+  return sd;
+}
+
+function targetName(a: VmImportArgs, clone: boolean): string {
+  if (!clone) return a.name;
+  return a.newName ?? `${a.name}${a.cloneSuffix ?? "-clone"}`;
+}
+
+async function entityByName(c: OvirtClient, kind: "vm" | "template", name: string): Promise<Entity[]> {
+  if (kind === "template") return c.templates.findByName(name);
+  const vm = await c.vms.findByName(name);
+  return vm ? [vm] : [];
+}
+
+async function getEntity(c: OvirtClient, kind: "vm" | "template", id: string): Promise<Entity | undefined> {
+  return kind === "vm" ? c.vms.get(id) : c.templates.get(id);
+}
+
+async function dcOfCluster(c: OvirtClient, clusterId: string | undefined, cache: Map<string, string | undefined>): Promise<string | undefined> {
+  if (!clusterId) return undefined;
+  if (!cache.has(clusterId)) cache.set(clusterId, (await c.clusters.get(clusterId))?.data_center?.id);
+  return cache.get(clusterId);
+}
+
+async function entityDc(c: OvirtClient, e: Entity, cache: Map<string, string | undefined>): Promise<string | undefined> {
+  const viaCluster = await dcOfCluster(c, e.cluster?.id, cache);
+  if (viaCluster) return viaCluster;
+  if (e.storage_domain?.id) {
+    const sd = await c.storageDomains.get(e.storage_domain.id);
+    return sd?.data_centers?.[0]?.id ?? sd?.data_center?.id;
+  }
+  return undefined;
+}
+
+/** The template a copy depends on (thin VM), or undefined. */
+function templateDependency(copy: Entity, kind: "vm" | "template"): string | undefined {
+  if (kind !== "vm") return undefined;
+  const t = (copy as Vm).template?.id;
+  return t && t !== BLANK_TEMPLATE_ID ? t : undefined;
+}
+
+async function templateProblem(
+  c: OvirtClient,
+  a: VmImportArgs,
+  copy: Entity,
+  exportDomainId: string,
+  dcId: string,
+  collapse: boolean,
+): Promise<{ property: string; reason: string } | undefined> {
+  const tId = templateDependency(copy, a.kind);
+  if (!tId) return undefined;
+  const onDomain = await c.exportTemplates.get(exportDomainId, tId).catch(() => undefined);
+  const inEngine = await c.templates.get(tId);
+  const tName = onDomain?.name ?? inEngine?.name ?? tId;
+  if (collapse) {
+    if (!onDomain && !inEngine) {
+      return {
+        property: "collapseSnapshots",
+        reason: `collapseSnapshots: VM ${copy.name} is based on template ${tName}, which is neither on export domain ${a.exportDomain} nor in this engine; export the VM with discardSnapshots: true (a flat copy), or export the template too.`,
+      };
+    }
+    return undefined;
+  }
+  if (inEngine) {
+    const dc = await entityDc(c, inEngine, new Map());
+    if (!dc || dc === dcId) return undefined;
+  }
+  if (a.expectTemplate && a.expectTemplate === tName) return undefined;
+  return {
+    property: "collapseSnapshots",
+    reason:
+      `collapseSnapshots: VM ${copy.name} is a thin VM based on template ${tName}, which is not in the target data center. ` +
+      `Import template ${tName} first (a VmImport with kind: "template", name: "${tName}", and make this import depend on it — ` +
+      `set expectTemplate: "${tName}"), or set collapseSnapshots: true to import a self-contained copy.`,
+  };
+}
+
+function diskSpecs(a: VmImportArgs, copyDisks: Disk[], sdIds: Map<string, string>): Array<{ id: string; sparse?: boolean; format?: "cow" | "raw"; storageDomainId?: string }> {
+  if (!a.disks) return [];
+  return a.disks.map((d, i) => {
+    const disk = d.id ? copyDisks.find((x) => x.id === d.id) : copyDisks.find((x) => (x.alias ?? x.name) === d.alias);
+    if (!disk) {
+      throw new ArgError(
+        `disks[${i}]`,
+        `disks[${i}]: ${a.name} on ${a.exportDomain} has no disk ${d.id ? `with id ${d.id}` : `with alias "${d.alias}"`}. Disks: ${copyDisks.map((x) => x.alias ?? x.name ?? x.id).join(", ")}`,
+      );
+    }
+    return {
+      id: disk.id,
+      sparse: d.allocation ? d.allocation === "thin" : undefined,
+      format: d.allocation ? (d.allocation === "thin" ? "cow" : "raw") : undefined,
+      storageDomainId: d.storageDomain ? sdIds.get(d.storageDomain) : undefined,
+    };
+  });
+}
+
+async function applyPermissions(
+  c: OvirtClient,
+  kind: "vm" | "template",
+  id: string,
+  wanted: PermissionArgs[] | undefined,
+  previouslyOurs: string[],
+  progress: Progress,
+): Promise<string[]> {
+  const existing = await c.permissions.list(kind, id);
+  const ids: string[] = [];
+  const roles = wanted && wanted.length ? await c.permissions.roles() : [];
+  const keep = new Set<string>();
+  for (const [i, p] of (wanted ?? []).entries()) {
+    const role = roles.find((r) => r.name === p.role);
+    if (!role) throw new ArgError(`permissions[${i}].role`, `permissions[${i}].role: role "${p.role}" does not exist.${suggest(p.role, roles.map((r) => r.name))}`);
+    let userId: string | undefined;
+    let groupId: string | undefined;
+    if (p.user) {
+      const u = await c.permissions.user(p.user);
+      if (!u) throw new ArgError(`permissions[${i}].user`, `permissions[${i}].user: user "${p.user}" does not exist in engine ${c.url}`);
+      userId = u.id;
+    } else {
+      const g = await c.permissions.group(p.group!);
+      if (!g) throw new ArgError(`permissions[${i}].group`, `permissions[${i}].group: group "${p.group}" does not exist in engine ${c.url}`);
+      groupId = g.id;
+    }
+    const have = existing.find((e) => e.role?.id === role.id && (userId ? e.user?.id === userId : e.group?.id === groupId));
+    if (have) {
+      ids.push(have.id);
+      keep.add(have.id);
+      continue;
+    }
+    const added = await c.permissions.add(kind, id, { roleId: role.id, userId, groupId });
+    progress.info(`granted ${p.role} on ${kind} to ${p.user ?? p.group}`);
+    ids.push(added.id);
+    keep.add(added.id);
+  }
+  for (const old of previouslyOurs) {
+    if (!keep.has(old) && existing.some((e) => e.id === old)) await c.permissions.remove(kind, id, old);
+  }
+  return ids;
+}
+
+interface Resolved {
+  c: OvirtClient;
+  cluster: Cluster;
+  dcId: string;
+  sd: StorageDomain;
+  exportSd: StorageDomain;
+  copy: Entity;
+  copyDisks: Disk[];
+  diskSdIds: Map<string, string>;
+}
+
+async function resolve(a: VmImportArgs): Promise<Resolved> {
+  const c = clientFor(a.engine);
+  const cluster = await resolveCluster(c, a.cluster);
+  const dcId = cluster.data_center!.id!;
+  const sd = await resolveDataDomain(c, a.storageDomain, dcId, "storageDomain");
+  const diskSdIds = new Map<string, string>();
+  for (const [i, d] of (a.disks ?? []).entries()) {
+    if (d.storageDomain && !diskSdIds.has(d.storageDomain)) {
+      diskSdIds.set(d.storageDomain, (await resolveDataDomain(c, d.storageDomain, dcId, `disks[${i}].storageDomain`)).id);
+    }
+  }
+  const exportSd = await c.storageDomains.findByName(a.exportDomain);
+  if (!exportSd) throw new ArgError("exportDomain", `exportDomain: export domain "${a.exportDomain}" does not exist in engine ${c.url}`);
+  const att = await c.attachedStorageDomains.get(dcId, exportSd.id);
+  if (!att || att.status !== "active") {
+    throw new ArgError(
+      "exportDomain",
+      `exportDomain: export domain ${a.exportDomain} is ${att ? att.status : "not attached"} in the data center of cluster ${a.cluster}. ` +
+        `Declare an ExportDomainAttachment of ${a.exportDomain} to that data center and make this import depend on it.`,
+    );
+  }
+  const content = c.exportContent(a.kind);
+  const copy = await content.findByName(exportSd.id, a.name);
+  if (!copy) {
+    const all = (await content.list(exportSd.id)).map((x) => x.name);
+    throw new ArgError("name", `name: export domain ${a.exportDomain} holds no ${a.kind} named "${a.name}".${suggest(a.name, all)}`);
+  }
+  const copyDisks = await content.disks(exportSd.id, copy.id).catch(() => [] as Disk[]);
+  return { c, cluster, dcId, sd, exportSd, copy, copyDisks, diskSdIds };
+}
+
+async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { imported: boolean; cloned: boolean; collapsed: boolean; permissionIds: string[]; cpuProfileId?: string }): Promise<VmImportOutputs> {
+  const disks = a.kind === "vm" ? await r.c.vms.disks(e.id) : await r.c.templates.disks(e.id);
+  return {
+    ...a,
+    vmId: e.id,
+    vmName: e.name,
+    sourceId: r.copy.id,
+    exportDomainId: r.exportSd.id,
+    clusterId: r.cluster.id,
+    dataCenterId: r.dcId,
+    storageDomainId: r.sd.id,
+    disks: disks.map((d) => ({
+      id: d.id,
+      alias: d.alias ?? d.name,
+      sizeBytes: d.provisioned_size ?? 0,
+      storageDomainId: d.storage_domains?.[0]?.id ?? d.storage_domain?.id,
+      sparse: d.sparse,
+      format: d.format,
+    })),
+    architecture: e.cpu?.architecture ?? r.copy.cpu?.architecture ?? r.cluster.cpu?.architecture,
+    ...flags,
+  };
+}
+
+async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs): Promise<VmImportOutputs> {
+  const { timeoutMsForBytes } = require("../client/wait") as typeof import("../client/wait");
+  const { stableCorrelationId } = require("../client/http") as typeof import("../client/http");
+  const r = await resolve(a);
+  const { c, cluster, dcId, copy } = r;
+  const label = `${a.kind === "vm" ? "VM" : "template"} ${a.name}`;
+  const dcCache = new Map<string, string | undefined>();
+  const bytes = r.copyDisks.reduce((s, d) => s + Math.max(d.provisioned_size ?? 0, d.actual_size ?? 0), 0);
+  const deadline = Date.now() + timeoutMsForBytes(bytes, a.timeoutMinutes);
+
+  // architecture of the copy vs the cluster
+  const arch = copy.cpu?.architecture;
+  if (arch && arch !== "undefined" && cluster.cpu?.architecture && arch !== cluster.cpu.architecture) {
+    throw new ArgError("cluster", `cluster: ${label} is ${arch} but cluster ${cluster.name} is ${cluster.cpu.architecture}; choose a ${arch} cluster`);
+  }
+
+  // conflicts: same id anywhere, or same name in the target data center
+  const sameId = await getEntity(c, a.kind, copy.id);
+  const sameIdDc = sameId ? await entityDc(c, sameId, dcCache) : undefined;
+  const named = (await entityByName(c, a.kind, a.name)).filter((e) => e.id !== copy.id);
+  let namedInDc: Entity | undefined;
+  for (const e of named) if ((await entityDc(c, e, dcCache)) === dcId) namedInDc = e;
+
+  let clone = a.clone;
+  let adopt: Entity | undefined;
+  if (!clone) {
+    if (sameId && sameIdDc === dcId && (sameId.cluster?.id === cluster.id || a.kind === "template")) {
+      adopt = sameId; // our earlier (interrupted) import, or the same VM imported already
+    } else if (sameId || namedInDc) {
+      const what = sameId
+        ? `${a.kind === "vm" ? "a VM" : "a template"} with the same id already exists in engine ${c.url} (${sameId.name}${sameIdDc && sameIdDc !== dcId ? ", in another data center" : ""})`
+        : `${a.kind === "vm" ? "a VM" : "a template"} named ${a.name} already exists in the target data center`;
+      if (a.onConflict === "skip") {
+        const existing = namedInDc ?? sameId!;
+        progress.info(`${label}: ${what}; skipped (onConflict: "skip")`);
+        return outputsFor(r, a, existing, { imported: false, cloned: false, collapsed: false, permissionIds: [] });
+      }
+      if (a.onConflict === "fail") {
+        throw new ArgError(
+          "onConflict",
+          `onConflict: cannot import ${label}: ${what}. Set onConflict: "clone" (with newName or cloneSuffix) to import a copy, or onConflict: "skip" to keep the existing one.`,
+        );
+      }
+      clone = true;
+    }
+  }
+  const name = targetName(a, clone);
+  // a clone always collapses (as the admin portal's Clone does); the engine requires it for snapshots/templates
+  const collapse = a.collapseSnapshots || (clone && a.kind === "vm");
+  const tProblem = await templateProblem(c, a, copy, r.exportSd.id, dcId, collapse);
+  if (tProblem) throw new ArgError(tProblem.property, tProblem.reason);
+
+  const correlationId = stableCorrelationId("import", a.engine.url, r.exportSd.id, copy.id, name, cluster.id);
+  const entityDoneById = async (id: string) => {
+    const e = await getEntity(c, a.kind, id);
+    return !!e && e.status !== "image_locked" && e.status !== "locked";
+  };
+
+  if (clone && !adopt) {
+    const taken = await entityByName(c, a.kind, name);
+    if (taken.length > 0) {
+      // ours from an interrupted attempt? (our correlation id on its jobs or events)
+      const ours =
+        (await c.jobs.byCorrelationId(correlationId).catch(() => [])).length > 0 ||
+        (await c.events.byCorrelationId(correlationId).catch(() => [])).length > 0;
+      const inDc = [];
+      for (const t of taken) if ((await entityDc(c, t, dcCache)) === dcId) inDc.push(t);
+      if (ours && inDc.length > 0) adopt = inDc[0];
+      else if (inDc.length > 0 || a.kind === "vm") {
+        throw new ArgError(
+          "newName",
+          `newName: the clone name ${name} is already taken in the target data center; set newName (or another cloneSuffix).`,
+        );
+      }
+    }
+  }
+
+  let entity: Entity | undefined = adopt;
+  if (adopt) {
+    progress.info(`${label}: adopting ${adopt.name} (${adopt.id}) from an earlier attempt`);
+    if (adopt.status === "image_locked" || adopt.status === "locked") {
+      await waitForJob({
+        c,
+        correlationId,
+        what: `import of ${label}`,
+        deadline,
+        progress,
+        totalBytes: bytes,
+        entityDone: () => entityDoneById(adopt!.id),
+      });
+    }
+  } else {
+    const specs = diskSpecs(a, r.copyDisks, r.diskSdIds);
+    progress.info(`importing ${label}${clone ? ` as ${name}` : ""} into ${cluster.name}${collapse ? " (collapsing snapshots)" : ""}`);
+    let jobId: string | undefined;
+    for (;;) {
+      try {
+        const res = await c.exportContent(a.kind).import(r.exportSd.id, copy.id, {
+          storageDomainId: r.sd.id,
+          clusterId: cluster.id,
+          clone,
+          newName: clone ? name : undefined,
+          collapseSnapshots: collapse,
+          disks: specs,
+          correlationId,
+        });
+        jobId = res.job?.id;
+        break;
+      } catch (e: any) {
+        if (e?.name === "EngineUnavailableError" && e.ambiguous) {
+          await sleep(500);
+          const jobs = await c.jobs.byCorrelationId(correlationId).catch(() => []);
+          if (jobs.length > 0) {
+            jobId = jobs[0].id;
+            break;
+          }
+          const found = clone ? (await entityByName(c, a.kind, name))[0] : await getEntity(c, a.kind, copy.id);
+          if (found) break;
+          if (Date.now() > deadline) throw e;
+          continue;
+        }
+        if (e instanceof EngineError) {
+          const t = engineText(e);
+          if (/must be collapsed/i.test(t)) {
+            throw new ArgError("collapseSnapshots", `collapseSnapshots: ${t} Set collapseSnapshots: true.`);
+          }
+          if (/Template doesn't exist|does not contain the VM Template|Template is missing/i.test(t)) {
+            throw new ArgError("collapseSnapshots", `collapseSnapshots: ${t} Import the VM's template first, or set collapseSnapshots: true.`);
+          }
+          if (/already exists/i.test(t)) {
+            throw new ArgError("onConflict", `onConflict: ${t}. Set onConflict: "clone" or "skip".`);
+          }
+          if (/architecture/i.test(t)) throw new ArgError("cluster", `cluster: ${t}`);
+          throw new Error(`import of ${label} refused by the engine: ${t}`);
+        }
+        throw e;
+      }
+    }
+    const find = async (): Promise<Entity | undefined> => {
+      if (!clone) return getEntity(c, a.kind, copy.id);
+      const list = await entityByName(c, a.kind, name);
+      for (const x of list) if ((await entityDc(c, x, dcCache)) === dcId) return x;
+      return undefined;
+    };
+    let seen = false;
+    await waitForJob({
+      c,
+      jobId,
+      correlationId,
+      what: `import of ${label}`,
+      deadline,
+      progress,
+      totalBytes: bytes,
+      entityDone: async () => {
+        const e = await find();
+        if (e) seen = true;
+        return !!e && e.status !== "image_locked" && e.status !== "locked";
+      },
+      entityFailed: async () => {
+        if (!seen) return undefined;
+        const e = await find();
+        return e ? undefined : await failureReason(c, correlationId);
+      },
+    });
+    entity = await find();
+    if (!entity) throw new Error(`import of ${label} failed in the engine: ${await failureReason(c, correlationId)}`);
+    progress.info(`imported ${label} as ${entity.name} (${entity.id})`);
+  }
+
+  // CPU profile and permissions
+  let cpuProfileId: string | undefined;
+  if (a.cpuProfile) {
+    const profiles = await c.clusters.cpuProfiles(cluster.id);
+    const p = profiles.find((x) => x.name === a.cpuProfile);
+    if (!p) throw new ArgError("cpuProfile", `cpuProfile: cluster ${cluster.name} has no CPU profile "${a.cpuProfile}".${suggest(a.cpuProfile, profiles.map((x) => x.name))}`);
+    cpuProfileId = p.id;
+    if (entity!.cpu_profile?.id !== p.id) {
+      if (a.kind === "vm") await c.vms.update(entity!.id, { cpu_profile: { id: p.id } });
+      else await c.templates.update(entity!.id, { cpu_profile: { id: p.id } });
+    }
+  }
+  const permissionIds = await applyPermissions(c, a.kind, entity!.id, a.permissions, prev?.permissionIds ?? [], progress);
+  entity = (await getEntity(c, a.kind, entity!.id)) ?? entity!;
+  return outputsFor(r, a, entity, { imported: true, cloned: clone, collapsed: collapse, permissionIds, cpuProfileId });
+}
+
+async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
+  const { args, failures, hasUnknowns } = validate(VmImportArgs, userInputs(news));
+  if (!args) return { inputs: news, failures };
+  const fs: CheckFailure[] = [];
+  const prev = olds && Object.keys(olds).length ? userInputs(olds) : undefined;
+  const unchanged = prev && jsonEqual({ ...prev, permissions: undefined, cpuProfile: undefined }, { ...userInputs(news), permissions: undefined, cpuProfile: undefined });
+  if (hasUnknowns || unchanged) {
+    // only the in-place fields can have changed: validate those
+    if (!hasUnknowns && prev) await checkPermissionsAndProfile(args, fs);
+    return { inputs: news, failures: [...failures, ...fs] };
+  }
+  try {
+    const c = clientFor(args.engine);
+    const key = `${args.engine.url}|${args.engine.username}`;
+    const clusters = await cachedRead(`${key}|clusters`, 10_000, () => c.clusters.list());
+    const cluster = clusters.find((x) => x.name === args.cluster);
+    const sds = await cachedRead(`${key}|sds`, 10_000, () => c.storageDomains.list());
+    if (!cluster) {
+      fs.push({ property: "cluster", reason: `cluster: cluster "${args.cluster}" does not exist in engine ${args.engine.url}.${suggest(args.cluster, clusters.map((x) => x.name))}` });
+    }
+    const dcId = cluster?.data_center?.id;
+    const checkSd = async (name: string, property: string) => {
+      const sd = sds.find((d) => d.name === name);
+      if (!sd) {
+        fs.push({ property, reason: `${property}: storage domain "${name}" does not exist in engine ${args.engine.url}.${suggest(name, sds.filter((d) => d.type === "data").map((d) => d.name))}` });
+        return;
+      }
+      if (sd.type && sd.type !== "data") {
+        fs.push({ property, reason: `${property}: "${name}" is a ${sd.type} domain; imports go to a data domain` });
+        return;
+      }
+      if (dcId) {
+        const attached = await cachedRead(`${key}|att|${dcId}`, 10_000, () => c.attachedStorageDomains.list(dcId));
+        if (!attached.some((d) => d.id === sd.id)) {
+          fs.push({ property, reason: `${property}: storage domain "${name}" is not attached to the data center of cluster ${args.cluster}` });
+        }
+      }
+    };
+    await checkSd(args.storageDomain, "storageDomain");
+    for (const [i, d] of (args.disks ?? []).entries()) if (d.storageDomain) await checkSd(d.storageDomain, `disks[${i}].storageDomain`);
+    const exportSd = sds.find((d) => d.name === args.exportDomain);
+    if (!exportSd) {
+      fs.push({ property: "exportDomain", reason: `exportDomain: export domain "${args.exportDomain}" does not exist in engine ${args.engine.url}.${suggest(args.exportDomain, sds.filter((d) => d.type === "export").map((d) => d.name))}` });
+    } else if (exportSd.type && exportSd.type !== "export") {
+      fs.push({ property: "exportDomain", reason: `exportDomain: "${args.exportDomain}" is a ${exportSd.type} domain, not an export domain` });
+    }
+    await checkPermissionsAndProfile(args, fs, cluster);
+    // what is on the export domain already (during a one-shot preview the exports may still be planned)
+    if (exportSd && exportSd.type === "export" && cluster && dcId) {
+      const listing = await cachedRead(`${key}|exp|${exportSd.id}|${args.kind}`, 10_000, () =>
+        c.exportContent(args.kind).list(exportSd.id).catch(() => [] as Entity[]),
+      );
+      const copy = listing.find((x) => x.name === args.name);
+      if (copy) {
+        const arch = copy.cpu?.architecture;
+        if (arch && arch !== "undefined" && cluster.cpu?.architecture && arch !== cluster.cpu.architecture) {
+          fs.push({ property: "cluster", reason: `cluster: ${args.name} is ${arch} but cluster ${cluster.name} is ${cluster.cpu.architecture}; choose a ${arch} cluster` });
+        }
+        const collapse = args.collapseSnapshots || args.clone;
+        const tp = await templateProblem(c, args, copy, exportSd.id, dcId, collapse);
+        if (tp) fs.push(tp);
+        if (!args.clone && args.onConflict === "fail") {
+          const vmsOrTs = args.kind === "vm" ? await cachedRead(`${key}|vms`, 10_000, () => c.vms.list()) : await cachedRead(`${key}|templates`, 10_000, () => c.templates.list());
+          const sameId = vmsOrTs.find((v) => v.id === copy.id);
+          const cache = new Map<string, string | undefined>();
+          for (const cl of clusters) cache.set(cl.id, cl.data_center?.id);
+          const sameIdInTarget = sameId && (await dcOfCluster(c, sameId.cluster?.id, cache)) === dcId;
+          const sameName = vmsOrTs.find((v) => v.name === args.name && v.id !== copy.id && cache.get(v.cluster?.id ?? "") === dcId);
+          if ((sameId && !sameIdInTarget) || sameName) {
+            fs.push({
+              property: "onConflict",
+              reason: `onConflict: ${args.kind} ${args.name} already exists ${sameName ? "in the target data center" : `in engine ${args.engine.url} (same id)`}; set onConflict: "clone" (with newName or cloneSuffix) or "skip".`,
+            });
+          }
+        }
+      }
+      if (args.batch) {
+        if (!args.batch.members.includes(args.name)) fs.push({ property: "batch.members", reason: `batch.members: must include this VM (${args.name})` });
+        const archs = args.batch.members
+          .map((m) => listing.find((x) => x.name === m))
+          .filter((x): x is Entity => !!x)
+          .map((x) => ({ name: x.name, arch: x.cpu?.architecture }));
+        const mixed = mixedArchitectures(archs);
+        if (mixed) {
+          fs.push({
+            property: "batch",
+            reason: `batch: batch "${args.batch.id}" mixes CPU architectures: ${mixed}. One import batch must share one architecture; split it into one batch per architecture.`,
+          });
+        }
+      }
+    }
+  } catch (e) {
+    const f = connectionFailure(e);
+    if (f) fs.push(f);
+    else throw e;
+  }
+  return { inputs: news, failures: [...failures, ...fs] };
+}
+
+async function checkPermissionsAndProfile(args: VmImportArgs, fs: CheckFailure[], cluster?: Cluster): Promise<void> {
+  const c = clientFor(args.engine);
+  const key = `${args.engine.url}|${args.engine.username}`;
+  try {
+    if (args.permissions && args.permissions.length) {
+      const roles = await cachedRead(`${key}|roles`, 10_000, () => c.permissions.roles());
+      for (const [i, p] of args.permissions.entries()) {
+        if (!roles.some((r) => r.name === p.role)) {
+          fs.push({ property: `permissions[${i}].role`, reason: `permissions[${i}].role: role "${p.role}" does not exist.${suggest(p.role, roles.map((r) => r.name))}` });
+        }
+        if (p.user && !(await c.permissions.user(p.user))) {
+          fs.push({ property: `permissions[${i}].user`, reason: `permissions[${i}].user: user "${p.user}" does not exist in engine ${args.engine.url}` });
+        }
+        if (p.group && !(await c.permissions.group(p.group))) {
+          fs.push({ property: `permissions[${i}].group`, reason: `permissions[${i}].group: group "${p.group}" does not exist in engine ${args.engine.url}` });
+        }
+      }
+    }
+    if (args.cpuProfile) {
+      const cl = cluster ?? (await c.clusters.findByName(args.cluster));
+      if (cl) {
+        const profiles = await c.clusters.cpuProfiles(cl.id);
+        if (!profiles.some((p) => p.name === args.cpuProfile)) {
+          fs.push({ property: "cpuProfile", reason: `cpuProfile: cluster ${cl.name} has no CPU profile "${args.cpuProfile}".${suggest(args.cpuProfile, profiles.map((p) => p.name))}` });
+        }
+      }
+    }
+  } catch (e) {
+    const f = connectionFailure(e);
+    if (f) fs.push(f);
+    else throw e;
+  }
+}
+
+const REPLACE_KEYS = ["exportDomain", "kind", "name", "cluster", "storageDomain", "collapseSnapshots", "onConflict", "clone", "newName", "cloneSuffix", "disks"];
+const UPDATE_KEYS = ["permissions", "cpuProfile", "keepOnDelete", "timeoutMinutes", "batch", "expectTemplate", "engine"];
+const defaults: Record<string, unknown> = { kind: "vm", collapseSnapshots: false, onConflict: "fail", clone: false, keepOnDelete: false };
+
+async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
+  const o = userInputs(olds);
+  const n = userInputs(news);
+  const eq = (k: string) => jsonEqual(o[k] ?? defaults[k], n[k] ?? defaults[k]);
+  const replaces = REPLACE_KEYS.filter((k) => !eq(k));
+  if (!sameEngine(o.engine, n.engine)) replaces.push("engine");
+  const changed = [...replaces, ...UPDATE_KEYS.filter((k) => !eq(k))];
+  return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0, stables: replaces.length ? [] : ["vmId", "vmName", "sourceId"] };
+}
+
+async function create(inputs: any): Promise<dynamic.CreateResult> {
+  const args = VmImportArgs.parse(userInputs(inputs));
+  const progress = progressFor(inputs[PROGRESS_URN_KEY], `import ${args.name}`);
+  const outs = await run(args, progress);
+  return { id: outs.vmId, outs: { ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] } };
+}
+
+async function update(_id: string, olds: any, news: any): Promise<dynamic.UpdateResult> {
+  const args = VmImportArgs.parse(userInputs(news));
+  const prev = userInputs(olds) as VmImportOutputs;
+  const progress = progressFor(news[PROGRESS_URN_KEY], `import ${args.name}`);
+  const c = clientFor(args.engine);
+  let cpuProfileId = prev.cpuProfileId;
+  let permissionIds = prev.permissionIds ?? [];
+  if (prev.imported !== false) {
+    if (!jsonEqual(prev.cpuProfile, args.cpuProfile) && args.cpuProfile) {
+      const profiles = await c.clusters.cpuProfiles(prev.clusterId);
+      const p = profiles.find((x) => x.name === args.cpuProfile);
+      if (!p) throw new ArgError("cpuProfile", `cpuProfile: cluster ${args.cluster} has no CPU profile "${args.cpuProfile}"`);
+      if (args.kind === "vm") await c.vms.update(prev.vmId, { cpu_profile: { id: p.id } });
+      else await c.templates.update(prev.vmId, { cpu_profile: { id: p.id } });
+      cpuProfileId = p.id;
+    }
+    if (!jsonEqual(prev.permissions, args.permissions)) {
+      permissionIds = await applyPermissions(c, args.kind, prev.vmId, args.permissions, prev.permissionIds ?? [], progress);
+    }
+  }
+  return { outs: { ...prev, ...args, cpuProfileId, permissionIds, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+}
+
+async function read(id: string, props: any): Promise<dynamic.ReadResult> {
+  const p = userInputs(props) as VmImportOutputs;
+  const c = clientFor(p.engine);
+  const e = await getEntity(c, p.kind ?? "vm", p.vmId ?? id);
+  if (!e) return {};
+  return { id, props: { ...props, vmName: e.name } };
+}
+
+async function del(id: string, props: any): Promise<void> {
+  const p = userInputs(props) as VmImportOutputs;
+  if (p.keepOnDelete || p.imported === false) return;
+  const c = clientFor(p.engine);
+  const kind = p.kind ?? "vm";
+  const e = await getEntity(c, kind, p.vmId ?? id);
+  if (!e) return;
+  if (kind === "vm" && e.status && !["down", "image_locked"].includes(e.status)) {
+    throw new Error(`VM ${e.name} (${e.id}) is ${e.status}; stop it before destroying its VmImport (or set keepOnDelete: true)`);
+  }
+  const progress = progressFor(props[PROGRESS_URN_KEY], `import ${p.name}`);
+  const { poll } = require("../client/wait") as typeof import("../client/wait");
+  const deadline = Date.now() + (p.timeoutMinutes ?? 30) * 60_000;
+  if (e.status === "image_locked" || e.status === "locked") {
+    await poll(
+      async () => {
+        const x = await getEntity(c, kind, e.id);
+        return !x || (x.status !== "image_locked" && x.status !== "locked") ? { done: true, value: true } : { done: false, progress: `waiting for ${e.name} to unlock` };
+      },
+      { what: `${e.name} to unlock`, deadline, onProgress: (m) => progress.update(m) },
+    );
+  }
+  progress.update(`removing ${e.name}`);
+  if (kind === "vm") await c.vms.remove(e.id);
+  else await c.templates.remove(e.id);
+  await poll(
+    async () => ((await getEntity(c, kind, e.id)) ? { done: false, progress: `removing ${e.name}` } : { done: true, value: true }),
+    { what: `removal of ${e.name}`, deadline, onProgress: (m) => progress.update(m) },
+  );
+}
+
+export const vmImportProvider: dynamic.ResourceProvider = { check, diff, create, read, update, delete: del };
