@@ -201,6 +201,17 @@ export function userInputs(v: any): any {
   return o;
 }
 
+/**
+ * The args part of inputs or outputs, with schema defaults applied (so an omitted default and the stored default
+ * compare equal in `diff`). Falls back to the raw values when they do not parse (unknowns during preview).
+ */
+export function normalizeArgs<T extends z.ZodTypeAny>(schema: T, v: any): any {
+  const raw = userInputs(v);
+  if (containsUnknown(raw)) return raw;
+  const r = schema.safeParse(raw);
+  return r.success ? r.data : raw;
+}
+
 /** Polling defaults shared by resources. */
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;

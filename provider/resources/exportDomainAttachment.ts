@@ -28,6 +28,7 @@ import {
   sameEngine,
   suggest,
   userInputs,
+  normalizeArgs,
   validate,
   zName,
 } from "./common";
@@ -382,8 +383,8 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
 }
 
 async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
-  const o = userInputs(olds);
-  const n = userInputs(news);
+  const o = normalizeArgs(ExportDomainAttachmentArgs, olds);
+  const n = normalizeArgs(ExportDomainAttachmentArgs, news);
   const keys = ["engine", "exportDomain", "dataCenter", "takeOver", "moveFrom", "handOffTo", "host", "storageConnection", "detachOnDelete", "timeoutMinutes"];
   const changed = keys.filter((k) => !jsonEqual(o[k], n[k]));
   // engine: only url/username count as a different engine; a password change is an update without engine work

@@ -30,6 +30,7 @@ import {
   sameEngine,
   suggest,
   userInputs,
+  normalizeArgs,
   validate,
   zKind,
   zName,
@@ -458,8 +459,8 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
 async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
   const o = userInputs(olds);
   const n = userInputs(news);
-  const oa = { ...o, kind: o.kind ?? "vm" };
-  const na = { ...n, kind: n.kind ?? "vm" };
+  const oa = normalizeArgs(VmExportArgs, olds);
+  const na = normalizeArgs(VmExportArgs, news);
   const replaces: string[] = [];
   if (!sameEngine(oa.engine, na.engine)) replaces.push("engine");
   for (const k of ["exportDomain", "kind", "name"]) if (!jsonEqual(oa[k], na[k])) replaces.push(k);

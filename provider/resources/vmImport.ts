@@ -6,7 +6,7 @@
  * - Conflicts like the admin portal: `onConflict: "fail" | "skip" | "clone"`; a clone gets `newName` or the name plus
  *   `cloneSuffix` (default "-clone"). A clone always collapses snapshots (the portal's Clone does the same).
  * - A thin, template-based VM needs its template in the target data center first, or `collapseSnapshots`; the
- *   error says which template to import (or set `expectTemplate` when this stack imports it first).
+ *   error says which template to import (or list it in `expectTemplates` when this stack imports it first).
  * - `batch`: the VMs imported together; `check` rejects a batch that mixes CPU architectures (at preview).
  * - create adopts an import of an interrupted attempt (same VM id in the target cluster, or the clone found by
  *   name plus our stable correlation id); delete removes only a VM this resource created.
@@ -30,6 +30,7 @@ import {
   sameEngine,
   suggest,
   userInputs,
+  normalizeArgs,
   validate,
   zKind,
   zName,
@@ -72,7 +73,7 @@ export const VmImportArgs = z
     disks: z.array(DiskMappingArgs).optional(),
     cpuProfile: zName("cpuProfile").optional(),
     permissions: z.array(PermissionArgs).optional(),
-    expectTemplate: zName("expectTemplate").optional(),
+    expectTemplates: z.array(zName("expectTemplates[]")).optional(),
     batch: BatchArgs.optional(),
     keepOnDelete: z.boolean().default(false),
     timeoutMinutes: z.number().positive().max(7 * 24 * 60).optional(),
@@ -104,7 +105,7 @@ export interface VmImportOutputs extends VmImportArgs {
   clusterId: string;
   dataCenterId: string;
   storageDomainId: string;
-  disks: ImportedDisk[];
+  importedDisks: ImportedDisk[];
   architecture?: string;
   /** false when onConflict "skip" kept an existing VM (then delete leaves it alone) */
   imported: boolean;
@@ -204,13 +205,13 @@ async function templateProblem(
     const dc = await entityDc(c, inEngine, new Map());
     if (!dc || dc === dcId) return undefined;
   }
-  if (a.expectTemplate && a.expectTemplate === tName) return undefined;
+  if (a.expectTemplates && a.expectTemplates.includes(tName)) return undefined;
   return {
     property: "collapseSnapshots",
     reason:
       `collapseSnapshots: VM ${copy.name} is a thin VM based on template ${tName}, which is not in the target data center. ` +
       `Import template ${tName} first (a VmImport with kind: "template", name: "${tName}", and make this import depend on it — ` +
-      `set expectTemplate: "${tName}"), or set collapseSnapshots: true to import a self-contained copy.`,
+      `list it in expectTemplates), or set collapseSnapshots: true to import a self-contained copy.`,
   };
 }
 
@@ -329,7 +330,7 @@ async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { impo
     clusterId: r.cluster.id,
     dataCenterId: r.dcId,
     storageDomainId: r.sd.id,
-    disks: disks.map((d) => ({
+    importedDisks: disks.map((d) => ({
       id: d.id,
       alias: d.alias ?? d.name,
       sizeBytes: d.provisioned_size ?? 0,
@@ -662,12 +663,12 @@ async function checkPermissionsAndProfile(args: VmImportArgs, fs: CheckFailure[]
 }
 
 const REPLACE_KEYS = ["exportDomain", "kind", "name", "cluster", "storageDomain", "collapseSnapshots", "onConflict", "clone", "newName", "cloneSuffix", "disks"];
-const UPDATE_KEYS = ["permissions", "cpuProfile", "keepOnDelete", "timeoutMinutes", "batch", "expectTemplate", "engine"];
+const UPDATE_KEYS = ["permissions", "cpuProfile", "keepOnDelete", "timeoutMinutes", "batch", "expectTemplates", "engine"];
 const defaults: Record<string, unknown> = { kind: "vm", collapseSnapshots: false, onConflict: "fail", clone: false, keepOnDelete: false };
 
 async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
-  const o = userInputs(olds);
-  const n = userInputs(news);
+  const o = normalizeArgs(VmImportArgs, olds);
+  const n = normalizeArgs(VmImportArgs, news);
   const eq = (k: string) => jsonEqual(o[k] ?? defaults[k], n[k] ?? defaults[k]);
   const replaces = REPLACE_KEYS.filter((k) => !eq(k));
   if (!sameEngine(o.engine, n.engine)) replaces.push("engine");

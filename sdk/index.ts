@@ -1,0 +1,8 @@
+/** pulumi-ovirt-migrate: move oVirt/RHV VMs and templates between data centers through export domains. */
+export { EngineConnectionArgs, EngineConnection, resolveEngine, engineFromConfig } from "./connection";
+export { ExportDomainAttachment, ExportDomainAttachmentArgs, DataCenterRef, StorageConnectionArgs } from "./exportDomainAttachment";
+export { VmExport, VmExportArgs, BatchArgs } from "./vmExport";
+export { VmImport, VmImportArgs, DiskMapping, Permission } from "./vmImport";
+export { Migration, MigrationArgs, MigrationVm, MigrationTemplate } from "./migration";
+export { makeProvider, providerModulePath } from "./shim";
+export { typeToken } from "./base";
