@@ -6,3 +6,4 @@ export { VmImport, VmImportArgs, DiskMapping, Permission } from "./vmImport";
 export { Migration, MigrationArgs, MigrationVm, MigrationTemplate } from "./migration";
 export { makeProvider, providerModulePath } from "./shim";
 export { typeToken } from "./base";
+export { V2VImport, V2VImportArgs, VCenterSourceArgs, ProxySshArgs, V2VPermissionArgs, ImportedVmOutput } from "./v2vImport";
