@@ -83,9 +83,13 @@ export interface MigrationArgs {
   collapseSnapshots?: pulumi.Input<boolean>;
   /** Shut running VMs down before export. Default false (fail at preview). */
   shutdownIfRunning?: pulumi.Input<boolean>;
-  /** Conflict policy on import. Default `fail`. */
+  /**
+   * Conflict policy on import. Default: `clone` when source and target are the same engine (the source VM keeps
+   * its id there, so the import must be a new entity; it keeps its name unless the name is taken in the target
+   * data center), `fail` across engines.
+   */
   onConflict?: pulumi.Input<"fail" | "skip" | "clone">;
-  /** Suffix of clones. Default `-clone`. */
+  /** Suffix of clones (default: none unless the name is taken in the target data center, then `-clone`). */
   cloneSuffix?: pulumi.Input<string>;
   /** Permissions applied to every imported VM. */
   permissions?: Permission[];
@@ -123,6 +127,7 @@ export class Migration extends pulumi.ComponentResource {
     const crossEngine = !!args.target.engine;
     const vms = args.vms.map((v) => norm<MigrationVm>(v));
     const templates = (args.templates ?? []).map((t) => norm<MigrationTemplate>(t));
+    const onConflict = args.onConflict ?? (crossEngine ? "fail" : "clone");
     const batch = vms.length > 1 ? { id: `${name}`, members: vms.map((v) => v.name) } : undefined;
     const child = { parent: this };
 
@@ -190,7 +195,7 @@ export class Migration extends pulumi.ComponentResource {
             name: t.name,
             cluster: t.cluster ?? args.target.cluster,
             storageDomain: t.storageDomain ?? args.target.storageDomain,
-            onConflict: t.onConflict ?? args.onConflict,
+            onConflict: t.onConflict ?? onConflict,
             cloneSuffix: args.cloneSuffix,
             permissions: [...(args.permissions ?? []), ...(t.permissions ?? [])],
           },
@@ -211,7 +216,7 @@ export class Migration extends pulumi.ComponentResource {
             cluster: v.cluster ?? args.target.cluster,
             storageDomain: v.storageDomain ?? args.target.storageDomain,
             collapseSnapshots: v.collapseSnapshots ?? args.collapseSnapshots ?? false,
-            onConflict: v.onConflict ?? args.onConflict,
+            onConflict: v.onConflict ?? onConflict,
             newName: v.newName,
             cloneSuffix: args.cloneSuffix,
             disks: v.disks,

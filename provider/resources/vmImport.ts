@@ -141,9 +141,16 @@ async function resolveDataDomain(c: OvirtClient, name: string, dcId: string, pro
   return sd;
 }
 
-function targetName(a: VmImportArgs, clone: boolean): string {
+/**
+ * Name of the imported entity. A clone keeps the name when only the id conflicts (e.g. the source VM of the same
+ * engine, in another data center; names are unique per data center), gets `newName`, or name + `cloneSuffix`
+ * (always when a suffix is given, else "-clone" only when the name is taken in the target data center).
+ */
+function targetName(a: VmImportArgs, clone: boolean, nameTakenInDc: boolean): string {
   if (!clone) return a.name;
-  return a.newName ?? `${a.name}${a.cloneSuffix ?? "-clone"}`;
+  if (a.newName) return a.newName;
+  if (a.cloneSuffix) return `${a.name}${a.cloneSuffix}`;
+  return nameTakenInDc ? `${a.name}-clone` : a.name;
 }
 
 async function entityByName(c: OvirtClient, kind: "vm" | "template", name: string): Promise<Entity[]> {
@@ -383,13 +390,13 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
       if (a.onConflict === "fail") {
         throw new ArgError(
           "onConflict",
-          `onConflict: cannot import ${label}: ${what}. Set onConflict: "clone" (with newName or cloneSuffix) to import a copy, or onConflict: "skip" to keep the existing one.`,
+          `onConflict: cannot import ${label}: ${what}. Set onConflict: "clone" to import a copy (new id and MACs; newName or cloneSuffix for a new name), or onConflict: "skip" to keep the existing one.`,
         );
       }
       clone = true;
     }
   }
-  const name = targetName(a, clone);
+  const name = targetName(a, clone, !!namedInDc);
   // a clone always collapses (as the admin portal's Clone does); the engine requires it for snapshots/templates
   const collapse = a.collapseSnapshots || (clone && a.kind === "vm");
   const tProblem = await templateProblem(c, a, copy, r.exportSd.id, dcId, collapse);
