@@ -1,0 +1,242 @@
+import * as assert from "node:assert/strict";
+import { Sim, startSim, diskReport, shas, providerOf, checkAndCreate } from "./helpers";
+import { connect, closeAllEngines } from "../../provider/client";
+import { clearReadCache } from "../../provider/resources/common";
+
+const EDA = "ExportDomainAttachment";
+
+describe("resources against the simulator (one engine, dc-source -> dc-target)", function () {
+  this.timeout(300_000);
+  let sim: Sim;
+  let engine: any;
+  before(async () => {
+    sim = await startSim();
+    engine = sim.engine;
+  });
+  after(async () => {
+    await closeAllEngines();
+    await sim?.close();
+  });
+  beforeEach(() => clearReadCache());
+
+  const dcStatus = async (dc: string, sd = "export1") => {
+    const c = connect(engine);
+    const d = await c.datacenters.findByName(dc);
+    const s = await c.storageDomains.findByName(sd);
+    return (await c.attachedStorageDomains.get(d!.id, s!.id))?.status;
+  };
+
+  describe("checks at preview (read-only)", () => {
+    it("name the field and the fix, and send no mutating request", async () => {
+      await sim.resetRequests();
+      const eda = providerOf(EDA);
+      let r = await eda.check({}, { engine, exportDomain: "export1", dataCenter: "dc-nope" });
+      assert.ok(r.failures.some((f: any) => f.property === "dataCenter" && /dc-nope/.test(f.reason)), JSON.stringify(r.failures));
+      r = await eda.check({}, { engine, exportDomain: "export1", dataCenter: "dc-target" });
+      assert.ok(r.failures.some((f: any) => f.property === "takeOver" && /dc-source/.test(f.reason)), JSON.stringify(r.failures));
+      r = await eda.check({}, { engine, exportDomain: "data-target", dataCenter: "dc-target" });
+      assert.ok(r.failures.some((f: any) => f.property === "exportDomain" && /not an export domain/.test(f.reason)));
+
+      const exp = providerOf("VmExport");
+      r = await exp.check({}, { engine, exportDomain: "export1", name: "run-01" });
+      assert.ok(r.failures.some((f: any) => f.property === "shutdownIfRunning" && /run-01 is up/.test(f.reason)), JSON.stringify(r.failures));
+      r = await exp.check({}, { engine, exportDomain: "export1", name: "nope-01" });
+      assert.ok(r.failures.some((f: any) => f.property === "name" && /nope-01/.test(f.reason)));
+      r = await exp.check({}, { engine, exportDomain: "export1", name: "web-01", batch: { id: "b1", members: ["web-01", "ppc-01"] } });
+      assert.ok(r.failures.some((f: any) => f.property === "batch" && /ppc-01 \(ppc64\)/.test(f.reason) && /web-01 \(x86_64\)/.test(f.reason)), JSON.stringify(r.failures));
+      r = await exp.check({}, { engine, exportDomain: "export1", kind: "template", name: "rhel9-base", discardSnapshots: true });
+      assert.ok(r.failures.some((f: any) => f.property === "discardSnapshots"));
+
+      const imp = providerOf("VmImport");
+      r = await imp.check({}, { engine, exportDomain: "export1", name: "web-01", cluster: "cl-nope", storageDomain: "data-target" });
+      assert.ok(r.failures.some((f: any) => f.property === "cluster"));
+      r = await imp.check({}, { engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-source" });
+      assert.ok(r.failures.some((f: any) => f.property === "storageDomain" && /not attached/.test(f.reason)), JSON.stringify(r.failures));
+      r = await imp.check({}, { engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "maybe" });
+      assert.ok(r.failures.some((f: any) => f.property === "onConflict"));
+      r = await imp.check({}, { engine: { ...engine, url: "ftp://x" }, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target" });
+      assert.ok(r.failures.some((f: any) => f.property === "engine.url"));
+      assert.equal(await sim.mutating(), 0);
+    });
+
+    it("reports a wrong CA as a failure on engine.caFile without touching the engine", async () => {
+      const r = await providerOf("VmExport").check({}, { engine: { ...engine, caFile: undefined, caPem: require("node:tls").rootCertificates[0] }, exportDomain: "export1", name: "web-01" });
+      assert.ok(r.failures.some((f: any) => f.property === "engine.caFile"), JSON.stringify(r.failures));
+    });
+  });
+
+  describe("ExportDomainAttachment + VmExport in the source data center", () => {
+    let att: { id: string; outs: any };
+    it("adopts the existing active attachment", async () => {
+      await sim.resetRequests();
+      att = await checkAndCreate(EDA, { engine, exportDomain: "export1", dataCenter: "dc-source", handOffTo: { dataCenter: "dc-target" } });
+      assert.equal(att.outs.status, "active");
+      assert.equal(await sim.mutating(), 0, "adoption sends no mutating request");
+      const r = await providerOf(EDA).read(att.id, att.outs);
+      assert.equal(r.id, att.id);
+    });
+
+    let web: { id: string; outs: any };
+    it("exports a VM; the copy on the export domain has the source's disk content", async () => {
+      web = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "web-01", exclusive: true });
+      assert.equal(web.outs.adopted, false);
+      const rep = await diskReport(sim);
+      const src = rep.vms.find((v) => v.name === "web-01" && v.dataCenter === "dc-source");
+      const copy = rep.exportDomains.find((e) => e.name === "export1")!.vms.find((v) => v.id === web.outs.sourceId);
+      assert.ok(copy, "copy on the export domain");
+      assert.deepEqual(shas(copy), shas(src));
+      assert.ok(web.outs.sourceFingerprint.length > 10);
+    });
+
+    it("a second create adopts the current copy without exporting again; diff is empty", async () => {
+      await sim.resetRequests();
+      const again = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "web-01", exclusive: true });
+      assert.equal(again.outs.adopted, true);
+      assert.equal(await sim.mutating(), 0);
+      const d = await providerOf("VmExport").diff(web.id, web.outs, { engine, exportDomain: "export1", name: "web-01", exclusive: true });
+      assert.equal(d.changes, false);
+      assert.deepEqual(d.replaces, []);
+    });
+
+    it("fails clearly for a running VM, and exports it with shutdownIfRunning", async () => {
+      await assert.rejects(providerOf("VmExport").create({ engine, exportDomain: "export1", name: "run-01" }), /run-01 is up.*shutdownIfRunning/s);
+      const r = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "run-01", shutdownIfRunning: true });
+      const c = connect(engine);
+      assert.equal((await c.vms.findByName("run-01"))?.status, "down");
+      const rep = await diskReport(sim);
+      assert.ok(rep.exportDomains[0].vms.some((v) => v.id === r.outs.sourceId));
+    });
+
+    it("exports a VM with snapshots collapsed, and a template", async () => {
+      const s = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "snap-01", discardSnapshots: true, exclusive: true });
+      const t = await checkAndCreate("VmExport", { engine, exportDomain: "export1", kind: "template", name: "rhel9-base", exclusive: true });
+      const thin = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "thin-01" });
+      assert.equal(thin.outs.templateName, "rhel9-base");
+      const rep = await diskReport(sim);
+      const ed = rep.exportDomains[0];
+      assert.deepEqual(shas(ed.vms.find((v) => v.id === s.outs.sourceId)), shas(rep.vms.find((v) => v.name === "snap-01")));
+      assert.ok(ed.templates.some((x) => x.id === t.outs.sourceId));
+    });
+
+    it("a job that fails in the engine gives a clear error with the engine's reason; the next create succeeds", async () => {
+      await sim.admin("POST", "/fail-next-job", { kind: "export_vm", reason: "simulated storage error" });
+      await assert.rejects(checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "app-01" }), (e: any) => /app-01/.test(e.message) && /failed/.test(e.message));
+      const ok = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "app-01" });
+      assert.equal(ok.outs.adopted, false);
+    });
+
+    it("delete removes the copy from the export domain (and keepOnDelete keeps it)", async () => {
+      const db = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "db-01" });
+      await providerOf("VmExport").delete(db.id, db.outs);
+      let rep = await diskReport(sim);
+      assert.ok(!rep.exportDomains[0].vms.some((v) => v.id === db.outs.sourceId));
+      assert.deepEqual(await providerOf("VmExport").read(db.id, db.outs), {});
+      const kept = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "db-01", keepOnDelete: true });
+      await providerOf("VmExport").delete(kept.id, kept.outs);
+      rep = await diskReport(sim);
+      assert.ok(rep.exportDomains[0].vms.some((v) => v.id === kept.outs.sourceId));
+    });
+
+    let target: { id: string; outs: any };
+    it("moves the export domain to the target data center (moveFrom), then refresh of the source stage keeps it", async () => {
+      target = await checkAndCreate(EDA, { engine, exportDomain: "export1", dataCenter: "dc-target", moveFrom: { dataCenter: "dc-source" } });
+      assert.equal(target.outs.status, "active");
+      assert.equal(await dcStatus("dc-target"), "active");
+      assert.equal(await dcStatus("dc-source"), undefined);
+      const r = await providerOf(EDA).read(att.id, att.outs);
+      assert.equal(r.id, att.id, "handed-off source attachment stays in state");
+    });
+
+    describe("VmImport in the target data center", () => {
+      it("refuses a thin VM whose template is missing, naming the template and both fixes", async () => {
+        const p = providerOf("VmImport");
+        const args = { engine, exportDomain: "export1", name: "thin-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone" };
+        const r = await p.check({}, args);
+        // clone collapses: the template is on the export domain, so this is fine; without clone the id conflicts
+        assert.equal(r.failures.length, 0, JSON.stringify(r.failures));
+      });
+
+      it("refuses an id conflict with onConflict fail (the source VM of this engine)", async () => {
+        const args = { engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target" };
+        const r = await providerOf("VmImport").check({}, args);
+        assert.ok(r.failures.some((f: any) => f.property === "onConflict"), JSON.stringify(r.failures));
+        await assert.rejects(providerOf("VmImport").create(args), /onConflict/);
+      });
+
+      let imp: { id: string; outs: any };
+      it("imports as a clone keeping the name in the target DC; disks identical; permissions applied", async () => {
+        const c = connect(engine);
+        const roles = await c.permissions.roles();
+        const role = roles.find((r) => /UserRole/.test(r.name)) ?? roles[0];
+        imp = await checkAndCreate("VmImport", {
+          engine,
+          exportDomain: "export1",
+          name: "web-01",
+          cluster: "cl-target",
+          storageDomain: "data-target",
+          onConflict: "clone",
+          disks: [{ alias: "web-01_disk0", allocation: "preallocated" }],
+          permissions: role ? [{ user: "admin@internal", role: role.name }] : undefined,
+        });
+        assert.equal(imp.outs.vmName, "web-01");
+        assert.equal(imp.outs.cloned, true);
+        assert.notEqual(imp.outs.vmId, imp.outs.sourceId);
+        const rep = await diskReport(sim);
+        const src = rep.vms.find((v) => v.name === "web-01" && v.dataCenter === "dc-source");
+        const dst = rep.vms.find((v) => v.id === imp.outs.vmId);
+        assert.equal(dst?.dataCenter, "dc-target");
+        assert.deepEqual(shas(dst), shas(src));
+        if (role) {
+          const perms = await c.permissions.list("vm", imp.outs.vmId);
+          assert.ok(perms.some((p) => p.role?.id === role.id));
+        }
+      });
+
+      it("a second create adopts the import (no duplicate VM)", async () => {
+        const again = await checkAndCreate("VmImport", { engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone", disks: [{ alias: "web-01_disk0", allocation: "preallocated" }] });
+        assert.equal(again.outs.vmId, imp.outs.vmId);
+        const rep = await diskReport(sim);
+        assert.equal(rep.vms.filter((v) => v.name === "web-01" && v.dataCenter === "dc-target").length, 1);
+      });
+
+      it("skip keeps the existing VM and its delete leaves it alone", async () => {
+        const sk = await checkAndCreate("VmImport", { engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "skip" });
+        assert.equal(sk.outs.imported, false);
+        await providerOf("VmImport").delete(sk.id, sk.outs);
+        assert.ok(await connect(engine).vms.get(imp.outs.vmId));
+      });
+
+      it("clone with a suffix gives a second copy under a new name", async () => {
+        const cl = await checkAndCreate("VmImport", { engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target", clone: true, cloneSuffix: "-b" });
+        assert.equal(cl.outs.vmName, "web-01-b");
+        await providerOf("VmImport").delete(cl.id, cl.outs);
+        assert.equal(await connect(engine).vms.get(cl.outs.vmId), undefined);
+      });
+
+      it("template import, then the thin VM without collapse is accepted when the template is expected", async () => {
+        const t = await checkAndCreate("VmImport", { engine, exportDomain: "export1", kind: "template", name: "rhel9-base", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone" });
+        assert.ok(t.outs.vmId);
+        const rep = await diskReport(sim);
+        assert.ok(rep.templates.some((x) => x.id === t.outs.vmId && x.dataCenter === "dc-target"));
+      });
+
+      it("refresh notices a VM deleted out of band; delete removes only the VM it created", async () => {
+        const c = connect(engine);
+        await c.vms.remove(imp.outs.vmId);
+        const { poll } = require("../../provider/client/wait");
+        await poll(async () => ((await c.vms.get(imp.outs.vmId)) ? { done: false } : { done: true, value: 1 }), { what: "removal", deadline: Date.now() + 30000 });
+        assert.deepEqual(await providerOf("VmImport").read(imp.id, imp.outs), {});
+        const again = await checkAndCreate("VmImport", { engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone" });
+        await providerOf("VmImport").delete(again.id, again.outs);
+        assert.equal(await c.vms.get(again.outs.vmId), undefined);
+        assert.ok(await c.vms.findByName("web-01"), "the source VM is untouched");
+      });
+    });
+
+    it("deleting the target attachment deactivates and detaches it", async () => {
+      await providerOf(EDA).delete(target.id, target.outs);
+      assert.equal(await dcStatus("dc-target"), undefined);
+      assert.deepEqual(await providerOf(EDA).read(target.id, target.outs), {});
+    });
+  });
+});
