@@ -1,0 +1,196 @@
+// Admin API (JSON under /__admin on the same port; never under /ovirt-engine). See docs/design.md and README.md.
+import type * as http from "node:http";
+import * as yaml from "js-yaml";
+import { z } from "zod";
+import { Engine } from "./engine";
+import { Jobs } from "./jobs";
+import { FaultInjector, FaultRulesSchema } from "./faultInjection";
+import { RequestLog } from "./requestLog";
+import { Sso } from "./services/sso";
+import { DiskRec, JobKind, TemplateRec, VmRec } from "./model/types";
+import { chainSha256, ChainLink } from "./storage/volumes";
+import { exportedChain } from "./storage/contents";
+import { readEntities } from "./storage/contents";
+import { Inventory } from "./model/inventory";
+import { volumePath, readVolumeMeta } from "./storage/exportDomain";
+import { OvfEntity } from "./xml/ovf";
+
+export interface AdminDeps {
+  engine(): Engine;
+  jobs(): Jobs;
+  faults: FaultInjector;
+  log: RequestLog;
+  sso: Sso;
+  restart(downMs: number, keep?: http.IncomingMessage): Promise<{ failedJobs: number }>;
+  reseed(inv: Inventory): Promise<void>;
+}
+
+const FailNext = z.object({
+  kind: z.enum(["export_vm", "export_template", "import_vm", "import_template", "external_import"]),
+  reason: z.string().default("Injected failure"),
+});
+const Power = z.object({ state: z.enum(["up", "down"]) });
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body, null, 1);
+  res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function parseBody(body: string): unknown {
+  if (!body.trim()) return {};
+  try {
+    return JSON.parse(body);
+  } catch {
+    return yaml.load(body);
+  }
+}
+
+async function sha(chain: ChainLink[] | undefined): Promise<string | null> {
+  if (!chain) return null;
+  try {
+    return await chainSha256(chain);
+  } catch {
+    return null;
+  }
+}
+
+async function diskReport(e: Engine, d: DiskRec) {
+  let chain: ChainLink[] | undefined;
+  try {
+    chain = e.chainOf(d);
+  } catch {
+    chain = undefined;
+  }
+  return { id: d.id, alias: d.alias, sizeBytes: d.provisionedSize, volumes: d.volumes.length, status: d.status, sha256: await sha(chain) };
+}
+
+async function entityReport(e: Engine, x: VmRec | TemplateRec) {
+  const disks = [];
+  for (const d of x.disks) disks.push(await diskReport(e, d));
+  return {
+    id: x.id,
+    name: x.name,
+    dataCenter: e.dcOfCluster(x.clusterId)?.name,
+    cluster: e.cluster(x.clusterId)?.name,
+    status: x.status,
+    templateId: "templateId" in x ? x.templateId : undefined,
+    snapshots: "snapshots" in x ? x.snapshots.filter((s) => s.type !== "active").length : undefined,
+    disks,
+  };
+}
+
+/** Chain of an exported disk; a thin disk whose template is not on the export domain is read through the engine's template. */
+function exportChain(e: Engine, root: string, sdRec: Parameters<typeof exportedChain>[0], x: OvfEntity, diskId: string): ChainLink[] | undefined {
+  const c = exportedChain(sdRec, x, diskId);
+  if (c) return c;
+  const d = x.disks.find((k) => k.diskId === diskId);
+  const first = d?.volumes[0];
+  if (!d || !first?.parentDiskId) return undefined;
+  const hit = e.findDisk(first.parentDiskId);
+  if (!hit) return undefined;
+  const base = e.chainOf(hit.disk);
+  return [
+    ...base,
+    ...d.volumes.map((v) => ({ path: volumePath(root, diskId, v.id), kind: (readVolumeMeta(root, diskId, v.id)?.simKind ?? "overlay") as "base" | "overlay", size: d.provisionedSize })),
+  ];
+}
+
+export function makeAdmin(d: AdminDeps) {
+  return async (req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams, body: string): Promise<void> => {
+    const m = (req.method ?? "GET").toUpperCase();
+    try {
+      if (path === "/requests" && m === "GET") return send(res, 200, d.log.snapshot(Number(query.get("since") ?? 0)));
+      if (path === "/requests" && m === "DELETE") {
+        d.log.reset();
+        return send(res, 200, { ok: true });
+      }
+      if (path === "/faults" && m === "PUT") {
+        const r = FaultRulesSchema.safeParse(parseBody(body));
+        if (!r.success) return send(res, 400, { error: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+        d.faults.set(r.data.rules);
+        return send(res, 200, { rules: d.faults.list() });
+      }
+      if (path === "/faults" && m === "GET") return send(res, 200, { rules: d.faults.list() });
+      if (path === "/faults" && m === "DELETE") {
+        d.faults.clear();
+        return send(res, 200, { ok: true });
+      }
+      if (path === "/fail-next-job" && m === "POST") {
+        const r = FailNext.safeParse(parseBody(body));
+        if (!r.success) return send(res, 400, { error: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+        d.jobs().injectFailure(r.data.kind as JobKind, r.data.reason);
+        return send(res, 200, { ok: true });
+      }
+      if (path === "/expire-tokens" && m === "POST") return send(res, 200, { expired: d.sso.expireAll() });
+      if (path === "/token-lifetime" && m === "PUT") {
+        const r = z.object({ seconds: z.number().positive() }).safeParse(parseBody(body));
+        if (!r.success) return send(res, 400, { error: "seconds: a positive number is required" });
+        d.sso.tokenLifetimeSeconds = r.data.seconds;
+        return send(res, 200, { seconds: r.data.seconds });
+      }
+      if (path === "/restart" && m === "POST") {
+        const b = (parseBody(body) ?? {}) as { downMs?: number };
+        const r = await d.restart(Number(b.downMs ?? 0), req);
+        return send(res, 200, { ok: true, ...r });
+      }
+      if (path === "/inventory" && (m === "POST" || m === "PUT")) {
+        await d.reseed(parseBody(body) as Inventory);
+        return send(res, 200, { ok: true });
+      }
+      const pm = /^\/vms\/([^/]+)\/power$/.exec(path);
+      if (pm && m === "POST") {
+        const r = Power.safeParse(parseBody(body));
+        if (!r.success) return send(res, 400, { error: "state: up|down is required" });
+        const e = d.engine();
+        const name = decodeURIComponent(pm[1]);
+        const vm = e.state.vms.find((v) => v.name === name || v.id === name);
+        if (!vm) return send(res, 404, { error: `no VM ${name}` });
+        if (vm.lockJobId) return send(res, 409, { error: `VM ${name} is locked by job ${vm.lockJobId}` });
+        vm.status = r.data.state;
+        vm.hostId = r.data.state === "up" ? e.state.hosts.find((h) => h.clusterId === vm.clusterId && h.status === "up")?.id : undefined;
+        e.markDirty();
+        return send(res, 200, { name: vm.name, status: vm.status });
+      }
+      if (path === "/disks" && m === "GET") {
+        const e = d.engine();
+        const vms = [];
+        for (const v of e.state.vms) vms.push(await entityReport(e, v));
+        const templates = [];
+        for (const t of e.state.templates) templates.push(await entityReport(e, t));
+        const exportDomains = [];
+        for (const sd of e.state.storageDomains.filter((s) => s.type === "export")) {
+          const ents = async (kind: "vm" | "template") => {
+            const out = [];
+            for (const x of readEntities(sd, kind)) {
+              const disks = [];
+              for (const dk of x.disks) disks.push({ id: dk.diskId, alias: dk.alias, sizeBytes: dk.provisionedSize, volumes: dk.volumes.length, sha256: await sha(exportChain(e, sd.root, sd, x, dk.diskId)) });
+              out.push({ id: x.id, name: x.name, templateId: x.templateId, snapshots: x.snapshots.filter((s) => s.type !== "active").length, disks });
+            }
+            return out;
+          };
+          exportDomains.push({ id: sd.id, name: sd.name, dataCenter: e.dc(sd.dataCenterId)?.name, status: sd.status ?? "unattached", path: sd.exportPath, vms: await ents("vm"), templates: await ents("template") });
+        }
+        return send(res, 200, { vms, templates, exportDomains });
+      }
+      if (path === "/stats" && m === "GET") {
+        const e = d.engine();
+        return send(res, 200, {
+          busyMs: e.busyMs(),
+          jobs: e.state.jobs.map((j) => ({ id: j.id, kind: j.kind, description: j.description, status: j.status, correlationId: j.correlationId, startMs: j.startMs, endMs: j.endMs ?? null, bytes: j.bytes, failureReason: j.failureReason ?? null })),
+        });
+      }
+      if (path === "/hosts" && m === "GET") {
+        const e = d.engine();
+        return send(res, 200, { hosts: e.state.hosts.map((h) => ({ id: h.id, name: h.name, cluster: e.cluster(h.clusterId)?.name, dataCenter: e.dcOfCluster(h.clusterId)?.name, status: h.status, virtV2v: h.virtV2v, ssh: h.ssh ?? null })) });
+      }
+      if (path === "/state" && m === "GET") {
+        const e = d.engine();
+        return send(res, 200, { engineId: e.state.engineId, engineName: e.state.engineName, stateDir: e.opts.stateDir, runningJobs: d.jobs().runningJobs().length, vms: e.state.vms.length, templates: e.state.templates.length });
+      }
+      return send(res, 404, { error: `no admin endpoint ${m} ${path}` });
+    } catch (err) {
+      return send(res, 500, { error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+}

@@ -1,0 +1,124 @@
+// Engine faults: the texts of AppErrors.properties (oVirt/ovirt-engine frontend/.../AppErrors.properties) and the
+// HTTP statuses of their ErrorType (common/errors/EngineMessage.java -> restapi util/ErrorMessageHelper.java).
+// Backend validation failures answer reason "Operation Failed" with the messages as a Java list: "[a, b]".
+
+export class EngineFault extends Error {
+  constructor(
+    public readonly status: number,
+    public readonly reason: string,
+    public readonly detail: string,
+  ) {
+    super(`${status} ${reason}: ${detail}`);
+  }
+}
+
+/** `${action}` words and `${type}` words of the engine (VAR__ACTION__*, VAR__TYPE__*). */
+export type Action = "export" | "import" | "attach" | "detach" | "deactivate" | "activate" | "remove" | "add" | "stop" | "shutdown" | "run";
+export type EntityType = "VM" | "Template" | "Storage" | "Data Center";
+
+const ACTION_WORD: Record<Action, string> = {
+  export: "export",
+  import: "import",
+  attach: "attach",
+  detach: "detach",
+  deactivate: "deactivate",
+  activate: "activate",
+  remove: "remove",
+  add: "add",
+  stop: "stop",
+  shutdown: "shutdown",
+  run: "run",
+};
+
+function op(action: Action, type: EntityType): string {
+  return `Cannot ${ACTION_WORD[action]} ${type}`;
+}
+
+/** A backend validation failure (reason "Operation Failed", detail "[message]"). */
+export function backend(status: number, ...messages: string[]): EngineFault {
+  return new EngineFault(status, "Operation Failed", `[${messages.join(", ")}]`);
+}
+
+/** ERROR_CANNOT_DEACTIVATE_DOMAIN_WITH_TASKS */
+function tasksRunning(a: Action, tasks: string[]): EngineFault {
+  return backend(409, `Cannot ${ACTION_WORD[a]} Storage while there are running tasks on this Storage.\n-Tasks running: ${tasks.join(", ")}\n-Please wait until tasks will finish and try again.`);
+}
+
+export const F = {
+  // --- generic REST layer
+  notFound: () => new EngineFault(404, "Resource not found", "Resource not found"),
+  entityNotFound: (type: string, key: string) => new EngineFault(404, "Operation Failed", `Entity not found: ${type}: ${key}`),
+  incomplete: (type: string, fields: string[], opName: string) =>
+    new EngineFault(400, "Incomplete parameters", `${type} [${fields.join(", ")}] required for ${opName}`),
+  invalidEnum: (value: string, type: string) =>
+    new EngineFault(400, "Invalid Enum value", `Invalid value '${value}' for enum ${type}`),
+  badRequest: (detail: string) => new EngineFault(400, "Bad Request", detail),
+  methodNotAllowed: () => new EngineFault(405, "Method Not Allowed", "HTTP method not allowed for this resource"),
+  unauthorized: () => new EngineFault(401, "Unauthorized", "Unauthorized"),
+
+  // --- AppErrors.properties (status from EngineMessage ErrorType)
+  vmNotDown: (a: Action) => backend(409, `${op(a, "VM")}. At least one of the VMs is not down.`),
+  objectLocked: (a: Action, t: EntityType) => backend(409, `${op(a, t)}. Related operation is currently in progress. Please try again later.`),
+  disksLocked: (a: Action, t: EntityType, aliases: string[]) =>
+    backend(409, `${op(a, t)}: The following disks are locked: ${aliases.join(", ")}. Please try again in a few minutes.`),
+  vmIsLocked: (a: Action) => backend(409, `${op(a, "VM")}: VM is locked. Please try again in a few minutes.`),
+  templateLocked: () => backend(409, "Template is currently locked (temporarily)."),
+  templateBeingExported: (name: string) => backend(409, `${op("export", "Template")}. Template ${name} is being exported.`),
+  vmBeingImported: (name: string) => backend(409, `${op("import", "VM")}. VM ${name} is being imported.`),
+  storageStatusIllegal: (a: Action, t: EntityType, status: string) =>
+    backend(409, `${op(a, t)}. The relevant Storage Domain's status is ${enumName(status)}.`),
+  storagePoolNotMatch: (a: Action, t: EntityType) => backend(409, `${op(a, t)}. The target Data Center does not contain the ${t}.`),
+  notExportDomain: (a: Action, t: EntityType, name: string) =>
+    backend(400, `${op(a, t)}. The specified domain '${name}' is not an export domain.`),
+  guidExists: (a: Action) => backend(409, `${op(a, "VM")}. VM with the same identifier already exists.`),
+  nameUsed: (a: Action, t: EntityType) => backend(409, `${op(a, t)}. The ${t} name is already in use, please choose a unique name and try again.`),
+  templateGuidExists: (a: Action) => backend(409, `${op(a, "Template")}. A Template with the same identifier already exists.`),
+  diskSpaceLow: (a: Action, t: EntityType, sdName: string) => backend(409, `${op(a, t)}. Low disk space on Storage Domain ${sdName}.`),
+  moreThanOneExport: () =>
+    backend(
+      409,
+      "Cannot attach more than one Import/Export Storage Domain to the same Data Center. If you want to use a newly created Domain, detach the existing attached Domain and attach the new one.",
+    ),
+  /** VDSM StorageDomainAlreadyAttached (code 380): an execution failure, answered 400 (no ErrorType). */
+  domainAlreadyAttached: () =>
+    backend(400, "The Domain is already used by another Data Center.\nIn order to use it, detach it from the Data Center it is currently attached to."),
+  deactivateWithTasks: (tasks: string[]) => tasksRunning("deactivate", tasks),
+  tasksRunning: (a: Action, tasks: string[]) => tasksRunning(a, tasks),
+  vmIdExistsOnImport: (name: string) =>
+    backend(409, `Import VM failed - VM ID already exists in the system. Please remove the VM (${name}) from the system first`),
+  vmNameExistsOnImport: () => backend(409, "Import VM failed - VM Name already exists in the Data Center. Please rename the VM in the Data Center first"),
+  templateIdExistsOnImport: (name: string) =>
+    backend(409, `${op("import", "Template")}. Template or VM with the same ID already exists in the system. Please remove the Template or VM (${name}) from the system first`),
+  templateNameExistsOnImport: () =>
+    backend(409, "Import Template failed - Template Name already exists in the system. Please rename the Template in the system first"),
+  cloneNotCollapsed: (vmName: string) => backend(400, `${op("import", "VM")}. The VM ${vmName} has snapshots that must be collapsed.`),
+  templateMissing: (a: Action, t: EntityType) => backend(400, `${op(a, t)}. The relevant Template doesn't exist.`),
+  templateNotOnDestination: (a: Action, t: EntityType) => backend(400, `${op(a, t)}. The selected Storage Domain does not contain the VM Template.`),
+  importedTemplateMissing: (exportName: string) => backend(400, `Cannot import and collapse VM, Template is missing in domain ${exportName}`),
+  archNotSupported: (t: EntityType) =>
+    backend(400, `${op("import", t)}. The selected cluster doesn't support ${t === "VM" ? "VM" : "Template"} architecture`),
+  vmNotOnExportDomain: (t: EntityType) => backend(400, `${op("import", t)}. VM not exists in export domain`),
+  clusterNotValid: (a: Action, t: EntityType) => backend(400, `${op(a, t)}. Cluster ID is not valid.`),
+  storageTypeIllegal: (a: Action, t: EntityType) => backend(400, `${op(a, t)}. Storage Domain type is illegal.`),
+  vmNotDownRemove: () => backend(409, "Cannot remove VM that its state is not down.\n-Please stop the VM first."),
+  detectedActiveVms: (a: Action) =>
+    backend(409, `${op(a, "Storage")}. VMs in a state other than "Down" were detected.\n-Please ensure all VMs associated with this Storage Domain are stopped and in the Down state first.`),
+  storageNameExists: () => backend(409, `${op("add", "Storage")}. The Storage Domain name is already in use.`),
+  storageDomainExists: () => backend(400, "Storage domain already exists"),
+  vdsStatusIllegal: (a: Action, t: EntityType, status: string) =>
+    backend(409, `${op(a, t)}. Operation can be performed only when Host status is ${enumName(status)}.`),
+  storageNotExist: (a: Action, t: EntityType) => backend(400, `${op(a, t)}. Storage Domain doesn't exist.`),
+  storageNotInPool: (a: Action, t: EntityType) => backend(409, `${op(a, t)}. The selected Storage Domain is not part of the Data Center.`),
+  templateImageLocked: () => backend(409, "Template's Image is locked (temporarily)."),
+  templateHasDerivedVms: (names: string[]) => backend(409, `Cannot delete Template. Template is being used by the following VMs: ${names.join(", ")}.`),
+  vmAlreadyRunning: () => backend(409, `${op("run", "VM")}. VM is running.`),
+  vmNotRunning: (a: Action) => backend(409, `${op(a, "VM")}. VM is not running.`),
+};
+
+/** Java enum constant name of a lower-case API enum value: "image_locked" -> "ImageLocked", "active" -> "Active". */
+export function enumName(v: string): string {
+  return v
+    .split("_")
+    .map((p) => (p ? p[0].toUpperCase() + p.slice(1) : p))
+    .join("");
+}

@@ -1,0 +1,180 @@
+// Programmatic entry point of the engine simulator: startSimulator() (contract in docs/design.md).
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import type * as http from "node:http";
+import { Engine } from "./engine";
+import { Jobs } from "./jobs";
+import { Router } from "./router";
+import { SimServer, notifyJobEnd } from "./server";
+import { Sso } from "./services/sso";
+import { ensurePki, Pki } from "./services/pki";
+import { FaultInjector } from "./faultInjection";
+import { RequestLog } from "./requestLog";
+import { makeAdmin } from "./admin";
+import { Inventory, loadInventoryFile, seedState } from "./model/inventory";
+import { defaultInventory } from "./model/defaultInventory";
+import { loadState, saveState } from "./model/store";
+import { EngineState } from "./model/types";
+import { overlayRecordsFor, writeOverlay } from "./storage/volumes";
+import { volumePath } from "./storage/exportDomain";
+import * as api from "./services/api";
+import * as datacenters from "./services/datacenters";
+import * as clusters from "./services/clusters";
+import * as hosts from "./services/hosts";
+import * as storageDomains from "./services/storageDomains";
+import * as attached from "./services/attachedStorageDomains";
+import * as vms from "./services/vms";
+import * as templates from "./services/templates";
+import * as contents from "./services/exportDomainContents";
+import * as jobsSvc from "./services/jobs";
+import * as events from "./services/events";
+import * as disks from "./services/disks";
+import * as external from "./services/externalVmImports";
+
+export type { Inventory } from "./model/inventory";
+export { defaultInventory } from "./model/defaultInventory";
+export { setExternalVmImportHook } from "./services/externalVmImports";
+export type { ExternalVmImportHook } from "./services/externalVmImports";
+
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  stateDir: string;
+  password: string;
+  inventory?: string | Inventory;
+  tls?: boolean;
+  tokenLifetimeSeconds?: number;
+  bandwidthMiBps?: number;
+  engineName?: string;
+}
+
+export interface RunningSimulator {
+  url: string;
+  adminUrl: string;
+  caFile: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export function buildRouter(): Router {
+  const r = new Router();
+  for (const m of [api, datacenters, clusters, hosts, storageDomains, attached, vms, templates, contents, jobsSvc, events, disks, external]) m.register(r);
+  return r;
+}
+
+async function seed(stateDir: string, inv: Inventory, engineName: string): Promise<EngineState> {
+  const { state, overlaysToWrite } = seedState(inv, { stateDir, engineName });
+  for (const { sd, disk, vol } of overlaysToWrite) {
+    await writeOverlay(volumePath(sd.root, disk.id, vol.id), disk.provisionedSize, overlayRecordsFor(`${disk.id}:${vol.id}`, disk.provisionedSize));
+  }
+  saveState(stateDir, state);
+  return state;
+}
+
+function wireJobs(getEngine: () => Engine, jobs: Jobs): void {
+  jobs.onEnd.push(notifyJobEnd);
+  vms.registerCompensation(getEngine, jobs);
+  templates.registerCompensation(getEngine, jobs);
+  contents.registerCompensation(getEngine, jobs);
+  jobs.compensators.set("external_import", (job, reason) => {
+    const h = external.getExternalVmImportHook();
+    h?.compensate?.({ engine: getEngine() }, job, reason);
+  });
+}
+
+export async function startSimulator(opts: SimulatorOptions): Promise<RunningSimulator> {
+  const stateDir = path.resolve(opts.stateDir);
+  fs.mkdirSync(stateDir, { recursive: true });
+  const engineName = opts.engineName ?? "engine";
+  const eopts = {
+    stateDir,
+    password: opts.password,
+    tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 3600,
+    bandwidthMiBps: opts.bandwidthMiBps ?? 200,
+    engineName,
+  };
+  let state = loadState(stateDir);
+  if (!state) {
+    const inv = typeof opts.inventory === "string" ? loadInventoryFile(opts.inventory) : (opts.inventory ?? defaultInventory);
+    state = await seed(stateDir, inv, engineName);
+  }
+  let engine = new Engine(eopts, state);
+  let jobs = new Jobs(engine);
+  wireJobs(() => engine, jobs);
+  // jobs found running in the persisted state: the engine was stopped under them
+  if (jobs.failInterrupted() > 0) engine.flush();
+
+  const tls = opts.tls !== false;
+  const pki: Pki | undefined = tls ? ensurePki(stateDir, engineName) : undefined;
+  const sso = new Sso(opts.password, eopts.tokenLifetimeSeconds);
+  const faults = new FaultInjector();
+  const log = new RequestLog();
+  let down = false;
+  let server: SimServer | undefined = undefined;
+
+  const restart = async (downMs: number, keep?: http.IncomingMessage) => {
+    down = true;
+    server?.dropConnections(keep?.socket);
+    await jobs.abortAll("Engine was restarted while the job was running");
+    engine.flush();
+    sso.expireAll();
+    const reloaded = loadState(stateDir)!;
+    engine = new Engine(eopts, reloaded);
+    jobs = new Jobs(engine);
+    wireJobs(() => engine, jobs);
+    const failedJobs = reloaded.jobs.filter((j) => j.status === "failed" && j.failureReason?.startsWith("Engine was restarted")).length;
+    jobs.failInterrupted();
+    engine.flush();
+    if (downMs > 0) setTimeout(() => (down = false), downMs);
+    else down = false;
+    return { failedJobs };
+  };
+
+  const reseed = async (inv: Inventory) => {
+    await jobs.abortAll("Inventory replaced");
+    engine.flush();
+    // forget the old inventory's storage under the state dir
+    for (const sd of engine.state.storageDomains) {
+      if (sd.root.startsWith(stateDir + path.sep)) await fsp.rm(sd.root, { recursive: true, force: true });
+    }
+    await fsp.rm(path.join(stateDir, "storage"), { recursive: true, force: true });
+    const st = await seed(stateDir, inv, engineName);
+    engine = new Engine(eopts, st);
+    jobs = new Jobs(engine);
+    wireJobs(() => engine, jobs);
+  };
+
+  server = new SimServer(
+    {
+      getEngine: () => engine,
+      getJobs: () => jobs,
+      router: buildRouter(),
+      sso,
+      pki,
+      faults,
+      log,
+      admin: makeAdmin({ engine: () => engine, jobs: () => jobs, faults, log, sso, restart, reseed }),
+      isDown: () => down,
+    },
+    tls,
+  );
+  const host = opts.host ?? "127.0.0.1";
+  const port = await server.listen(opts.port ?? 0, host);
+  const scheme = tls ? "https" : "http";
+  const hostPart = host.includes(":") ? `[${host}]` : host;
+  let closed = false;
+  return {
+    url: `${scheme}://${hostPart}:${port}/ovirt-engine/api`,
+    adminUrl: `${scheme}://${hostPart}:${port}/__admin`,
+    caFile: pki?.caFile ?? "",
+    port,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await server!.close();
+      await jobs.abortAll("Engine was stopped while the job was running");
+      engine.flush();
+    },
+  };
+}

@@ -1,0 +1,431 @@
+// Inventory file (JSON or YAML; see docs/design.md "Inventory file") -> seeded engine state.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as crypto from "node:crypto";
+import * as yaml from "js-yaml";
+import { z } from "zod";
+import {
+  BLANK_TEMPLATE_ID,
+  ClusterRec,
+  CpuArchitecture,
+  DataCenterRec,
+  DiskRec,
+  EngineState,
+  HostRec,
+  NicRec,
+  SnapshotRec,
+  StorageDomainRec,
+  TemplateRec,
+  VmRec,
+  VolumeRec,
+} from "./types";
+import { domainRoot, writeDomainMetadata } from "../storage/exportDomain";
+
+const arch = z.enum(["x86_64", "ppc64", "s390x", "aarch64", "undefined"]);
+
+const DiskSpec = z.object({
+  id: z.string().optional(),
+  alias: z.string().optional(),
+  sizeMiB: z.number().positive(),
+  sparse: z.boolean().default(true),
+  format: z.enum(["cow", "raw"]).optional(),
+  storageDomain: z.string().optional(),
+  bootable: z.boolean().optional(),
+  interface: z.string().default("virtio_scsi"),
+});
+
+const StorageDomainSpec = z.object({
+  id: z.string().optional(),
+  name: z.string(),
+  type: z.enum(["data"]).default("data"),
+  storageType: z.enum(["nfs", "iscsi"]).default("nfs"),
+  sizeGiB: z.number().positive().default(200),
+  bandwidthMiBps: z.number().positive().optional(),
+  path: z.string().optional(),
+});
+
+export const InventorySchema = z.object({
+  dataCenters: z
+    .array(
+      z.object({
+        id: z.string().optional(),
+        name: z.string(),
+        description: z.string().default(""),
+        clusters: z.array(z.object({ id: z.string().optional(), name: z.string(), cpuArchitecture: arch.default("x86_64"), cpuType: z.string().optional() })).default([]),
+        hosts: z
+          .array(
+            z.object({
+              id: z.string().optional(),
+              name: z.string(),
+              cluster: z.string(),
+              status: z.enum(["up", "maintenance", "non_operational", "down"]).default("up"),
+              address: z.string().optional(),
+              virtV2v: z.boolean().default(true),
+              ssh: z.object({ host: z.string(), port: z.number().int(), user: z.string().optional() }).optional(),
+            }),
+          )
+          .default([]),
+        storageDomains: z.array(StorageDomainSpec).default([]),
+      }),
+    )
+    .default([]),
+  exportDomains: z
+    .array(
+      z.object({
+        id: z.string().optional(),
+        name: z.string(),
+        path: z.string(),
+        attachedTo: z.string().optional(),
+        status: z.enum(["active", "maintenance"]).default("active"),
+        sizeGiB: z.number().positive().default(500),
+        bandwidthMiBps: z.number().positive().optional(),
+      }),
+    )
+    .default([]),
+  templates: z
+    .array(
+      z.object({
+        id: z.string().optional(),
+        name: z.string(),
+        dataCenter: z.string().optional(),
+        cluster: z.string(),
+        storageDomain: z.string().optional(),
+        cpuArchitecture: arch.optional(),
+        osType: z.string().optional(),
+        memoryMiB: z.number().positive().default(2048),
+        cpus: z.number().int().positive().default(2),
+        disks: z.array(DiskSpec).default([]),
+      }),
+    )
+    .default([]),
+  vms: z
+    .array(
+      z.object({
+        id: z.string().optional(),
+        name: z.string(),
+        cluster: z.string(),
+        status: z.enum(["down", "up"]).default("down"),
+        memoryMiB: z.number().positive().default(2048),
+        cpus: z.number().int().positive().default(1),
+        cpuArchitecture: arch.optional(),
+        osType: z.string().optional(),
+        description: z.string().default(""),
+        template: z.string().optional(),
+        snapshots: z.array(z.object({ description: z.string() })).default([]),
+        disks: z.array(DiskSpec).default([]),
+        nics: z.number().int().min(0).default(1),
+      }),
+    )
+    .default([]),
+});
+
+export type Inventory = z.input<typeof InventorySchema>;
+type Inv = z.output<typeof InventorySchema>;
+
+export function loadInventoryFile(file: string): Inventory {
+  const text = fs.readFileSync(file, "utf8");
+  const data = /\.json$/i.test(file) ? JSON.parse(text) : yaml.load(text);
+  return data as Inventory;
+}
+
+export function parseInventory(inv: Inventory): Inv {
+  const r = InventorySchema.safeParse(inv);
+  if (!r.success) {
+    throw new Error(`invalid inventory: ${r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  return r.data;
+}
+
+export function osFor(a: CpuArchitecture): string {
+  return a === "ppc64" ? "rhel_9_ppc64" : a === "s390x" ? "rhel_9_s390x" : a === "aarch64" ? "rhel_9_aarch64" : "rhel_9x64";
+}
+
+let macCounter = 0;
+export function newMac(): string {
+  const b = crypto.randomBytes(3);
+  macCounter = (macCounter + 1) & 0xff;
+  return `56:6f:${b[0].toString(16).padStart(2, "0")}:${b[1].toString(16).padStart(2, "0")}:${b[2].toString(16).padStart(2, "0")}:${macCounter.toString(16).padStart(2, "0")}`.slice(0, 17);
+}
+
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export interface SeedOptions {
+  stateDir: string;
+  engineName: string;
+}
+
+/**
+ * Builds engine state from an inventory. Base volume content is lazy (seeded); overlay volumes (snapshots, thin
+ * VMs' active layers) are written by the caller through `overlaysToWrite`.
+ */
+export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineState; overlaysToWrite: { sd: StorageDomainRec; disk: DiskRec; vol: VolumeRec }[] } {
+  const inv = parseInventory(invIn);
+  const uuid = () => crypto.randomUUID();
+  const state: EngineState = {
+    formatVersion: 1,
+    engineId: uuid(),
+    engineName: o.engineName,
+    createdAt: nowIso(),
+    nextEventIndex: 1,
+    dataCenters: [],
+    clusters: [],
+    hosts: [],
+    storageDomains: [],
+    vms: [],
+    templates: [],
+    jobs: [],
+    events: [],
+    externalVmImports: [],
+  };
+  const overlaysToWrite: { sd: StorageDomainRec; disk: DiskRec; vol: VolumeRec }[] = [];
+  const clusterByName = new Map<string, ClusterRec>();
+  const sdByName = new Map<string, StorageDomainRec>();
+  const dcByName = new Map<string, DataCenterRec>();
+  const uniq = (kind: string, name: string, m: Map<string, unknown>) => {
+    if (m.has(name)) throw new Error(`invalid inventory: duplicate ${kind} name '${name}'`);
+  };
+
+  for (const dc of inv.dataCenters) {
+    uniq("data center", dc.name, dcByName);
+    const d: DataCenterRec = { id: dc.id ?? uuid(), name: dc.name, description: dc.description, status: "up", versionMajor: 4, versionMinor: 7 };
+    state.dataCenters.push(d);
+    dcByName.set(d.name, d);
+    for (const c of dc.clusters) {
+      uniq("cluster", c.name, clusterByName);
+      const cl: ClusterRec = {
+        id: c.id ?? uuid(),
+        name: c.name,
+        dataCenterId: d.id,
+        cpuArchitecture: c.cpuArchitecture,
+        cpuType: c.cpuType ?? (c.cpuArchitecture === "ppc64" ? "IBM POWER9" : "Intel Nehalem Family"),
+      };
+      state.clusters.push(cl);
+      clusterByName.set(cl.name, cl);
+    }
+    for (const h of dc.hosts) {
+      const cl = clusterByName.get(h.cluster);
+      if (!cl || cl.dataCenterId !== d.id) throw new Error(`invalid inventory: host ${h.name}: unknown cluster '${h.cluster}' in ${dc.name}`);
+      const host: HostRec = { id: h.id ?? uuid(), name: h.name, clusterId: cl.id, status: h.status, address: h.address ?? "127.0.0.1", virtV2v: h.virtV2v, ssh: h.ssh };
+      state.hosts.push(host);
+    }
+    let first = true;
+    for (const s of dc.storageDomains) {
+      uniq("storage domain", s.name, sdByName);
+      const id = s.id ?? uuid();
+      const mount = path.resolve(o.stateDir, s.path ?? path.join("storage", s.name));
+      const sd: StorageDomainRec = {
+        id,
+        name: s.name,
+        description: "",
+        type: "data",
+        storageType: s.storageType,
+        sizeBytes: Math.round(s.sizeGiB * 1024 ** 3),
+        bandwidthMiBps: s.bandwidthMiBps,
+        address: s.storageType === "nfs" ? "127.0.0.1" : "",
+        exportPath: mount,
+        root: domainRoot(mount, id),
+        dataCenterId: d.id,
+        status: "active",
+        master: first,
+      };
+      first = false;
+      writeDomainMetadata(sd.root, {
+        sdUUID: id, description: sd.name, poolUUID: d.id, class: "Data", remotePath: `127.0.0.1:${mount}`,
+        type: s.storageType === "nfs" ? "NFS" : "ISCSI", engineId: state.engineId, role: sd.master ? "Master" : "Regular",
+      });
+      state.storageDomains.push(sd);
+      sdByName.set(sd.name, sd);
+    }
+  }
+  for (const e of inv.exportDomains) {
+    uniq("storage domain", e.name, sdByName);
+    const id = e.id ?? uuid();
+    const mount = path.resolve(o.stateDir, e.path);
+    const dc = e.attachedTo ? dcByName.get(e.attachedTo) : undefined;
+    if (e.attachedTo && !dc) throw new Error(`invalid inventory: export domain ${e.name}: unknown data center '${e.attachedTo}'`);
+    const sd: StorageDomainRec = {
+      id,
+      name: e.name,
+      description: "",
+      type: "export",
+      storageType: "nfs",
+      sizeBytes: Math.round(e.sizeGiB * 1024 ** 3),
+      bandwidthMiBps: e.bandwidthMiBps,
+      address: "127.0.0.1",
+      exportPath: mount,
+      root: domainRoot(mount, id),
+      dataCenterId: dc?.id,
+      status: dc ? e.status : undefined,
+    };
+    writeDomainMetadata(sd.root, {
+      sdUUID: id, description: sd.name, poolUUID: dc?.id ?? "", class: "Backup", remotePath: `127.0.0.1:${mount}`, type: "NFS",
+      engineId: dc ? state.engineId : undefined, role: "Regular",
+    });
+    state.storageDomains.push(sd);
+    sdByName.set(sd.name, sd);
+  }
+  for (const d of state.dataCenters) {
+    if (state.storageDomains.filter((s) => s.type === "export" && s.dataCenterId === d.id).length > 1) {
+      throw new Error(`invalid inventory: data center ${d.name} holds more than one export domain`);
+    }
+  }
+
+  const sdForCluster = (cl: ClusterRec, name: string | undefined, what: string): StorageDomainRec => {
+    if (name) {
+      const sd = sdByName.get(name);
+      if (!sd || sd.type !== "data") throw new Error(`invalid inventory: ${what}: unknown data domain '${name}'`);
+      if (sd.dataCenterId !== cl.dataCenterId) throw new Error(`invalid inventory: ${what}: domain '${name}' is not in the cluster's data center`);
+      return sd;
+    }
+    const sd = state.storageDomains.find((s) => s.type === "data" && s.dataCenterId === cl.dataCenterId);
+    if (!sd) throw new Error(`invalid inventory: ${what}: no data domain in the data center`);
+    return sd;
+  };
+  const mkNics = (n: number): NicRec[] =>
+    Array.from({ length: n }, (_, i) => ({ id: uuid(), name: `nic${i + 1}`, mac: newMac(), interface: "virtio" }));
+
+  const tplByName = new Map<string, TemplateRec>();
+  for (const t of inv.templates) {
+    const cl = clusterByName.get(t.cluster);
+    if (!cl) throw new Error(`invalid inventory: template ${t.name}: unknown cluster '${t.cluster}'`);
+    const a = t.cpuArchitecture ?? cl.cpuArchitecture;
+    const tpl: TemplateRec = {
+      id: t.id ?? uuid(),
+      name: t.name,
+      description: "",
+      comment: "",
+      clusterId: cl.id,
+      status: "ok",
+      memoryBytes: t.memoryMiB * 1024 ** 2,
+      cpus: t.cpus,
+      cpuArchitecture: a,
+      osType: t.osType ?? osFor(a),
+      origin: "ovirt",
+      type: "server",
+      creationTime: nowIso(),
+      disks: [],
+      nics: mkNics(1),
+    };
+    t.disks.forEach((ds, i) => {
+      const sd = sdForCluster(cl, ds.storageDomain ?? t.storageDomain, `template ${t.name}`);
+      const diskId = ds.id ?? uuid();
+      const volId = uuid();
+      tpl.disks.push({
+        id: diskId,
+        alias: ds.alias ?? `${t.name}_Disk${i + 1}`,
+        provisionedSize: Math.round(ds.sizeMiB * 1024 ** 2),
+        sparse: ds.sparse,
+        format: ds.format ?? (ds.sparse ? "cow" : "raw"),
+        storageDomainId: sd.id,
+        bootable: ds.bootable ?? i === 0,
+        interface: ds.interface,
+        status: "ok",
+        volumes: [{ id: volId, format: ds.format ?? (ds.sparse ? "cow" : "raw"), kind: "base", seed: diskId }],
+      });
+    });
+    state.templates.push(tpl);
+    tplByName.set(tpl.name, tpl);
+  }
+
+  const vmNames = new Set<string>();
+  for (const v of inv.vms) {
+    if (vmNames.has(v.name)) throw new Error(`invalid inventory: duplicate VM name '${v.name}'`);
+    vmNames.add(v.name);
+    const cl = clusterByName.get(v.cluster);
+    if (!cl) throw new Error(`invalid inventory: VM ${v.name}: unknown cluster '${v.cluster}'`);
+    const a = v.cpuArchitecture ?? cl.cpuArchitecture;
+    const tpl = v.template ? tplByName.get(v.template) : undefined;
+    if (v.template && !tpl) throw new Error(`invalid inventory: VM ${v.name}: unknown template '${v.template}'`);
+    if (tpl) {
+      const tcl = state.clusters.find((c) => c.id === tpl.clusterId)!;
+      if (tcl.dataCenterId !== cl.dataCenterId) throw new Error(`invalid inventory: VM ${v.name}: template ${tpl.name} is in another data center`);
+    }
+    const t0 = Date.now() - 86400_000;
+    const snapshots: SnapshotRec[] = v.snapshots.map((s, i) => ({
+      id: uuid(),
+      description: s.description,
+      date: new Date(t0 + i * 3600_000).toISOString(),
+      type: "regular",
+      status: "ok",
+    }));
+    snapshots.push({ id: uuid(), description: "Active VM", date: nowIso(), type: "active", status: "ok" });
+    const vm: VmRec = {
+      id: v.id ?? uuid(),
+      name: v.name,
+      description: v.description,
+      comment: "",
+      clusterId: cl.id,
+      status: v.status,
+      memoryBytes: v.memoryMiB * 1024 ** 2,
+      cpus: v.cpus,
+      cpuArchitecture: a,
+      osType: v.osType ?? osFor(a),
+      templateId: tpl?.id ?? BLANK_TEMPLATE_ID,
+      origin: "ovirt",
+      type: "server",
+      creationTime: new Date(t0).toISOString(),
+      hostId: v.status === "up" ? state.hosts.find((h) => h.clusterId === cl.id && h.status === "up")?.id : undefined,
+      snapshots,
+      disks: [],
+      nics: mkNics(v.nics),
+    };
+    const diskSpecs = tpl && v.disks.length === 0 ? tpl.disks.map((d) => ({ templateDisk: d })) : v.disks.map((d) => ({ spec: d }));
+    diskSpecs.forEach((entry, i) => {
+      const diskId = ("spec" in entry && entry.spec?.id) || uuid();
+      if ("templateDisk" in entry && entry.templateDisk) {
+        // thin disk: own overlays on the template disk's base volume
+        const td = entry.templateDisk;
+        const sd = state.storageDomains.find((s) => s.id === td.storageDomainId)!;
+        const vols: VolumeRec[] = [];
+        let parent = td.volumes[td.volumes.length - 1].id;
+        for (let k = 0; k < snapshots.length; k++) {
+          const vol: VolumeRec = { id: uuid(), parentId: parent, format: "cow", kind: "overlay" };
+          vols.push(vol);
+          parent = vol.id;
+        }
+        const disk: DiskRec = {
+          id: diskId,
+          alias: `${v.name}_Disk${i + 1}`,
+          provisionedSize: td.provisionedSize,
+          sparse: true,
+          format: "cow",
+          storageDomainId: sd.id,
+          bootable: td.bootable,
+          interface: td.interface,
+          status: "ok",
+          volumes: vols,
+          templateDisk: { templateId: tpl!.id, diskId: td.id, volumeId: td.volumes[td.volumes.length - 1].id, storageDomainId: sd.id },
+        };
+        vm.disks.push(disk);
+        for (const vol of vols) overlaysToWrite.push({ sd, disk, vol });
+      } else {
+        const ds = (entry as { spec: z.output<typeof DiskSpec> }).spec;
+        const sd = sdForCluster(cl, ds.storageDomain, `VM ${v.name}`);
+        const fmt = ds.format ?? (ds.sparse || snapshots.length > 1 ? "cow" : "raw");
+        const vols: VolumeRec[] = [{ id: uuid(), format: snapshots.length > 1 ? "cow" : fmt, kind: "base", seed: diskId }];
+        for (let k = 1; k < snapshots.length; k++) {
+          const vol: VolumeRec = { id: uuid(), parentId: vols[vols.length - 1].id, format: "cow", kind: "overlay" };
+          vols.push(vol);
+        }
+        const disk: DiskRec = {
+          id: diskId,
+          alias: ds.alias ?? `${v.name}_Disk${i + 1}`,
+          provisionedSize: Math.round(ds.sizeMiB * 1024 ** 2),
+          sparse: ds.sparse,
+          format: fmt,
+          storageDomainId: sd.id,
+          bootable: ds.bootable ?? i === 0,
+          interface: ds.interface,
+          status: "ok",
+          volumes: vols,
+        };
+        vm.disks.push(disk);
+        for (const vol of vols.slice(1)) overlaysToWrite.push({ sd, disk, vol });
+      }
+    });
+    state.vms.push(vm);
+  }
+  return { state, overlaysToWrite };
+}

@@ -1,0 +1,219 @@
+// The simulator's engine model: plain JSON-serialisable records (persisted as state.json in the state dir).
+
+export const BLANK_TEMPLATE_ID = "00000000-0000-0000-0000-000000000000";
+
+export type CpuArchitecture = "x86_64" | "ppc64" | "s390x" | "aarch64" | "undefined";
+
+export interface DataCenterRec {
+  id: string;
+  name: string;
+  description: string;
+  status: "up" | "uninitialized" | "maintenance" | "not_operational";
+  versionMajor: number;
+  versionMinor: number;
+}
+
+export interface ClusterRec {
+  id: string;
+  name: string;
+  dataCenterId: string;
+  cpuArchitecture: CpuArchitecture;
+  cpuType: string;
+}
+
+export interface HostRec {
+  id: string;
+  name: string;
+  clusterId: string;
+  status: "up" | "maintenance" | "non_operational" | "down";
+  address: string;
+  /** virt-v2v installed on this host (V2V proxy candidate). */
+  virtV2v: boolean;
+  /** Optional SSH endpoint of this (simulated) host, for V2V. */
+  ssh?: { host: string; port: number; user?: string };
+}
+
+export type StorageDomainStatus =
+  | "active" | "inactive" | "locked" | "maintenance" | "preparing_for_maintenance" | "detaching" | "activating" | "unknown";
+
+export interface StorageDomainRec {
+  id: string;
+  name: string;
+  description: string;
+  type: "data" | "export";
+  storageType: "nfs" | "iscsi";
+  sizeBytes: number;
+  /** Disk copy bandwidth of this domain (MiB/s); absent = engine default. */
+  bandwidthMiBps?: number;
+  /** The NFS "address:path" as given by the administrator (path absolute or relative to the state dir). */
+  address: string;
+  exportPath: string;
+  /** Absolute directory of the domain content: `<mount>/<sdUUID>` (VDSM layout). */
+  root: string;
+  /** Data center this domain is attached to in this engine (absent = unattached). */
+  dataCenterId?: string;
+  /** Per-DC status; only meaningful when attached. */
+  status?: StorageDomainStatus;
+  master?: boolean;
+}
+
+export interface VolumeRec {
+  id: string;
+  /** Parent volume id (may be a volume of a template disk for thin VMs). */
+  parentId?: string;
+  format: "cow" | "raw";
+  /** "base" volumes hold full content, "overlay" volumes hold a delta (simulated COW). */
+  kind: "base" | "overlay";
+  /** Lazy content: base volumes generated from this seed the first time they are read. */
+  seed?: string;
+  description?: string;
+}
+
+export interface DiskRec {
+  id: string;
+  alias: string;
+  description?: string;
+  provisionedSize: number;
+  sparse: boolean;
+  format: "cow" | "raw";
+  storageDomainId: string;
+  bootable: boolean;
+  interface: string;
+  status: "ok" | "locked" | "illegal";
+  /** Volume chain, base first; the last one is the active (leaf) volume. */
+  volumes: VolumeRec[];
+  /** Thin template-based disk: the chain starts on this template disk's base volume. */
+  templateDisk?: { templateId: string; diskId: string; volumeId: string; storageDomainId: string };
+}
+
+export interface SnapshotRec {
+  id: string;
+  description: string;
+  date: string;
+  type: "active" | "regular";
+  status: "ok" | "locked" | "in_preview";
+}
+
+export interface NicRec {
+  id: string;
+  name: string;
+  mac: string;
+  interface: string;
+}
+
+export interface VmRec {
+  id: string;
+  name: string;
+  description: string;
+  comment: string;
+  clusterId: string;
+  status: string;
+  memoryBytes: number;
+  cpus: number;
+  cpuArchitecture: CpuArchitecture;
+  osType: string;
+  templateId: string;
+  origin: string;
+  type: "server" | "desktop" | "high_performance";
+  creationTime: string;
+  hostId?: string;
+  snapshots: SnapshotRec[];
+  disks: DiskRec[];
+  nics: NicRec[];
+  /** Job currently holding the VM lock. */
+  lockJobId?: string;
+}
+
+export interface TemplateRec {
+  id: string;
+  name: string;
+  description: string;
+  comment: string;
+  clusterId: string;
+  status: "ok" | "locked" | "illegal";
+  memoryBytes: number;
+  cpus: number;
+  cpuArchitecture: CpuArchitecture;
+  osType: string;
+  origin: string;
+  type: "server" | "desktop" | "high_performance";
+  creationTime: string;
+  disks: DiskRec[];
+  nics: NicRec[];
+  lockJobId?: string;
+}
+
+export type JobStatus = "started" | "finished" | "failed" | "aborted" | "unknown";
+
+export interface StepRec {
+  id: string;
+  type: "validating" | "executing" | "finalizing" | "unknown";
+  number: number;
+  status: JobStatus;
+  description: string;
+  progress?: number;
+  startTime: string;
+  endTime?: string;
+  parentStepId?: string;
+}
+
+export type JobKind = "export_vm" | "export_template" | "import_vm" | "import_template" | "external_import" | "other";
+
+export interface JobRec {
+  id: string;
+  kind: JobKind;
+  description: string;
+  status: JobStatus;
+  startTime: string;
+  endTime?: string;
+  lastUpdated: string;
+  correlationId: string;
+  external: boolean;
+  autoCleared: boolean;
+  steps: StepRec[];
+  /** Storage domains this job touches (blocks deactivation). */
+  storageDomainIds: string[];
+  vmId?: string;
+  templateId?: string;
+  bytes: number;
+  startMs: number;
+  endMs?: number;
+  failureReason?: string;
+}
+
+export interface EventRec {
+  index: number;
+  id: string;
+  code: number;
+  severity: "normal" | "warning" | "error" | "alert";
+  time: string;
+  description: string;
+  correlationId?: string;
+  origin: string;
+  customId: number;
+  vmId?: string;
+  templateId?: string;
+  storageDomainId?: string;
+  dataCenterId?: string;
+  clusterId?: string;
+  hostId?: string;
+  jobId?: string;
+}
+
+export interface EngineState {
+  formatVersion: 1;
+  engineId: string;
+  engineName: string;
+  createdAt: string;
+  nextEventIndex: number;
+  dataCenters: DataCenterRec[];
+  clusters: ClusterRec[];
+  hosts: HostRec[];
+  storageDomains: StorageDomainRec[];
+  vms: VmRec[];
+  templates: TemplateRec[];
+  jobs: JobRec[];
+  events: EventRec[];
+  /** External VM imports (V2V), owned by services/externalVmImports.ts. */
+  externalVmImports: Record<string, unknown>[];
+}

@@ -1,0 +1,288 @@
+// The HTTP(S) front: transport, SSO, PKI, auth, versions, Correlation-Id, request log, fault injection, and the
+// dispatch of /ovirt-engine/api requests to the services. /__admin goes to admin.ts.
+import * as http from "node:http";
+import * as https from "node:https";
+import type { Socket } from "node:net";
+import * as crypto from "node:crypto";
+import { Engine } from "./engine";
+import { Jobs } from "./jobs";
+import { Ctx, matrixParams, Reply, Router } from "./router";
+import { EngineFault } from "./faults";
+import { FaultInjector } from "./faultInjection";
+import { Sso } from "./services/sso";
+import { Pki, pkiResource } from "./services/pki";
+import { buildXml, parseXml } from "./xml/xml";
+import { Writer } from "./xml/write";
+import { echo, notifyJobEnd } from "./services/common";
+import { RequestLog } from "./requestLog";
+
+export const API_PREFIX = "/ovirt-engine/api";
+
+export interface ServerDeps {
+  getEngine(): Engine;
+  getJobs(): Jobs;
+  router: Router;
+  sso: Sso;
+  pki?: Pki;
+  faults: FaultInjector;
+  log: RequestLog;
+  admin(req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams, body: string): Promise<void>;
+  /** true while the engine restarts: API connections are dropped */
+  isDown(): boolean;
+}
+
+export function sanitizeCorrelationId(v: string | undefined | null): string | undefined {
+  if (!v) return undefined;
+  const s = v.replace(/[^0-9A-Za-z_-]/g, "").slice(0, 36);
+  return s || undefined;
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > 16 * 1024 * 1024) {
+        reject(new Error("request body too large"));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+export class SimServer {
+  readonly server: http.Server | https.Server;
+  private sockets = new Set<Socket>();
+
+  constructor(private readonly d: ServerDeps, tls: boolean) {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.handle(req, res).catch((e) => {
+        if (!res.headersSent) {
+          res.writeHead(500, { "Content-Type": "text/plain" });
+          res.end(`internal simulator error: ${e instanceof Error ? e.stack : String(e)}`);
+        } else res.destroy();
+      });
+    };
+    this.server = tls && d.pki ? https.createServer({ key: d.pki.keyPem, cert: d.pki.certPem }, handler) : http.createServer(handler);
+    this.server.keepAliveTimeout = 60_000;
+    this.server.headersTimeout = 65_000;
+    this.server.on(tls ? "secureConnection" : "connection", (s: Socket) => {
+      this.sockets.add(s);
+      s.on("close", () => this.sockets.delete(s));
+    });
+  }
+
+  dropConnections(except?: Socket): void {
+    for (const s of this.sockets) if (s !== except) s.destroy();
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const t0 = process.hrtime.bigint();
+    const url = new URL(req.url ?? "/", "http://x");
+    const path = url.pathname;
+    const method = (req.method ?? "GET").toUpperCase();
+
+    if (path === "/__admin" || path.startsWith("/__admin/")) {
+      const body = await readBody(req);
+      await this.d.admin(req, res, path.slice("/__admin".length) || "/", url.searchParams, body);
+      return;
+    }
+
+    const finish = (status: number) => {
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      this.d.log.record(method, path, status, ms);
+    };
+
+    if (this.d.isDown() && path.startsWith("/ovirt-engine")) {
+      res.writeHead(503, { "Content-Type": "text/html", Connection: "close" });
+      res.end("<html><body><h1>Service Unavailable</h1><p>The engine is starting.</p></body></html>");
+      finish(503);
+      return;
+    }
+
+    // fault injection (engine paths only)
+    if (path.startsWith("/ovirt-engine")) {
+      const dec = this.d.faults.decide(method, path);
+      if (dec.delayMs > 0) await new Promise((r) => setTimeout(r, dec.delayMs));
+      if (dec.terminal?.kind === "reset") {
+        finish(0);
+        req.socket.destroy();
+        return;
+      }
+      if (dec.terminal?.kind === "status") {
+        await readBody(req).catch(() => "");
+        const st = dec.terminal.status ?? 503;
+        res.writeHead(st, { "Content-Type": "text/html" });
+        res.end(`<html><body><h1>${st} ${http.STATUS_CODES[st] ?? ""}</h1><p>injected fault</p></body></html>`);
+        finish(st);
+        return;
+      }
+    }
+
+    const body = await readBody(req);
+
+    if (path === "/ovirt-engine/sso/oauth/token" && method === "POST") {
+      const form = new URLSearchParams(body);
+      for (const [k, v] of url.searchParams) if (!form.has(k)) form.set(k, v);
+      const [st, json] = this.d.sso.token(form);
+      res.writeHead(st, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(json));
+      finish(st);
+      return;
+    }
+    if (path === "/ovirt-engine/services/sso-logout") {
+      const form = new URLSearchParams(body);
+      this.d.sso.logout(form.get("token") ?? url.searchParams.get("token"));
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end("{}");
+      finish(200);
+      return;
+    }
+    if (path === "/ovirt-engine/services/pki-resource") {
+      const r = pkiResource(this.d.pki, url.searchParams);
+      if (!r) {
+        res.writeHead(404, { "Content-Type": "text/plain" });
+        res.end("Resource not found");
+        finish(404);
+        return;
+      }
+      res.writeHead(200, { "Content-Type": r.type });
+      res.end(r.body);
+      finish(200);
+      return;
+    }
+
+    let apiPath: string;
+    let base = API_PREFIX;
+    if (path === API_PREFIX || path.startsWith(API_PREFIX + "/")) {
+      apiPath = path.slice(API_PREFIX.length).replace(/^\/+/, "");
+      if (apiPath === "v4" || apiPath.startsWith("v4/")) {
+        apiPath = apiPath.slice(2).replace(/^\/+/, "");
+        base = `${API_PREFIX}/v4`;
+      } else if (/^v\d+(\/|$)/.test(apiPath)) {
+        res.writeHead(400);
+        res.end();
+        finish(400);
+        return;
+      }
+    } else {
+      res.writeHead(404, { "Content-Type": "text/html" });
+      res.end("<html><body><h1>Not Found</h1></body></html>");
+      finish(404);
+      return;
+    }
+    const version = req.headers["version"];
+    if (base === API_PREFIX && version !== undefined && String(version).trim() !== "4") {
+      res.writeHead(400);
+      res.end();
+      finish(400);
+      return;
+    }
+
+    const correlationId =
+      sanitizeCorrelationId(req.headers["correlation-id"] as string | undefined) ??
+      sanitizeCorrelationId(url.searchParams.get("correlation_id")) ??
+      crypto.randomUUID();
+    const headers: Record<string, string> = { "Correlation-Id": correlationId };
+
+    const user = this.d.sso.authenticate(req.headers.authorization);
+    if (!user) {
+      headers["WWW-Authenticate"] = 'Bearer realm="RESTAPI"';
+      headers["Content-Type"] = "text/html;charset=UTF-8";
+      res.writeHead(401, headers);
+      res.end("<html><head><title>Error</title></head><body>Unauthorized</body></html>");
+      finish(401);
+      return;
+    }
+
+    const engine = this.d.getEngine();
+    const w = new Writer(engine, base);
+    const m = this.d.router.match(method, apiPath);
+    const query = new URLSearchParams(url.searchParams);
+    for (const [k, v] of matrixParams(apiPath)) if (!query.has(k)) query.set(k, v);
+    let reply: Reply;
+    let parsed: Ctx["body"];
+    try {
+      parsed = parseXml(body);
+    } catch (e) {
+      parsed = undefined;
+      if (!(e instanceof EngineFault)) throw e;
+      reply = faultReply(e, false);
+      this.send(res, reply, headers, method);
+      finish(reply.status);
+      return;
+    }
+    const ctx: Ctx = {
+      engine,
+      jobs: this.d.getJobs(),
+      w,
+      method,
+      path: apiPath.split("/").filter(Boolean).map((s) => s.split(";")[0]).join("/"),
+      params: m.params,
+      query,
+      headers: req.headers,
+      body: parsed,
+      rawBody: body,
+      correlationId,
+    };
+    if (!m.route) {
+      reply = faultReply(m.pathMatched ? new EngineFault(405, "Method Not Allowed", `HTTP method ${method} not allowed`) : new EngineFault(404, "Not Found", "Resource not found"), false);
+      if (!m.pathMatched) reply = { status: 404, root: "fault", content: { detail: "Not Found", reason: "Not Found" } };
+    } else {
+      try {
+        reply = await m.route.handler(ctx);
+      } catch (e) {
+        if (!(e instanceof EngineFault)) throw e;
+        reply = faultReply(e, m.route.action, m.route.action ? echo(ctx) : undefined);
+      }
+    }
+    this.send(res, reply, headers, method);
+    finish(reply.status);
+  }
+
+  private send(res: http.ServerResponse, reply: Reply, headers: Record<string, string>, method: string): void {
+    const h = { ...headers, ...(reply.headers ?? {}) };
+    if (reply.root === undefined) {
+      res.writeHead(reply.status, h);
+      res.end();
+      return;
+    }
+    const xml = buildXml(reply.root, reply.content ?? "");
+    h["Content-Type"] = "application/xml;charset=UTF-8";
+    h["Content-Length"] = String(Buffer.byteLength(xml));
+    res.writeHead(reply.status, h);
+    res.end(method === "HEAD" ? undefined : xml);
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => {
+        this.server.off("error", reject);
+        const a = this.server.address();
+        resolve(typeof a === "object" && a ? a.port : port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      this.server.close(() => resolve());
+      this.dropConnections();
+    });
+  }
+}
+
+/** A bare <fault> (non-action) or the echoed <action> holding the fault (action failures). */
+export function faultReply(e: EngineFault, action: boolean, echoed?: Record<string, unknown>): Reply {
+  const fault = { detail: e.detail, reason: e.reason };
+  if (action) return { status: e.status, root: "action", content: { ...(echoed ?? {}), fault, status: "failed" } };
+  return { status: e.status, root: "fault", content: fault };
+}
+
+export { notifyJobEnd };

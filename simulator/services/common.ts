@@ -1,0 +1,157 @@
+// Helpers shared by the services: lookups that answer engine faults, collection replies, action replies.
+import { Ctx, Reply } from "../router";
+import { EngineFault, F } from "../faults";
+import { applySearch, FieldGetter } from "../model/search";
+import { ClusterRec, JobRec, StorageDomainRec } from "../model/types";
+import { bool, Ref, ref, XNode } from "../xml/xml";
+import { follows, Obj } from "../xml/write";
+
+export function notFound(): EngineFault {
+  return F.notFound();
+}
+
+export function list<T>(
+  ctx: Ctx,
+  plural: string,
+  singular: string,
+  items: T[],
+  map: (e: T, f: Set<string>) => Obj,
+  search?: Record<string, FieldGetter<T>>,
+): Reply {
+  let xs = items;
+  const q = ctx.query.get("search");
+  if (q && search) xs = applySearch(xs, q, search, ctx.query.get("case_sensitive") === "true");
+  const max = ctx.query.get("max");
+  if (max !== null && max !== "" && Number(max) >= 0) xs = xs.slice(0, Number(max));
+  const f = follows(ctx.query.get("follow"));
+  return { status: 200, root: plural, content: { [singular]: xs.map((e) => map(e, f)) } };
+}
+
+export function one(root: string, content: Obj, status = 200): Reply {
+  return { status, root, content };
+}
+
+export function byIdOr404<T extends { id: string }>(items: T[], id: string): T {
+  const e = items.find((x) => x.id === id);
+  if (!e) throw notFound();
+  return e;
+}
+
+/** Resolves a `<storage_domain id|name>` reference: 404 "Entity not found: Storage: name=x" on a miss. */
+export function resolveSd(ctx: Ctx, r: Ref | undefined): StorageDomainRec | undefined {
+  if (!r) return undefined;
+  const sds = ctx.engine.state.storageDomains;
+  if (r.id) {
+    const sd = sds.find((s) => s.id === r.id);
+    if (!sd) throw F.entityNotFound("Storage", `id=${r.id}`);
+    return sd;
+  }
+  if (r.name) {
+    const sd = sds.find((s) => s.name === r.name);
+    if (!sd) throw F.entityNotFound("Storage", `name=${r.name}`);
+    return sd;
+  }
+  return undefined;
+}
+
+export function resolveCluster(ctx: Ctx, r: Ref | undefined): ClusterRec | undefined {
+  if (!r) return undefined;
+  const cs = ctx.engine.state.clusters;
+  if (r.id) {
+    const c = cs.find((x) => x.id === r.id);
+    if (!c) throw F.entityNotFound("Cluster", `id=${r.id}`);
+    return c;
+  }
+  if (r.name) {
+    const c = cs.find((x) => x.name === r.name);
+    if (!c) throw F.entityNotFound("Cluster", `name=${r.name}`);
+    return c;
+  }
+  return undefined;
+}
+
+export function actionNode(ctx: Ctx): XNode {
+  return ctx.body?.node ?? {};
+}
+
+export function sdRef(ctx: Ctx): Ref | undefined {
+  return ref(actionNode(ctx), "storage_domain");
+}
+
+/** true for a request parameter given as query/matrix parameter or body element. */
+export function flag(ctx: Ctx, name: string): boolean {
+  const q = ctx.query.get(name);
+  if (q !== null) return q === "" || q.toLowerCase() === "true";
+  return bool(actionNode(ctx), name) === true;
+}
+
+/** `<async>false</async>` in the action body (or ?async=false) asks the server to block until the job ends. */
+export function blocking(ctx: Ctx): boolean {
+  const q = ctx.query.get("async");
+  if (q !== null) return q.toLowerCase() === "false";
+  return bool(actionNode(ctx), "async") === false;
+}
+
+export function echo(ctx: Ctx): Obj {
+  const n = { ...(actionNode(ctx) as Obj) };
+  delete n.fault;
+  delete n.status;
+  delete n.job;
+  return n;
+}
+
+/** Reply to an action whose work is done. */
+export function actionComplete(ctx: Ctx, extra: Obj = {}): Reply {
+  return { status: 200, root: "action", content: { ...echo(ctx), ...extra, status: "complete" } };
+}
+
+const jobWaiters = new Map<string, (() => void)[]>();
+
+export function notifyJobEnd(job: JobRec): void {
+  const ws = jobWaiters.get(job.id);
+  jobWaiters.delete(job.id);
+  ws?.forEach((w) => w());
+}
+
+function waitJob(job: JobRec): Promise<void> {
+  if (job.status !== "started") return Promise.resolve();
+  return new Promise((resolve) => {
+    const list = jobWaiters.get(job.id) ?? [];
+    list.push(resolve);
+    jobWaiters.set(job.id, list);
+  });
+}
+
+/**
+ * Reply to an action that started a job: 202 + <job> link, or, with <async>false</async>, block until the job
+ * ends and answer 200 with status complete/failed (a late failure is still HTTP 200 without a fault).
+ */
+export async function actionJob(ctx: Ctx, job: JobRec, verb: string): Promise<Reply> {
+  const jobLink = ctx.w.link(`jobs/${job.id}`, job.id);
+  if (blocking(ctx)) {
+    await waitJob(job);
+    return { status: 200, root: "action", content: { ...echo(ctx), job: jobLink, status: job.status === "finished" ? "complete" : "failed" } };
+  }
+  const self = `${ctx.path.replace(/\/[^/]+$/, "")}/${verb}/${job.id}`;
+  return {
+    status: 202,
+    root: "action",
+    content: {
+      "@_href": ctx.w.href(self),
+      "@_id": job.id,
+      ...echo(ctx),
+      link: [
+        { "@_href": ctx.w.href(ctx.path.replace(/\/[^/]+$/, "")), "@_rel": "parent" },
+        { "@_href": ctx.w.href(ctx.path), "@_rel": "replay" },
+      ],
+      async: true,
+      job: jobLink,
+      status: "pending",
+    },
+  };
+}
+
+export function requireBody(ctx: Ctx, root: string, op: string): XNode {
+  if (!ctx.body) throw F.badRequest(`Request body is missing: ${root} required for ${op}`);
+  return ctx.body.node;
+}

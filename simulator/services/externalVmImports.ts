@@ -1,0 +1,545 @@
+// POST /externalvmimports: the engine's external VM import (V2V) for VMware (vpx://), with the KVM (qemu+ssh://)
+// and Xen (xen+ssh://) URL forms parsed and validated.
+//
+// Like the engine: required fields (400 Incomplete parameters), blank username/password (400), target cluster and
+// storage domain in one data center, the domain active, the proxy host in the destination data center and up (or
+// some up host of the DC chosen), unique VM name in the DC. Then the "GetVmsFromExternalProvider" step: for vpx:// the
+// VM is looked up in the real vCenter over SOAP (provider/vsphere) at the datacenter path (folders allowed) and
+// cluster/ESXi host of the URL; a VM that is not found fails the POST. The proxy host must have virt-v2v: checked
+// over SSH when the host has an SSH endpoint in the inventory (provider/proxyHost), else by its `virtV2v` flag.
+//
+// Differences from a real engine (documented in simulator/README.md by its owner's table):
+// - the target domain must be file-based (NFS, POSIX, GlusterFS): block domains are refused at the POST (RHV 3.6/4.0
+//   guides' restriction; current engines convert to block domains too);
+// - virt-v2v is not run: the conversion is simulated (the job copies at the domain's bandwidth and creates the disks
+//   with the source's sizes, sparse or preallocated);
+// - during the conversion the source's power state is watched over SOAP: a VM powered on fails the job like
+//   virt-v2v ("libvirt domain ... is running"), and the half-made VM is removed (the engine's endWithFailure);
+// - KVM/Xen: no libvirt source exists here, so after the URL checks the source lookup fails as "VM not found".
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Ctx, Reply, Router } from "../router";
+import { EngineFault, F, backend } from "../faults";
+import { Engine } from "../engine";
+import { Jobs, JobFailure } from "../jobs";
+import { DiskRec, HostRec, JobRec, NicRec, VmRec } from "../model/types";
+import { bool, child, ref, str } from "../xml/xml";
+import { Obj } from "../xml/write";
+import { list, notFound, one, requireBody, resolveCluster, resolveSd } from "./common";
+import { volumePath } from "../storage/exportDomain";
+
+const FILE_TYPES = ["nfs", "posixfs", "glusterfs"];
+const OP = "Cannot import VM";
+
+/** What one running import needs to watch its source. */
+interface SourceWatch {
+  kind: "vmware";
+  host: string;
+  username: string;
+  password: string;
+  insecure: boolean;
+  vmRef: { type: string; value: string };
+  vmName: string;
+}
+
+const watches = new Map<string, SourceWatch>();
+
+function guestOs(guestId: string): string {
+  if (/^windows|^win/i.test(guestId)) return "windows_2019x64";
+  if (/rhel9/.test(guestId)) return "rhel_9x64";
+  if (/rhel8/.test(guestId)) return "rhel_8x64";
+  if (/rhel7/.test(guestId)) return "rhel_7x64";
+  return "other_linux";
+}
+
+function hostByRef(ctx: Ctx, r: { id?: string; name?: string } | undefined, clusterId: string): HostRec | undefined {
+  if (!r) return undefined;
+  const hosts = ctx.engine.state.hosts;
+  if (r.id) {
+    const h = hosts.find((x) => x.id === r.id);
+    if (!h) throw F.entityNotFound("Host", `id=${r.id}`);
+    return h;
+  }
+  if (r.name) {
+    // the engine looks a host name up in the cluster first, then everywhere
+    const h = hosts.find((x) => x.name === r.name && x.clusterId === clusterId) ?? hosts.find((x) => x.name === r.name);
+    if (!h) throw F.entityNotFound("Host", `name=${r.name}`);
+    return h;
+  }
+  return undefined;
+}
+
+/**
+ * The engine's own SSH key (like ovirt-engine's engine_id_rsa, deployed to every host at host-deploy): generated
+ * once in `<stateDir>/v2v/`. Tests authorize `engineSshPublicKey(stateDir)` on their proxy host's sshd.
+ */
+export function engineSshKeyFiles(stateDir: string): { privateKey: string; publicKey: string } {
+  const dir = path.join(stateDir, "v2v");
+  const priv = path.join(dir, "engine_ssh_key");
+  const pub = `${priv}.pub`;
+  if (!fs.existsSync(priv) || !fs.existsSync(pub)) {
+    fs.mkdirSync(dir, { recursive: true });
+    const { privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    const pem = privateKey.export({ type: "sec1", format: "pem" }).toString();
+    const { utils } = require("ssh2") as typeof import("ssh2");
+    const parsed = utils.parseKey(pem);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (key instanceof Error) throw key;
+    const line = `${key.type} ${key.getPublicSSH().toString("base64")} ovirt-engine-simulator`;
+    fs.writeFileSync(priv, pem, { mode: 0o600 });
+    fs.writeFileSync(pub, line + "\n");
+  }
+  return { privateKey: priv, publicKey: pub };
+}
+
+/** The public key line of the engine's SSH key (created on first use). */
+export function engineSshPublicKey(stateDir: string): string {
+  return fs.readFileSync(engineSshKeyFiles(stateDir).publicKey, "utf8").trim();
+}
+
+/**
+ * virt-v2v on the proxy host: over SSH with the engine's key when the host has an SSH endpoint in the inventory
+ * (its host key is remembered at first contact, like host-deploy stores the fingerprint, and a changed key is
+ * refused), else the host's `virtV2v` flag.
+ */
+async function hasVirtV2v(e: Engine, h: HostRec): Promise<boolean> {
+  const ssh = h.ssh;
+  if (!ssh) return h.virtV2v;
+  const ph = require("../../provider/proxyHost") as typeof import("../../provider/proxyHost");
+  const keys = engineSshKeyFiles(e.opts.stateDir);
+  const knownFile = path.join(e.opts.stateDir, "v2v", "known_hosts.json");
+  let known: Record<string, string> = {};
+  try {
+    known = JSON.parse(fs.readFileSync(knownFile, "utf8"));
+  } catch {
+    /* none yet */
+  }
+  const id = `${ssh.host}:${ssh.port}`;
+  const pinned = known[id];
+  try {
+    if (!pinned) {
+      known[id] = await ph.scanHostKey(ssh.host, ssh.port);
+      fs.writeFileSync(knownFile, JSON.stringify(known, null, 2));
+    }
+    const st = await ph.withProxySsh(
+      { host: ssh.host, port: ssh.port, username: ssh.user ?? "root", privateKey: fs.readFileSync(keys.privateKey, "utf8"), hostKey: known[id], timeoutMs: 15_000 },
+      (s) => s.detectVirtV2v(),
+    );
+    return st.present;
+  } catch (err) {
+    throw backend(409, `${OP}. Cannot reach proxy Host ${h.name} over SSH: ${(err as Error).message}`);
+  }
+}
+
+interface SourceVm {
+  name: string;
+  uuid: string;
+  cpus: number;
+  memoryMiB: number;
+  guestId: string;
+  disks: { key: number; capacityBytes: number; thin: boolean }[];
+  nics: { mac: string }[];
+  watch?: SourceWatch;
+}
+
+/** GetVmsFromExternalProvider for vpx://: the VM at the URL's path in the vCenter. */
+async function vmwareSource(url: string, username: string, password: string, name: string): Promise<SourceVm> {
+  const { parseVpxUrl } = require("../../provider/vsphere/v2vUrl") as typeof import("../../provider/vsphere/v2vUrl");
+  const vs = require("../../provider/vsphere") as typeof import("../../provider/vsphere");
+  let p;
+  try {
+    p = parseVpxUrl(url);
+  } catch (e) {
+    throw backend(400, `${OP}. ${(e as Error).message}`);
+  }
+  const user = p.username || username;
+  const failed = (why: string) => backend(400, `${OP}. Failed to retrieve VMs information from external server ${url}: ${why}`);
+  let c;
+  try {
+    c = await vs.VSphereClient.connect({ host: p.vcenter, username: user, password, tls: { insecure: p.noVerify }, timeoutMs: 30_000 });
+  } catch (e) {
+    const err = e as { code?: string; message: string };
+    if (err.code === "login") throw failed(`authentication failed for user ${user}`);
+    if (err.code === "tls") throw failed(`SSL certificate problem (${err.message.replace(/ Its certificate.*$/, "")}); add ?no_verify=1 to the URL to skip verification`);
+    throw failed(err.message);
+  }
+  try {
+    // the datacenter path is the longest prefix that names a Datacenter; then [cluster/]esxi-host
+    let dcLen = 0;
+    for (let i = p.segments.length - 1; i >= 1; i--) {
+      const r = await c.findByInventoryPath(p.segments.slice(0, i).join("/"));
+      if (r?.type === "Datacenter") {
+        dcLen = i;
+        break;
+      }
+    }
+    if (!dcLen) throw failed(`no datacenter in path /${p.segments.join("/")}`);
+    const rest = p.segments.slice(dcLen);
+    if (rest.length > 2) throw failed(`path /${p.segments.join("/")} has more than a cluster and a host after the datacenter`);
+    const where = rest.length === 2 ? { cluster: rest[0], host: rest[1] } : { host: rest[0] };
+    let vm;
+    try {
+      vm = await c.findVm(p.segments.slice(0, dcLen).join("/"), name, where.cluster ? where : {});
+    } catch (e) {
+      const err = e as { code?: string; message: string };
+      if (err.code === "notFound") throw backend(400, `${OP}. VM ${name} was not found on the external provider: ${err.message}`);
+      throw failed(err.message);
+    }
+    if (!where.cluster && vm.hostName !== where.host) throw backend(400, `${OP}. VM ${name} was not found on host ${where.host} of the external provider`);
+    return {
+      name: vm.name,
+      uuid: vm.uuid,
+      cpus: vm.cpus,
+      memoryMiB: vm.memoryMiB,
+      guestId: vm.guestId,
+      disks: vm.disks.map((d) => ({ key: d.key, capacityBytes: d.capacityBytes, thin: d.thin })),
+      nics: vm.nics.map((n) => ({ mac: n.macAddress })),
+      watch:
+        vm.powerState === "poweredOff"
+          ? { kind: "vmware", host: p.vcenter, username: user, password, insecure: p.noVerify, vmRef: vm.ref, vmName: vm.name }
+          : undefined,
+      ...(vm.powerState !== "poweredOff" ? { running: vm.powerState } : {}),
+    } as SourceVm & { running?: string };
+  } finally {
+    await c.logout();
+  }
+}
+
+function removeImported(engine: Engine, vmId: string | undefined): void {
+  const vm = engine.vm(vmId);
+  if (!vm) return;
+  engine.state.vms = engine.state.vms.filter((v) => v.id !== vm.id);
+  for (const d of vm.disks) {
+    const sd = engine.sd(d.storageDomainId);
+    if (sd) fs.rmSync(path.dirname(volumePath(sd.root, d.id, d.volumes[0]?.id ?? "x")), { recursive: true, force: true });
+  }
+  engine.markDirty();
+}
+
+export function registerCompensation(engine: () => Engine, jobs: Jobs): void {
+  jobs.compensators.set("external_import", (job, reason) => compensateImport(engine(), job, reason));
+}
+
+/** The engine's endWithFailure of an external import: failure events, the half-made VM and its disks removed. */
+export function compensateImport(e: Engine, job: JobRec, reason: string): void {
+  {
+    const vm = e.vm(job.vmId);
+    const name = vm?.name ?? job.vmId;
+    const cl = vm ? e.cluster(vm.clusterId) : undefined;
+    const dc = cl ? e.dc(cl.dataCenterId) : undefined;
+    e.event({ code: 1194, severity: "error", description: `Failed to convert VM ${name}: ${reason}`, correlationId: job.correlationId, vmId: job.vmId, jobId: job.id });
+    e.event({
+      code: 1153,
+      severity: "error",
+      description: `Failed to import Vm ${name} to Data Center ${dc?.name ?? ""}, Cluster ${cl?.name ?? ""}`,
+      correlationId: job.correlationId,
+      vmId: job.vmId,
+      clusterId: cl?.id,
+      dataCenterId: dc?.id,
+      jobId: job.id,
+    });
+    removeImported(e, job.vmId);
+    watches.delete(job.id);
+    job.failureReason = reason;
+  }
+}
+
+async function sourcePoweredOn(w: SourceWatch): Promise<string | undefined> {
+  const vs = require("../../provider/vsphere") as typeof import("../../provider/vsphere");
+  try {
+    const c = await vs.VSphereClient.connect({ host: w.host, username: w.username, password: w.password, tls: { insecure: w.insecure }, timeoutMs: 15_000 });
+    try {
+      const st = await c.powerState(w.vmRef);
+      return st === "poweredOff" ? undefined : st;
+    } finally {
+      await c.logout();
+    }
+  } catch {
+    return undefined; // vCenter trouble is not a power-on
+  }
+}
+
+async function convert(engine: Engine, jobs: Jobs, job: JobRec, vm: VmRec, bytes: number, w: SourceWatch | undefined): Promise<void> {
+  const injected = jobs.takeInjectedFailure("external_import");
+  const exec = jobs.addStep(job, "executing", "Executing");
+  const step = jobs.addStep(job, "executing", `Converting VM ${vm.name}`, exec);
+  engine.event({ code: 1193, description: `Starting to convert Vm ${vm.name}`, correlationId: job.correlationId, vmId: vm.id, jobId: job.id });
+  const bw = engine.bandwidthBytes(vm.disks[0]?.storageDomainId);
+  const totalMs = Math.max(300, (bytes / bw) * 1000);
+  const start = Date.now();
+  let lastCheck = 0;
+  for (;;) {
+    const abort = jobs.abortReason(job.id);
+    if (abort) throw new JobFailure(abort);
+    const elapsed = Date.now() - start;
+    if (injected && elapsed > totalMs / 2) throw new JobFailure(injected);
+    if (w && Date.now() - lastCheck >= 400) {
+      lastCheck = Date.now();
+      const st = await sourcePoweredOn(w);
+      if (st) {
+        throw new JobFailure(
+          `virt-v2v: error: internal error: libvirt domain '${w.vmName}' is running or paused. It must be shut down in order to perform virt-v2v conversion`,
+        );
+      }
+    }
+    if (elapsed >= totalMs) break;
+    jobs.progress(job, step, (elapsed / totalMs) * 100);
+    job.bytes = Math.floor((bytes * elapsed) / totalMs);
+    await new Promise((r) => setTimeout(r, Math.min(200, totalMs - elapsed)));
+  }
+  if (!engine.vm(vm.id)) throw new JobFailure(`VM ${vm.name} was removed during its import`);
+  job.bytes = bytes;
+  for (const d of vm.disks) d.status = "ok";
+  vm.lockJobId = undefined;
+  jobs.endStep(job, step, "finished");
+  jobs.endStep(job, exec, "finished");
+  const cl = engine.cluster(vm.clusterId);
+  const dc = cl ? engine.dc(cl.dataCenterId) : undefined;
+  engine.event({
+    code: 1152,
+    description: `Vm ${vm.name} was imported successfully to Data Center ${dc?.name ?? ""}, Cluster ${cl?.name ?? ""}`,
+    correlationId: job.correlationId,
+    vmId: vm.id,
+    clusterId: cl?.id,
+    dataCenterId: dc?.id,
+    jobId: job.id,
+  });
+  watches.delete(job.id);
+  jobs.end(job, "finished");
+}
+
+/** What is kept of an import (never the password). */
+interface ImportRec {
+  id: string;
+  name: string;
+  provider: string;
+  url: string;
+  username?: string;
+  clusterId: string;
+  storageDomainId: string;
+  hostId: string;
+  sparse: boolean;
+  vmId: string;
+  jobId: string;
+}
+
+function renderImport(ctx: Ctx, r: ImportRec): Obj {
+  return {
+    name: r.name,
+    provider: r.provider,
+    url: r.url,
+    username: r.username,
+    cluster: ctx.w.link(`clusters/${r.clusterId}`, r.clusterId),
+    storage_domain: ctx.w.link(`storagedomains/${r.storageDomainId}`, r.storageDomainId),
+    host: ctx.w.link(`hosts/${r.hostId}`, r.hostId),
+    sparse: r.sparse,
+    vm: ctx.w.link(`vms/${r.vmId}`, r.vmId),
+  };
+}
+
+async function post(ctx: Ctx): Promise<Reply> {
+  const n = requireBody(ctx, "external_vm_import", "add");
+  const name = str(n, "name");
+  const provider = str(n, "provider");
+  const url = str(n, "url");
+  const clRef = ref(n, "cluster");
+  const sdRef = ref(n, "storage_domain");
+  const missing = [
+    !name && "name",
+    !provider && "provider",
+    !url && "url",
+    !(clRef?.id || clRef?.name) && "cluster.id|name",
+    !(sdRef?.id || sdRef?.name) && "storageDomain.id|name",
+  ].filter(Boolean) as string[];
+  if (missing.length) throw F.incomplete("ExternalVmImport", missing, "add");
+  const prov = provider!.toLowerCase();
+  if (!["vmware", "kvm", "xen"].includes(prov)) throw F.invalidEnum(provider!, "ExternalVmProviderType");
+  const username = str(n, "username") ?? "";
+  const password = str(n, "password") ?? "";
+  if (prov !== "kvm") {
+    if (!username.trim()) throw backend(400, `${OP}. No username specified.`);
+    if (!password.trim()) throw backend(400, `${OP}. No password specified.`);
+  }
+  const { providerOfUrl, parseLibvirtSshUrl } = require("../../provider/vsphere/v2vUrl") as typeof import("../../provider/vsphere/v2vUrl");
+  let urlProvider: string;
+  try {
+    urlProvider = providerOfUrl(url!);
+    if (urlProvider === "kvm" || urlProvider === "xen") parseLibvirtSshUrl(url!);
+  } catch (e) {
+    throw backend(400, `${OP}. ${(e as Error).message}`);
+  }
+  if (urlProvider !== prov && !(urlProvider === "ova" && prov === "kvm")) {
+    throw backend(400, `${OP}. The URL ${url} does not belong to provider ${prov}.`);
+  }
+  const cl = resolveCluster(ctx, clRef)!;
+  const sd = resolveSd(ctx, sdRef)!;
+  const dc = ctx.engine.dc(cl.dataCenterId);
+  if (!dc) throw F.clusterNotValid("import", "VM");
+  if (sd.type !== "data") throw F.storageTypeIllegal("import", "VM");
+  if (sd.dataCenterId !== dc.id) throw backend(400, `${OP}. Storage Domain and Cluster must be in the same Storage Pool.`);
+  if (sd.status !== "active") throw F.storageStatusIllegal("import", "VM", sd.status ?? "unknown");
+  if (!FILE_TYPES.includes(sd.storageType)) {
+    throw backend(
+      400,
+      `${OP}. The target Storage Domain ${sd.name} is a block domain (${sd.storageType}); virt-v2v imports in this engine need a file-based Storage Domain (NFS, POSIX compliant FS, GlusterFS).`,
+    );
+  }
+  // proxy host
+  let proxy = hostByRef(ctx, ref(n, "host"), cl.id);
+  const inDc = (h: HostRec) => ctx.engine.dcOfCluster(h.clusterId)?.id === dc.id;
+  if (proxy) {
+    if (!inDc(proxy)) throw backend(400, `${OP}. The selected proxy Host must be in the destination Storage Pool.`);
+    const pcl = ctx.engine.cluster(proxy.clusterId);
+    if (pcl && pcl.cpuArchitecture !== "x86_64") {
+      throw backend(400, `${OP}. Host ${proxy.name} cannot serve as proxy. Verify its cluster architecture and compatibility version are supported.`);
+    }
+    if (proxy.status !== "up") throw F.vdsStatusIllegal("import", "VM", "up");
+  } else {
+    proxy = ctx.engine.state.hosts.find((h) => inDc(h) && h.status === "up" && h.virtV2v && ctx.engine.cluster(h.clusterId)?.cpuArchitecture === "x86_64");
+    if (!proxy) throw backend(409, `${OP}. No Host in Data Center ${dc.name} can serve as proxy.`);
+  }
+  const targetName = str(child(n, "vm"), "name") ?? name!;
+  const dcVmNames = ctx.engine.state.vms.filter((v) => ctx.engine.dcOfCluster(v.clusterId)?.id === dc.id).map((v) => v.name);
+  if (dcVmNames.includes(targetName)) throw F.nameUsed("import", "VM");
+  if (!(await hasVirtV2v(ctx.engine, proxy))) {
+    ctx.engine.event({ code: 1187, severity: "error", description: `Host ${proxy.name} cannot be used as proxy: virt-v2v is not installed`, correlationId: ctx.correlationId, hostId: proxy.id });
+    throw backend(409, `${OP}. virt-v2v is not installed on proxy Host ${proxy.name}.`);
+  }
+  // GetVmsFromExternalProvider
+  let src: SourceVm & { running?: string };
+  if (prov === "vmware") src = await vmwareSource(url!, username, password, name!);
+  else throw backend(400, `${OP}. VM ${name} was not found on the external provider (${url}): no ${prov} source is reachable from this simulator.`);
+
+  const sparse = bool(n, "sparse") ?? true;
+  const bytes = src.disks.reduce((s, d) => s + d.capacityBytes, 0);
+  const needed = sparse ? Math.ceil(bytes / 10) : bytes;
+  const free = sd.sizeBytes - ctx.engine.usedBytes(sd.id);
+  if (needed > free) throw F.diskSpaceLow("import", "VM", sd.name);
+
+  const e = ctx.engine;
+  const vmId = e.uuid();
+  const usedMacs = new Set(e.state.vms.flatMap((v) => v.nics.map((x) => x.mac.toLowerCase())));
+  const nics: NicRec[] = src.nics.map((x, i) => {
+    let mac = x.mac.toLowerCase();
+    if (!mac || usedMacs.has(mac)) mac = `56:6f:${[0, 0, 0, 0].map(() => Math.floor(Math.random() * 256).toString(16).padStart(2, "0")).join(":")}`;
+    usedMacs.add(mac);
+    return { id: e.uuid(), name: `nic${i + 1}`, mac, interface: "virtio" };
+  });
+  const disks: DiskRec[] = src.disks.map((d, i) => {
+    const diskId = e.uuid();
+    return {
+      id: diskId,
+      alias: `${targetName}-${i === 0 ? "000" : String(i).padStart(3, "0")}`,
+      provisionedSize: d.capacityBytes,
+      sparse,
+      format: "raw", // non-KVM sources on file domains: raw (ImportVmFromExternalUrlCommand.getDiskVolumeFormat)
+      storageDomainId: sd.id,
+      bootable: i === 0,
+      interface: "virtio_scsi",
+      status: "locked",
+      volumes: [{ id: e.uuid(), format: "raw", kind: "base", seed: `v2v:${src.uuid}:${d.key}` }],
+    } as DiskRec;
+  });
+  const now = new Date().toISOString();
+  const vm: VmRec = {
+    id: vmId,
+    name: targetName,
+    description: "",
+    comment: "",
+    clusterId: cl.id,
+    status: "down", // the engine creates the VM row as down at once (createVmDynamic), not image_locked
+    memoryBytes: src.memoryMiB * 1024 * 1024,
+    cpus: src.cpus,
+    cpuArchitecture: "x86_64",
+    osType: guestOs(src.guestId),
+    templateId: "00000000-0000-0000-0000-000000000000",
+    origin: prov,
+    type: "server",
+    creationTime: now,
+    snapshots: [{ id: e.uuid(), description: "Active VM", date: now, type: "active", status: "ok" }],
+    disks,
+    nics,
+  };
+  const job = ctx.jobs.create({
+    kind: "external_import",
+    description: `Importing VM ${targetName} to Cluster ${cl.name}`,
+    correlationId: ctx.correlationId,
+    storageDomainIds: [sd.id],
+    vmId,
+  });
+  vm.lockJobId = job.id;
+  e.state.vms.push(vm);
+  e.markDirty();
+  e.event({ code: 1165, description: `Starting to import Vm ${targetName} to Data Center ${dc.name}, Cluster ${cl.name}`, correlationId: ctx.correlationId, vmId, clusterId: cl.id, dataCenterId: dc.id, jobId: job.id });
+
+  if (src.running) {
+    // the conversion starts on the proxy and virt-v2v refuses the running guest
+    void ctx.jobs.run(job, async () => {
+      await new Promise((r) => setTimeout(r, 200));
+      throw new JobFailure(
+        `virt-v2v: error: internal error: libvirt domain '${src.name}' is running or paused. It must be shut down in order to perform virt-v2v conversion`,
+      );
+    });
+  } else {
+    if (src.watch) watches.set(job.id, src.watch);
+    void ctx.jobs.run(job, () => convert(e, ctx.jobs, job, vm, sparse ? Math.ceil(bytes / 4) : bytes, src.watch));
+  }
+  const rec: ImportRec = {
+    id: vmId,
+    name: name!,
+    provider: prov,
+    url: url!,
+    username: username || undefined,
+    clusterId: cl.id,
+    storageDomainId: sd.id,
+    hostId: proxy.id,
+    sparse,
+    vmId,
+    jobId: job.id,
+  };
+  e.state.externalVmImports.push(rec as unknown as Record<string, unknown>);
+  e.markDirty();
+  return { status: 201, root: "external_vm_import", content: renderImport(ctx, rec), headers: { Location: ctx.w.href(`vms/${vmId}`) } };
+}
+
+export interface ExternalVmImportHook {
+  create(ctx: Ctx): Promise<Reply> | Reply;
+  /** Optional: XML of one stored import for GET /externalvmimports[/{id}] */
+  render?(ctx: Ctx, rec: Record<string, unknown>): Obj;
+  /** Optional: compensation for a job of kind external_import failed at a restart */
+  compensate?(ctx: { engine: Ctx["engine"] }, job: import("../model/types").JobRec, reason: string): void;
+}
+
+let hook: ExternalVmImportHook | undefined;
+
+/** Installs the V2V implementation (called by the V2V module at load time). */
+export function setExternalVmImportHook(h: ExternalVmImportHook | undefined): void {
+  hook = h;
+}
+
+export function getExternalVmImportHook(): ExternalVmImportHook | undefined {
+  return hook;
+}
+
+export function register(r: Router): void {
+  r.post("externalvmimports", async (ctx) => {
+    if (!hook) throw backend(400, "Cannot import VM. Importing VMs from external providers is not supported by this simulator build.");
+    return hook.create(ctx);
+  });
+  r.get("externalvmimports", (ctx) => {
+    const recs = ctx.engine.state.externalVmImports;
+    return list(ctx, "external_vm_imports", "external_vm_import", recs, (x) => (hook?.render ? hook.render(ctx, x) : ({ "@_id": String(x.id ?? "") } as Obj)));
+  });
+  r.get("externalvmimports/:id", (ctx) => {
+    const x = ctx.engine.state.externalVmImports.find((i) => i.id === ctx.params.id);
+    if (!x) throw notFound();
+    return one("external_vm_import", hook?.render ? hook.render(ctx, x) : ({ "@_id": String(x.id) } as Obj));
+  });
+}
+
+setExternalVmImportHook({
+  create: (ctx) => post(ctx),
+  render: (ctx, rec) => renderImport(ctx, rec as unknown as ImportRec),
+  compensate: (c, job, reason) => compensateImport(c.engine, job, reason),
+});

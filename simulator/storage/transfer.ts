@@ -1,0 +1,442 @@
+// Disk copies of export and import jobs: real file copies at the storage domains' bandwidth, job steps with
+// progress, the OVF written when the copy ends (ExportVmCommand.endSuccessfully), VM/template locks and events.
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { Engine } from "../engine";
+import { Jobs } from "../jobs";
+import {
+  BLANK_TEMPLATE_ID, DiskRec, JobRec, NicRec, SnapshotRec, StepRec, StorageDomainRec, TemplateRec, VmRec, VolumeRec,
+} from "../model/types";
+import { OvfDisk, OvfEntity, OvfVolume, writeOvf as renderOvf } from "../xml/ovf";
+import { volumePath, writeOvf, writeVolumeMeta } from "./exportDomain";
+import { ChainLink, copyFlattened, copyVolume, fileSize, forgetChecksums, Throttle } from "./volumes";
+import { exportedChain } from "./contents";
+import { newMac } from "../model/inventory";
+
+const ZERO = BLANK_TEMPLATE_ID;
+
+interface CopyItem {
+  label: string;
+  bytes: number;
+  run: (hooks: { throttle: Throttle; onBytes: (n: number) => void; aborted: () => string | undefined }) => Promise<number>;
+}
+
+/** Runs copy items one after another with a "Copying Image" sub-step each; updates progress and job bytes. */
+async function runCopies(engine: Engine, jobs: Jobs, job: JobRec, exec: StepRec, items: CopyItem[], bytesPerSecond: number): Promise<void> {
+  const total = items.reduce((a, i) => a + i.bytes, 0) || 1;
+  let done = 0;
+  const throttle = new Throttle(bytesPerSecond);
+  const injected = jobs.takeInjectedFailure(job.kind);
+  for (const [i, item] of items.entries()) {
+    const step = jobs.addStep(job, "executing", "Copying Image", exec);
+    jobs.progress(job, step, 0);
+    let mine = 0;
+    engine.copyStarted();
+    try {
+      await item.run({
+        throttle,
+        onBytes: (n) => {
+          mine += n;
+          job.bytes += n;
+          jobs.progress(job, step, item.bytes ? (mine / item.bytes) * 100 : 100);
+          jobs.progress(job, exec, ((done + mine) / total) * 100);
+          // an injected failure strikes halfway through the last copy
+          if (injected && i === items.length - 1 && mine >= item.bytes / 2) throw new Error(injected);
+        },
+        aborted: () => jobs.abortReason(job.id),
+      });
+    } finally {
+      engine.copyEnded();
+    }
+    if (injected && i === items.length - 1 && item.bytes === 0) throw new Error(injected);
+    done += item.bytes;
+    jobs.endStep(job, step, "finished");
+  }
+  if (injected && items.length === 0) throw new Error(injected);
+}
+
+function meta(sd: StorageDomainRec, diskId: string, vol: { id: string; parent?: string; format: "cow" | "raw"; sparse: boolean; leaf: boolean; kind: "base" | "overlay" }, capacity: number, desc = "") {
+  writeVolumeMeta(sd.root, diskId, vol.id, {
+    capacity,
+    format: vol.format === "raw" ? "RAW" : "COW",
+    type: vol.sparse ? "SPARSE" : "PREALLOCATED",
+    voltype: vol.leaf ? "LEAF" : "INTERNAL",
+    puuid: vol.parent ?? ZERO,
+    domain: sd.id,
+    image: diskId,
+    description: desc,
+    legality: "LEGAL",
+    simKind: vol.kind,
+  });
+}
+
+// ------------------------------------------------------------------ export
+
+export interface ExportVmPlan {
+  vm: VmRec;
+  exportSd: StorageDomainRec;
+  discardSnapshots: boolean;
+}
+
+export function ovfOfVm(engine: Engine, vm: VmRec, disks: OvfDisk[], discard: boolean): OvfEntity {
+  const tpl = engine.template(vm.templateId);
+  const cl = engine.cluster(vm.clusterId);
+  const snaps = discard ? vm.snapshots.filter((s) => s.type === "active") : vm.snapshots;
+  return {
+    kind: "vm",
+    id: vm.id,
+    name: vm.name,
+    description: vm.description,
+    comment: vm.comment,
+    memoryBytes: vm.memoryBytes,
+    cpus: vm.cpus,
+    osType: vm.osType,
+    cpuArchitecture: vm.cpuArchitecture,
+    origin: vm.origin,
+    vmType: vm.type,
+    creationDate: vm.creationTime,
+    exportDate: new Date().toISOString(),
+    clusterName: cl?.name ?? "",
+    templateId: discard ? ZERO : vm.templateId,
+    templateName: discard ? "Blank" : (tpl?.name ?? "Blank"),
+    snapshots: snaps.map((s) => ({ id: s.id, description: s.description, date: s.date, type: s.type })),
+    disks,
+    nics: vm.nics.map((n) => ({ ...n })),
+  };
+}
+
+/** Plans the copies of a VM's or template's disks to the export domain, and the OVF disks describing them. */
+function planExportDisks(engine: Engine, disks: DiskRec[], exportSd: StorageDomainRec, collapse: boolean, snapshotIds: string[]): { items: CopyItem[]; ovfDisks: OvfDisk[]; diskIds: string[] } {
+  const items: CopyItem[] = [];
+  const ovfDisks: OvfDisk[] = [];
+  for (const d of disks) {
+    const chain = engine.chainOf(d);
+    const destDir = path.join(exportSd.root, "images", d.id);
+    const leaf = d.volumes[d.volumes.length - 1];
+    if (collapse || (chain.length === 1 && !d.templateDisk)) {
+      const volId = leaf.id;
+      const format = collapse ? (d.sparse ? "cow" : "raw") : leaf.format;
+      items.push({
+        label: d.alias,
+        bytes: d.provisionedSize,
+        run: async (h) => {
+          await fsp.rm(destDir, { recursive: true, force: true });
+          const n = chain.length === 1 ? await copyVolume(chain[0], volumePath(exportSd.root, d.id, volId), h) : await copyFlattened(chain, volumePath(exportSd.root, d.id, volId), h);
+          meta(exportSd, d.id, { id: volId, format, sparse: d.sparse, leaf: true, kind: "base" }, d.provisionedSize, d.alias);
+          return n;
+        },
+      });
+      ovfDisks.push({
+        diskId: d.id, alias: d.alias, description: d.description ?? "", provisionedSize: d.provisionedSize, sparse: d.sparse, format,
+        bootable: d.bootable, interface: d.interface, storageDomainId: d.storageDomainId,
+        volumes: [{ id: volId, parentId: ZERO, format, sparse: d.sparse, snapshotId: snapshotIds[snapshotIds.length - 1] }],
+      });
+      continue;
+    }
+    // the chain as it is: own volumes only (a thin disk keeps pointing at its template's volume)
+    const own = chain.slice(chain.length - d.volumes.length);
+    const vols: OvfVolume[] = d.volumes.map((v, i) => {
+      const parent = i === 0 ? d.templateDisk?.volumeId : d.volumes[i - 1].id;
+      return {
+        id: v.id,
+        parentId: parent ?? ZERO,
+        parentDiskId: i === 0 && d.templateDisk ? d.templateDisk.diskId : parent ? d.id : undefined,
+        format: v.format,
+        sparse: d.sparse || v.kind === "overlay",
+        snapshotId: snapshotIds[Math.min(i, snapshotIds.length - 1)],
+      };
+    });
+    const bytes = own.reduce((a, l) => a + (l.kind === "base" ? l.size : fileSize(l.path)), 0);
+    items.push({
+      label: d.alias,
+      bytes,
+      run: async (h) => {
+        await fsp.rm(destDir, { recursive: true, force: true });
+        let n = 0;
+        for (const [i, l] of own.entries()) {
+          const v = d.volumes[i];
+          n += await copyVolume(l, volumePath(exportSd.root, d.id, v.id), h);
+          meta(exportSd, d.id, { id: v.id, parent: vols[i].parentId, format: v.format, sparse: vols[i].sparse, leaf: i === own.length - 1, kind: v.kind }, d.provisionedSize, d.alias);
+        }
+        return n;
+      },
+    });
+    ovfDisks.push({
+      diskId: d.id, alias: d.alias, description: d.description ?? "", provisionedSize: d.provisionedSize, sparse: d.sparse, format: d.format,
+      bootable: d.bootable, interface: d.interface, storageDomainId: d.storageDomainId, volumes: vols,
+    });
+  }
+  return { items, ovfDisks, diskIds: disks.map((d) => d.id) };
+}
+
+export function exportVmBytes(engine: Engine, vm: VmRec, collapse: boolean): number {
+  let n = 0;
+  for (const d of vm.disks) {
+    if (collapse) n += d.provisionedSize;
+    else for (const l of engine.chainOf(d).slice(-d.volumes.length)) n += l.kind === "base" ? l.size : fileSize(l.path);
+  }
+  return n;
+}
+
+export async function runExportVm(engine: Engine, jobs: Jobs, job: JobRec, plan: ExportVmPlan): Promise<void> {
+  const { vm, exportSd } = plan;
+  const exec = jobs.addStep(job, "executing", "Executing");
+  const snapIds = vm.snapshots.map((s) => s.id);
+  const { items, ovfDisks } = planExportDisks(engine, vm.disks, exportSd, plan.discardSnapshots, plan.discardSnapshots ? snapIds.slice(-1) : snapIds);
+  const bw = engine.bandwidthBytes(exportSd.id, ...vm.disks.map((d) => d.storageDomainId));
+  await runCopies(engine, jobs, job, exec, items, bw);
+  jobs.endStep(job, exec, "finished");
+  const fin = jobs.addStep(job, "finalizing", "Finalizing");
+  const dc = engine.dcOfCluster(vm.clusterId);
+  await writeOvf(exportSd.root, "vms", vm.id, renderOvf(ovfOfVm(engine, vm, ovfDisks, plan.discardSnapshots), dc?.id ?? ZERO));
+  forgetChecksums(exportSd.root);
+  engine.exportUsedCache.delete(exportSd.id);
+  unlockVm(engine, vm, job);
+  jobs.endStep(job, fin, "finished");
+  engine.event({ code: 1150, description: `Vm ${vm.name} was exported successfully to ${exportSd.name}`, correlationId: job.correlationId, vmId: vm.id, storageDomainId: exportSd.id, dataCenterId: dc?.id, jobId: job.id });
+  jobs.end(job, "finished");
+}
+
+export function unlockVm(engine: Engine, vm: VmRec, job: JobRec): void {
+  if (vm.lockJobId === job.id) {
+    vm.lockJobId = undefined;
+    if (vm.status === "image_locked") vm.status = "down";
+    for (const d of vm.disks) if (d.status === "locked") d.status = "ok";
+    engine.markDirty();
+  }
+}
+
+export function unlockTemplate(engine: Engine, t: TemplateRec, job: JobRec): void {
+  if (t.lockJobId === job.id) {
+    t.lockJobId = undefined;
+    if (t.status === "locked") t.status = "ok";
+    for (const d of t.disks) if (d.status === "locked") d.status = "ok";
+    engine.markDirty();
+  }
+}
+
+export interface ExportTemplatePlan {
+  template: TemplateRec;
+  exportSd: StorageDomainRec;
+}
+
+export function ovfOfTemplate(engine: Engine, t: TemplateRec, disks: OvfDisk[]): OvfEntity {
+  return {
+    kind: "template",
+    id: t.id,
+    name: t.name,
+    description: t.description,
+    comment: t.comment,
+    memoryBytes: t.memoryBytes,
+    cpus: t.cpus,
+    osType: t.osType,
+    cpuArchitecture: t.cpuArchitecture,
+    origin: t.origin,
+    vmType: t.type,
+    creationDate: t.creationTime,
+    exportDate: new Date().toISOString(),
+    clusterName: engine.cluster(t.clusterId)?.name ?? "",
+    templateId: ZERO,
+    templateName: "Blank",
+    snapshots: [],
+    disks,
+    nics: t.nics.map((n) => ({ ...n })),
+  };
+}
+
+export async function runExportTemplate(engine: Engine, jobs: Jobs, job: JobRec, plan: ExportTemplatePlan): Promise<void> {
+  const { template: t, exportSd } = plan;
+  const exec = jobs.addStep(job, "executing", "Executing");
+  const { items, ovfDisks } = planExportDisks(engine, t.disks, exportSd, false, []);
+  await runCopies(engine, jobs, job, exec, items, engine.bandwidthBytes(exportSd.id, ...t.disks.map((d) => d.storageDomainId)));
+  jobs.endStep(job, exec, "finished");
+  const fin = jobs.addStep(job, "finalizing", "Finalizing");
+  const dc = engine.dcOfCluster(t.clusterId);
+  await writeOvf(exportSd.root, "templates", t.id, renderOvf(ovfOfTemplate(engine, t, ovfDisks), dc?.id ?? ZERO));
+  forgetChecksums(exportSd.root);
+  engine.exportUsedCache.delete(exportSd.id);
+  unlockTemplate(engine, t, job);
+  jobs.endStep(job, fin, "finished");
+  engine.event({ code: 1156, description: `Template ${t.name} was exported successfully to ${exportSd.name}`, correlationId: job.correlationId, templateId: t.id, storageDomainId: exportSd.id, dataCenterId: dc?.id, jobId: job.id });
+  jobs.end(job, "finished");
+}
+
+// ------------------------------------------------------------------ import
+
+export interface DiskOverride {
+  sparse?: boolean;
+  format?: "cow" | "raw";
+  storageDomainId?: string;
+}
+
+export interface ImportPlan {
+  exportSd: StorageDomainRec;
+  entity: OvfEntity;
+  clusterId: string;
+  defaultSdId: string;
+  clone: boolean;
+  newName?: string;
+  collapse: boolean;
+  overrides: Map<string, DiskOverride>;
+  /** target template for thin disks kept as overlays (not collapsed) */
+  targetTemplate?: TemplateRec;
+}
+
+/**
+ * Creates the imported VM/template record right away (VM `image_locked`, template `locked`, disks `locked`) and
+ * returns it with the copy items that fill its disks.
+ */
+export function prepareImport(engine: Engine, job: JobRec, plan: ImportPlan): { record: VmRec | TemplateRec; items: CopyItem[]; bytes: Map<string, number> } {
+  const e = plan.entity;
+  const newId = () => engine.uuid();
+  const flatten = plan.collapse || plan.clone;
+  const disks: DiskRec[] = [];
+  const items: CopyItem[] = [];
+  const bytesBySd = new Map<string, number>();
+  const snapshots: SnapshotRec[] = (flatten ? e.snapshots.filter((s) => s.type === "active") : e.snapshots).map((s) => ({
+    id: plan.clone ? newId() : s.id,
+    description: s.description,
+    date: s.date,
+    type: s.type,
+    status: "ok",
+  }));
+  if (e.kind === "vm" && !snapshots.some((s) => s.type === "active")) {
+    snapshots.push({ id: newId(), description: "Active VM", date: new Date().toISOString(), type: "active", status: "ok" });
+  }
+  for (const d of e.disks) {
+    const o = plan.overrides.get(d.diskId) ?? {};
+    const sdId = o.storageDomainId ?? plan.defaultSdId;
+    const sd = engine.sd(sdId)!;
+    const diskId = plan.clone ? newId() : d.diskId;
+    const srcChain = exportedChain(plan.exportSd, e, d.diskId);
+    const thin = !!(d.volumes[0]?.parentDiskId && d.volumes[0].parentDiskId !== d.diskId && !/^0{8}-0{4}/.test(d.volumes[0].parentId));
+    const sparse = o.sparse ?? d.sparse;
+    if (flatten || (!thin && d.volumes.length === 1)) {
+      const leaf = d.volumes[d.volumes.length - 1];
+      const volId = plan.clone ? newId() : leaf.id;
+      const format = o.format ?? (flatten ? (sparse ? "cow" : "raw") : leaf.format);
+      const vol: VolumeRec = { id: volId, format, kind: "base" };
+      disks.push({
+        id: diskId, alias: d.alias, description: d.description, provisionedSize: d.provisionedSize, sparse, format,
+        storageDomainId: sd.id, bootable: d.bootable, interface: d.interface, status: "locked", volumes: [vol],
+      });
+      bytesBySd.set(sd.id, (bytesBySd.get(sd.id) ?? 0) + d.provisionedSize);
+      items.push({
+        label: d.alias,
+        bytes: d.provisionedSize,
+        run: async (h) => {
+          if (!srcChain) throw new Error(`disk ${d.alias}: volumes missing on export domain ${plan.exportSd.name}`);
+          const dest = volumePath(sd.root, diskId, volId);
+          return srcChain.length === 1 ? copyVolume(srcChain[0], dest, h) : copyFlattened(srcChain, dest, h);
+        },
+      });
+    } else {
+      // keep the chain (and the template reference of a thin disk)
+      const own = srcChain ? srcChain.slice(srcChain.length - d.volumes.length) : [];
+      const vols: VolumeRec[] = d.volumes.map((v, i) => ({
+        id: v.id,
+        parentId: i === 0 ? (thin ? v.parentId : undefined) : d.volumes[i - 1].id,
+        format: i === d.volumes.length - 1 && o.format ? o.format : v.format,
+        kind: i === 0 && !thin ? "base" : "overlay",
+      }));
+      let templateDisk: DiskRec["templateDisk"];
+      if (thin) {
+        const t = plan.targetTemplate!;
+        const td = t.disks.find((x) => x.volumes.some((v) => v.id === d.volumes[0].parentId)) ?? t.disks.find((x) => x.id === d.volumes[0].parentDiskId);
+        if (!td) throw new Error(`template disk ${d.volumes[0].parentDiskId} not found`);
+        templateDisk = { templateId: t.id, diskId: td.id, volumeId: td.volumes[td.volumes.length - 1].id, storageDomainId: td.storageDomainId };
+      }
+      disks.push({
+        id: diskId, alias: d.alias, description: d.description, provisionedSize: d.provisionedSize, sparse, format: o.format ?? d.format,
+        storageDomainId: thin && templateDisk ? templateDisk.storageDomainId : sd.id, bootable: d.bootable, interface: d.interface,
+        status: "locked", volumes: vols, templateDisk,
+      });
+      const target = engine.sd(thin && templateDisk ? templateDisk.storageDomainId : sd.id)!;
+      const bytes = own.reduce((a, l) => a + (l.kind === "base" ? l.size : fileSize(l.path)), 0);
+      bytesBySd.set(target.id, (bytesBySd.get(target.id) ?? 0) + bytes);
+      items.push({
+        label: d.alias,
+        bytes,
+        run: async (h) => {
+          if (!srcChain) throw new Error(`disk ${d.alias}: volumes missing on export domain ${plan.exportSd.name}`);
+          let n = 0;
+          for (const [i, l] of own.entries()) n += await copyVolume(l, volumePath(target.root, diskId, vols[i].id), h);
+          return n;
+        },
+      });
+    }
+  }
+  const nics: NicRec[] = e.nics.map((n) => (plan.clone ? { id: newId(), name: n.name, mac: newMac(), interface: n.interface } : { ...n }));
+  const now = new Date().toISOString();
+  if (e.kind === "vm") {
+    const vm: VmRec = {
+      id: plan.clone ? newId() : e.id,
+      name: plan.clone && plan.newName ? plan.newName : e.name,
+      description: e.description,
+      comment: e.comment,
+      clusterId: plan.clusterId,
+      status: "image_locked",
+      memoryBytes: e.memoryBytes,
+      cpus: e.cpus,
+      cpuArchitecture: e.cpuArchitecture,
+      osType: e.osType,
+      templateId: flatten ? ZERO : e.templateId,
+      origin: e.origin,
+      type: e.vmType,
+      creationTime: plan.clone ? now : e.creationDate,
+      snapshots,
+      disks,
+      nics,
+      lockJobId: job.id,
+    };
+    return { record: vm, items, bytes: bytesBySd };
+  }
+  const t: TemplateRec = {
+    id: plan.clone ? newId() : e.id,
+    name: plan.clone && plan.newName ? plan.newName : e.name,
+    description: e.description,
+    comment: e.comment,
+    clusterId: plan.clusterId,
+    status: "locked",
+    memoryBytes: e.memoryBytes,
+    cpus: e.cpus,
+    cpuArchitecture: e.cpuArchitecture,
+    osType: e.osType,
+    origin: e.origin,
+    type: e.vmType,
+    creationTime: e.creationDate,
+    disks,
+    nics,
+    lockJobId: job.id,
+  };
+  return { record: t, items, bytes: bytesBySd };
+}
+
+export async function runImport(engine: Engine, jobs: Jobs, job: JobRec, plan: ImportPlan, rec: VmRec | TemplateRec, items: CopyItem[]): Promise<void> {
+  const exec = jobs.addStep(job, "executing", "Executing");
+  const bw = engine.bandwidthBytes(plan.exportSd.id, ...rec.disks.map((d) => d.storageDomainId));
+  await runCopies(engine, jobs, job, exec, items, bw);
+  jobs.endStep(job, exec, "finished");
+  const fin = jobs.addStep(job, "finalizing", "Finalizing");
+  const cl = engine.cluster(plan.clusterId)!;
+  const dc = engine.dc(cl.dataCenterId)!;
+  if (plan.entity.kind === "vm") {
+    unlockVm(engine, rec as VmRec, job);
+    engine.event({ code: 1152, description: `Vm ${rec.name} was imported successfully to Data Center ${dc.name}, Cluster ${cl.name}`, correlationId: job.correlationId, vmId: rec.id, clusterId: cl.id, dataCenterId: dc.id, storageDomainId: plan.exportSd.id, jobId: job.id });
+  } else {
+    unlockTemplate(engine, rec as TemplateRec, job);
+    engine.event({ code: 1158, description: `Template ${rec.name} was imported successfully to Data Center ${dc.name}, Cluster ${cl.name}`, correlationId: job.correlationId, templateId: rec.id, clusterId: cl.id, dataCenterId: dc.id, storageDomainId: plan.exportSd.id, jobId: job.id });
+  }
+  jobs.endStep(job, fin, "finished");
+  jobs.end(job, "finished");
+}
+
+/** Removes the files of a VM's/template's own volumes from its data domains. */
+export async function removeDiskFiles(engine: Engine, disks: DiskRec[]): Promise<void> {
+  for (const d of disks) {
+    const sd = engine.sd(d.storageDomainId);
+    if (sd) await fsp.rm(path.join(sd.root, "images", d.id), { recursive: true, force: true });
+  }
+}
+
+export type { ChainLink };
