@@ -155,8 +155,8 @@ function targetName(a: VmImportArgs, clone: boolean, nameTakenInDc: boolean): st
 
 async function entityByName(c: OvirtClient, kind: "vm" | "template", name: string): Promise<Entity[]> {
   if (kind === "template") return c.templates.findByName(name);
-  const vm = await c.vms.findByName(name);
-  return vm ? [vm] : [];
+  const { searchName } = require("../client/services/util") as typeof import("../client/services/util");
+  return (await c.vms.list(searchName(name))).filter((v) => v.name === name);
 }
 
 async function getEntity(c: OvirtClient, kind: "vm" | "template", id: string): Promise<Entity | undefined> {
@@ -249,6 +249,7 @@ async function applyPermissions(
   previouslyOurs: string[],
   progress: Progress,
 ): Promise<string[]> {
+  if ((!wanted || wanted.length === 0) && previouslyOurs.length === 0) return [];
   const existing = await c.permissions.list(kind, id);
   const ids: string[] = [];
   const roles = wanted && wanted.length ? await c.permissions.roles() : [];
@@ -370,15 +371,46 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   const sameId = await getEntity(c, a.kind, copy.id);
   const sameIdDc = sameId ? await entityDc(c, sameId, dcCache) : undefined;
   const named = (await entityByName(c, a.kind, a.name)).filter((e) => e.id !== copy.id);
+  // VM names are unique per data center; template names per engine
   let namedInDc: Entity | undefined;
-  for (const e of named) if ((await entityDc(c, e, dcCache)) === dcId) namedInDc = e;
+  for (const e of named) if (a.kind === "template" || (await entityDc(c, e, dcCache)) === dcId) namedInDc = e;
+
+  const corrFor = (n: string) => stableCorrelationId("import", a.engine.url, r.exportSd.id, copy.id, n, cluster.id);
+  /** An entity named `n` in the target scope that an earlier attempt of ours created (our correlation id). */
+  const oursNamed = async (n: string): Promise<Entity | undefined> => {
+    const list = (await entityByName(c, a.kind, n)).filter((e) => e.id !== copy.id);
+    const inDc: Entity[] = [];
+    for (const e of list) if ((await entityDc(c, e, dcCache)) === dcId) inDc.push(e);
+    if (inDc.length === 0) return undefined;
+    const cid = corrFor(n);
+    const ours =
+      (await c.jobs.byCorrelationId(cid).catch(() => [])).length > 0 ||
+      (await c.events.byCorrelationId(cid).catch(() => [])).length > 0;
+    return ours ? inDc[0] : undefined;
+  };
 
   let clone = a.clone;
   let adopt: Entity | undefined;
-  if (!clone) {
-    if (sameId && sameIdDc === dcId && (sameId.cluster?.id === cluster.id || a.kind === "template")) {
-      adopt = sameId; // our earlier (interrupted) import, or the same VM imported already
-    } else if (sameId || namedInDc) {
+  let name = a.name;
+  if (sameId && sameIdDc === dcId && !a.clone && (sameId.cluster?.id === cluster.id || a.kind === "template")) {
+    adopt = sameId; // our earlier (interrupted) plain import, or the same VM imported already
+  }
+  if (!adopt && (a.clone || a.onConflict === "clone")) {
+    const candidates = a.newName ? [a.newName] : a.cloneSuffix ? [a.name + a.cloneSuffix] : [a.name, `${a.name}-clone`];
+    for (const n of candidates) {
+      const o = await oursNamed(n);
+      if (o) {
+        adopt = o;
+        clone = true;
+        name = n;
+        break;
+      }
+    }
+  }
+  // template names are unique in the engine, VM names per data center
+  const nameTaken = a.kind === "template" ? named.length > 0 || (!!sameId && sameId.name === a.name) : !!namedInDc;
+  if (!adopt) {
+    if (!clone && (sameId || namedInDc)) {
       const what = sameId
         ? `${a.kind === "vm" ? "a VM" : "a template"} with the same id already exists in engine ${c.url} (${sameId.name}${sameIdDc && sameIdDc !== dcId ? ", in another data center" : ""})`
         : `${a.kind === "vm" ? "a VM" : "a template"} named ${a.name} already exists in the target data center`;
@@ -395,14 +427,16 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
       }
       clone = true;
     }
+    name = targetName(a, clone, nameTaken);
   }
-  const name = targetName(a, clone, !!namedInDc);
   // a clone always collapses (as the admin portal's Clone does); the engine requires it for snapshots/templates
   const collapse = a.collapseSnapshots || (clone && a.kind === "vm");
-  const tProblem = await templateProblem(c, a, copy, r.exportSd.id, dcId, collapse);
-  if (tProblem) throw new ArgError(tProblem.property, tProblem.reason);
+  if (!adopt) {
+    const tProblem = await templateProblem(c, a, copy, r.exportSd.id, dcId, collapse);
+    if (tProblem) throw new ArgError(tProblem.property, tProblem.reason);
+  }
 
-  const correlationId = stableCorrelationId("import", a.engine.url, r.exportSd.id, copy.id, name, cluster.id);
+  const correlationId = corrFor(name);
   const entityDoneById = async (id: string) => {
     const e = await getEntity(c, a.kind, id);
     return !!e && e.status !== "image_locked" && e.status !== "locked";
@@ -410,20 +444,13 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
 
   if (clone && !adopt) {
     const taken = await entityByName(c, a.kind, name);
-    if (taken.length > 0) {
-      // ours from an interrupted attempt? (our correlation id on its jobs or events)
-      const ours =
-        (await c.jobs.byCorrelationId(correlationId).catch(() => [])).length > 0 ||
-        (await c.events.byCorrelationId(correlationId).catch(() => [])).length > 0;
-      const inDc = [];
-      for (const t of taken) if ((await entityDc(c, t, dcCache)) === dcId) inDc.push(t);
-      if (ours && inDc.length > 0) adopt = inDc[0];
-      else if (inDc.length > 0 || a.kind === "vm") {
-        throw new ArgError(
-          "newName",
-          `newName: the clone name ${name} is already taken in the target data center; set newName (or another cloneSuffix).`,
-        );
-      }
+    const inScope: Entity[] = [];
+    for (const t of taken) if (a.kind === "template" || (await entityDc(c, t, dcCache)) === dcId) inScope.push(t);
+    if (inScope.length > 0) {
+      throw new ArgError(
+        "newName",
+        `newName: the clone name ${name} is already taken ${a.kind === "template" ? "in the engine" : "in the target data center"}; set newName (or another cloneSuffix).`,
+      );
     }
   }
 
@@ -594,22 +621,27 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
         if (arch && arch !== "undefined" && cluster.cpu?.architecture && arch !== cluster.cpu.architecture) {
           fs.push({ property: "cluster", reason: `cluster: ${args.name} is ${arch} but cluster ${cluster.name} is ${cluster.cpu.architecture}; choose a ${arch} cluster` });
         }
-        const collapse = args.collapseSnapshots || args.clone;
-        const tp = await templateProblem(c, args, copy, exportSd.id, dcId, collapse);
-        if (tp) fs.push(tp);
-        if (!args.clone && args.onConflict === "fail") {
-          const vmsOrTs = args.kind === "vm" ? await cachedRead(`${key}|vms`, 10_000, () => c.vms.list()) : await cachedRead(`${key}|templates`, 10_000, () => c.templates.list());
-          const sameId = vmsOrTs.find((v) => v.id === copy.id);
-          const cache = new Map<string, string | undefined>();
-          for (const cl of clusters) cache.set(cl.id, cl.data_center?.id);
-          const sameIdInTarget = sameId && (await dcOfCluster(c, sameId.cluster?.id, cache)) === dcId;
-          const sameName = vmsOrTs.find((v) => v.name === args.name && v.id !== copy.id && cache.get(v.cluster?.id ?? "") === dcId);
-          if ((sameId && !sameIdInTarget) || sameName) {
-            fs.push({
-              property: "onConflict",
-              reason: `onConflict: ${args.kind} ${args.name} already exists ${sameName ? "in the target data center" : `in engine ${args.engine.url} (same id)`}; set onConflict: "clone" (with newName or cloneSuffix) or "skip".`,
-            });
-          }
+        const vmsOrTs = args.kind === "vm" ? await cachedRead(`${key}|vms`, 10_000, () => c.vms.list()) : await cachedRead(`${key}|templates`, 10_000, () => c.templates.list());
+        const sameId = vmsOrTs.find((v) => v.id === copy.id);
+        const cache = new Map<string, string | undefined>();
+        for (const cl of clusters) cache.set(cl.id, cl.data_center?.id);
+        const sameIdInTarget = !!sameId && (await dcOfCluster(c, sameId.cluster?.id, cache)) === dcId;
+        const sameName = vmsOrTs.find(
+          (v) => v.name === args.name && v.id !== copy.id && (args.kind === "template" || cache.get(v.cluster?.id ?? "") === dcId),
+        );
+        const conflict = (!!sameId && !sameIdInTarget) || !!sameName;
+        const clone = args.clone || (conflict && args.onConflict === "clone");
+        const skip = !args.clone && conflict && args.onConflict === "skip";
+        const collapse = args.collapseSnapshots || (clone && args.kind === "vm");
+        if (!skip && !sameIdInTarget) {
+          const tp = await templateProblem(c, args, copy, exportSd.id, dcId, collapse);
+          if (tp) fs.push(tp);
+        }
+        if (!args.clone && args.onConflict === "fail" && conflict) {
+          fs.push({
+            property: "onConflict",
+            reason: `onConflict: ${args.kind} ${args.name} already exists ${sameName ? "in the target data center" : `in engine ${args.engine.url} (same id)`}; set onConflict: "clone" (new id and MACs; newName or cloneSuffix for a new name) or "skip".`,
+          });
         }
       }
       if (args.batch) {
