@@ -396,7 +396,9 @@ async function post(ctx: Ctx): Promise<Reply> {
     }
     if (proxy.status !== "up") throw F.vdsStatusIllegal("import", "VM", "up");
   } else {
-    proxy = ctx.engine.state.hosts.find((h) => inDc(h) && h.status === "up" && h.virtV2v && ctx.engine.cluster(h.clusterId)?.cpuArchitecture === "x86_64");
+    // hosts known to have virt-v2v first, then hosts reachable over SSH (checked below)
+    const candidates = ctx.engine.state.hosts.filter((h) => inDc(h) && h.status === "up" && ctx.engine.cluster(h.clusterId)?.cpuArchitecture === "x86_64");
+    proxy = candidates.find((h) => h.virtV2v && !h.ssh) ?? candidates.find((h) => h.ssh);
     if (!proxy) throw backend(409, `${OP}. No Host in Data Center ${dc.name} can serve as proxy.`);
   }
   const targetName = str(child(n, "vm"), "name") ?? name!;

@@ -1,0 +1,95 @@
+// One V2V test environment: vcsim (seeded), three real sshd proxy hosts (virt-v2v present / absent / installable
+// with a stand-in dnf) authorized for the engine simulator's SSH key, and the engine simulator whose target data
+// center has those hosts and a file (NFS) and a block (iSCSI) data domain.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { request } from "undici";
+import { RunningSimulator, startSimulator } from "../../simulator";
+import { engineSshPublicKey } from "../../simulator/services/externalVmImports";
+import { VSphereClient } from "../../provider/vsphere";
+import { RunningSshd, startSshd } from "../support/sshd";
+import { RunningVcsim, SeededInventory, seedVcsim, startVcsim } from "../support/vcsim";
+
+export interface V2vEnv {
+  vc: RunningVcsim;
+  inv: SeededInventory;
+  sshd: { present: RunningSshd; absent: RunningSshd; installable: RunningSshd };
+  sim: RunningSimulator;
+  simPassword: string;
+  stateDir: string;
+  engine: { url: string; username: string; password: string; caFile: string };
+  close(): Promise<void>;
+}
+
+export async function startV2vEnv(opts: { bandwidthMiBps?: number } = {}): Promise<V2vEnv> {
+  const vc = await startVcsim();
+  const c = await VSphereClient.connect({ host: vc.host, username: vc.username, password: vc.password, tls: { fingerprint: vc.sha256 } });
+  const inv = await seedVcsim(c);
+  await c.logout();
+  const [present, absent, installable] = await Promise.all([
+    startSshd({ env: "present" }),
+    startSshd({ env: "absent" }),
+    startSshd({ env: "installable", packageManager: "dnf" }),
+  ]);
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "v2v-sim-"));
+  // the engine's SSH key, authorized on every proxy host (what host-deploy does on a real engine)
+  const engineKey = engineSshPublicKey(stateDir);
+  for (const s of [present, absent, installable]) fs.appendFileSync(path.join(s.dir, "authorized_keys"), engineKey + "\n");
+  const host = (name: string, s: RunningSshd) => ({ name, cluster: "cl-target", status: "up" as const, virtV2v: false, ssh: { host: s.host, port: s.port, user: s.username } });
+  const simPassword = "sim-admin-pass";
+  const sim = await startSimulator({
+    stateDir,
+    password: simPassword,
+    bandwidthMiBps: opts.bandwidthMiBps ?? 512,
+    inventory: {
+      dataCenters: [
+        {
+          name: "dc-other",
+          clusters: [{ name: "cl-other", cpuArchitecture: "x86_64" }],
+          hosts: [{ name: "host-other", cluster: "cl-other", status: "up", virtV2v: true }],
+          storageDomains: [{ name: "data-other", type: "data", storageType: "nfs", sizeGiB: 100 }],
+        },
+        {
+          name: "dc-target",
+          clusters: [{ name: "cl-target", cpuArchitecture: "x86_64" }],
+          hosts: [host("host-v2v", present), host("host-nov2v", absent), host("host-install", installable)],
+          storageDomains: [
+            { name: "data-target", type: "data", storageType: "nfs", sizeGiB: 200 },
+            { name: "block-target", type: "data", storageType: "iscsi", sizeGiB: 200 },
+          ],
+        },
+      ],
+      exportDomains: [],
+      templates: [],
+      vms: [],
+    } as any,
+  });
+  return {
+    vc,
+    inv,
+    sshd: { present, absent, installable },
+    sim,
+    simPassword,
+    stateDir,
+    engine: { url: sim.url, username: "admin@internal", password: simPassword, caFile: sim.caFile },
+    async close() {
+      await sim.close().catch(() => undefined);
+      await Promise.all([present.close(), absent.close(), installable.close(), vc.close()]);
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Admin API of the simulator (JSON). */
+export async function admin(env: V2vEnv, method: "GET" | "POST" | "DELETE", p: string, body?: unknown): Promise<any> {
+  const { Agent } = require("undici") as typeof import("undici");
+  const res = await request(`${env.sim.adminUrl}${p}`, {
+    method,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+    dispatcher: new Agent({ connect: { ca: fs.readFileSync(env.sim.caFile, "utf8") } }),
+  });
+  const text = await res.body.text();
+  return text ? JSON.parse(text) : undefined;
+}
