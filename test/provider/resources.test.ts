@@ -177,7 +177,7 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
           storageDomain: "data-target",
           onConflict: "clone",
           disks: [{ alias: "web-01_disk0", allocation: "preallocated" }],
-          permissions: role ? [{ user: "admin@internal", role: role.name }] : undefined,
+          permissions: role ? [{ user: "alice@internal-authz", role: role.name }] : undefined,
         });
         assert.equal(imp.outs.vmName, "web-01");
         assert.equal(imp.outs.cloned, true);

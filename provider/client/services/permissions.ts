@@ -17,6 +17,8 @@ export class PermissionsService {
     const users = await this.http.list("/users", "users", "user", User, { search: `usrname=${base}*` });
     return (
       users.find((u) => u.user_name === userName) ??
+      // a login profile name (user@internal) for its authz domain (user@internal-authz)
+      users.find((u) => u.user_name === `${userName}-authz`) ??
       users.find((u) => u.principal === userName) ??
       users.find((u) => !userName.includes("@") && u.user_name?.split("@")[0] === userName)
     );
