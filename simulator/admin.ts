@@ -129,6 +129,22 @@ export function makeAdmin(d: AdminDeps) {
         d.sso.tokenLifetimeSeconds = r.data.seconds;
         return send(res, 200, { seconds: r.data.seconds });
       }
+      if (path === "/bandwidth" && m === "PUT") {
+        const r = z.object({ MiBps: z.number().positive(), storageDomain: z.string().optional() }).safeParse(parseBody(body));
+        if (!r.success) return send(res, 400, { error: "MiBps: a positive number is required; storageDomain: optional name" });
+        const e = d.engine();
+        if (r.data.storageDomain) {
+          const sd = e.state.storageDomains.find((s) => s.name === r.data.storageDomain || s.id === r.data.storageDomain);
+          if (!sd) return send(res, 404, { error: `no storage domain ${r.data.storageDomain}` });
+          sd.bandwidthMiBps = r.data.MiBps;
+          e.markDirty();
+        } else {
+          e.opts.bandwidthMiBps = r.data.MiBps;
+          for (const sd of e.state.storageDomains) sd.bandwidthMiBps = undefined;
+          e.markDirty();
+        }
+        return send(res, 200, { ok: true });
+      }
       if (path === "/restart" && m === "POST") {
         const b = (parseBody(body) ?? {}) as { downMs?: number };
         const r = await d.restart(Number(b.downMs ?? 0), req);

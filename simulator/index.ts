@@ -31,6 +31,7 @@ import * as jobsSvc from "./services/jobs";
 import * as events from "./services/events";
 import * as disks from "./services/disks";
 import * as external from "./services/externalVmImports";
+import * as permissions from "./services/permissions";
 
 export type { Inventory } from "./model/inventory";
 export { defaultInventory } from "./model/defaultInventory";
@@ -59,7 +60,7 @@ export interface RunningSimulator {
 
 export function buildRouter(): Router {
   const r = new Router();
-  for (const m of [api, datacenters, clusters, hosts, storageDomains, attached, vms, templates, contents, jobsSvc, events, disks, external]) m.register(r);
+  for (const m of [api, datacenters, clusters, hosts, storageDomains, attached, vms, templates, contents, jobsSvc, events, disks, external, permissions]) m.register(r);
   return r;
 }
 

@@ -101,6 +101,27 @@ export interface NicRec {
   interface: string;
 }
 
+export interface PermissionRec {
+  id: string;
+  roleId: string;
+  userId?: string;
+  groupId?: string;
+}
+
+export interface UserRec {
+  id: string;
+  userName: string; // e.g. admin@internal-authz
+  principal: string;
+  domain: string;
+  firstName?: string;
+}
+
+export interface GroupRec {
+  id: string;
+  name: string;
+  domain: string;
+}
+
 export interface VmRec {
   id: string;
   name: string;
@@ -122,6 +143,7 @@ export interface VmRec {
   nics: NicRec[];
   /** Job currently holding the VM lock. */
   lockJobId?: string;
+  permissions?: PermissionRec[];
 }
 
 export interface TemplateRec {
@@ -141,6 +163,7 @@ export interface TemplateRec {
   disks: DiskRec[];
   nics: NicRec[];
   lockJobId?: string;
+  permissions?: PermissionRec[];
 }
 
 export type JobStatus = "started" | "finished" | "failed" | "aborted" | "unknown";
@@ -214,6 +237,8 @@ export interface EngineState {
   templates: TemplateRec[];
   jobs: JobRec[];
   events: EventRec[];
+  users?: UserRec[];
+  groups?: GroupRec[];
   /** External VM imports (V2V), owned by services/externalVmImports.ts. */
   externalVmImports: Record<string, unknown>[];
 }
