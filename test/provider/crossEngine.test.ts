@@ -1,0 +1,144 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Sim, startSim, diskReport, shas, providerOf, checkAndCreate } from "./helpers";
+import { connect, closeAllEngines } from "../../provider/client";
+import { clearReadCache } from "../../provider/resources/common";
+
+const EDA = "ExportDomainAttachment";
+
+describe("cross-engine move (engine A -> engine B through one export domain) and take-over", function () {
+  this.timeout(300_000);
+  let a: Sim;
+  let b: Sim;
+  const shared = fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-shared-export-"));
+  before(async () => {
+    const exportPath = path.join(shared, "export1");
+    a = await startSim({
+      inventory: {
+        dataCenters: [
+          {
+            name: "dc-a",
+            clusters: [{ name: "cl-a", cpuArchitecture: "x86_64" }],
+            hosts: [{ name: "host-a", cluster: "cl-a", status: "up" }],
+            storageDomains: [{ name: "data-a", type: "data", storageType: "nfs", sizeGiB: 50 }],
+          },
+          {
+            name: "dc-a2",
+            clusters: [{ name: "cl-a2", cpuArchitecture: "x86_64" }],
+            hosts: [{ name: "host-a2", cluster: "cl-a2", status: "up" }],
+            storageDomains: [{ name: "data-a2", type: "data", storageType: "nfs", sizeGiB: 50 }],
+          },
+        ],
+        exportDomains: [{ name: "export1", path: exportPath, attachedTo: "dc-a", status: "active" }],
+        vms: [
+          { name: "vm-a1", cluster: "cl-a", memoryMiB: 1024, cpus: 1, disks: [{ alias: "vm-a1_disk0", sizeMiB: 8, storageDomain: "data-a" }] },
+          { name: "vm-a2", cluster: "cl-a", memoryMiB: 1024, cpus: 1, snapshots: [{ description: "s1" }], disks: [{ alias: "vm-a2_disk0", sizeMiB: 8, storageDomain: "data-a" }] },
+        ],
+      },
+    });
+    b = await startSim({
+      inventory: {
+        dataCenters: [
+          {
+            name: "dc-b",
+            clusters: [{ name: "cl-b", cpuArchitecture: "x86_64" }],
+            hosts: [{ name: "host-b", cluster: "cl-b", status: "up" }],
+            storageDomains: [
+              { name: "data-b", type: "data", storageType: "nfs", sizeGiB: 50 },
+              { name: "data-b2", type: "data", storageType: "nfs", sizeGiB: 50 },
+            ],
+          },
+        ],
+        exportDomains: [],
+        vms: [],
+      },
+    });
+  });
+  after(async () => {
+    await closeAllEngines();
+    await a?.close();
+    await b?.close();
+  });
+  beforeEach(() => clearReadCache());
+
+  it("take-over: refused without takeOver, moves within engine A with takeOver, and back", async () => {
+    await assert.rejects(providerOf(EDA).create({ engine: a.engine, exportDomain: "export1", dataCenter: "dc-a2" }), /takeOver/);
+    const t = await checkAndCreate(EDA, { engine: a.engine, exportDomain: "export1", dataCenter: "dc-a2", takeOver: true });
+    assert.equal(t.outs.status, "active");
+    // update back to dc-a: an in-place move (this resource manages the domain)
+    const d = await providerOf(EDA).diff(t.id, t.outs, { engine: a.engine, exportDomain: "export1", dataCenter: "dc-a", takeOver: true });
+    assert.equal(d.changes, true);
+    assert.deepEqual(d.replaces, []);
+    const u = await providerOf(EDA).update(t.id, t.outs, { engine: a.engine, exportDomain: "export1", dataCenter: "dc-a", takeOver: true });
+    assert.equal(u.outs.dataCenter, "dc-a");
+    const c = connect(a.engine);
+    const dcA = await c.datacenters.findByName("dc-a");
+    assert.equal((await c.attachedStorageDomains.get(dcA!.id, t.id))?.status, "active");
+  });
+
+  let exp1: { id: string; outs: any };
+  it("exports from engine A", async () => {
+    exp1 = await checkAndCreate("VmExport", { engine: a.engine, exportDomain: "export1", name: "vm-a1", exclusive: true });
+    await checkAndCreate("VmExport", { engine: a.engine, exportDomain: "export1", name: "vm-a2" });
+  });
+
+  let att: { id: string; outs: any };
+  it("moves the domain: detach + remove (no format) from A, import into B with a host, attach, activate", async () => {
+    att = await checkAndCreate(EDA, {
+      engine: b.engine,
+      exportDomain: "export1",
+      dataCenter: "dc-b",
+      moveFrom: { dataCenter: "dc-a", engine: a.engine },
+    });
+    assert.equal(att.outs.status, "active");
+    assert.equal(await connect(a.engine).storageDomains.findByName("export1"), undefined, "removed from engine A");
+    const repB = await diskReport(b);
+    const ed = repB.exportDomains.find((e) => e.name === "export1");
+    assert.ok(ed && ed.vms.some((v) => v.id === exp1.outs.sourceId), "the copy is visible in engine B");
+    // a second create adopts
+    const again = await checkAndCreate(EDA, { engine: b.engine, exportDomain: "export1", dataCenter: "dc-b", moveFrom: { dataCenter: "dc-a", engine: a.engine } });
+    assert.equal(again.id, att.id);
+  });
+
+  it("imports into engine B with per-disk allocation and storage domain; checksums match engine A", async () => {
+    const imp = await checkAndCreate("VmImport", {
+      engine: b.engine,
+      exportDomain: "export1",
+      name: "vm-a1",
+      cluster: "cl-b",
+      storageDomain: "data-b",
+      disks: [{ alias: "vm-a1_disk0", allocation: "thin", storageDomain: "data-b2" }],
+    });
+    assert.equal(imp.outs.vmId, imp.outs.sourceId, "a plain import keeps the VM id");
+    assert.equal(imp.outs.importedDisks[0].storageDomainId, (await connect(b.engine).storageDomains.findByName("data-b2"))!.id);
+    const src = (await diskReport(a)).vms.find((v) => v.name === "vm-a1");
+    const dst = (await diskReport(b)).vms.find((v) => v.id === imp.outs.vmId);
+    assert.deepEqual(shas(dst), shas(src));
+    const again = await checkAndCreate("VmImport", { engine: b.engine, exportDomain: "export1", name: "vm-a1", cluster: "cl-b", storageDomain: "data-b", disks: [{ alias: "vm-a1_disk0", allocation: "thin", storageDomain: "data-b2" }] });
+    assert.equal(again.outs.vmId, imp.outs.vmId, "adopted, not duplicated");
+  });
+
+  it("imports a VM with snapshots with collapse; clone without collapse is collapsed automatically", async () => {
+    const imp = await checkAndCreate("VmImport", { engine: b.engine, exportDomain: "export1", name: "vm-a2", cluster: "cl-b", storageDomain: "data-b", collapseSnapshots: true });
+    const src = (await diskReport(a)).vms.find((v) => v.name === "vm-a2");
+    const dst = (await diskReport(b)).vms.find((v) => v.id === imp.outs.vmId);
+    assert.deepEqual(shas(dst), shas(src));
+    const cl = await checkAndCreate("VmImport", { engine: b.engine, exportDomain: "export1", name: "vm-a2", cluster: "cl-b", storageDomain: "data-b", clone: true, newName: "vm-a2-copy" });
+    assert.equal(cl.outs.vmName, "vm-a2-copy");
+    assert.equal(cl.outs.collapsed, true);
+  });
+
+  it("rejects at preview an import batch that mixes CPU architectures on the export domain", async () => {
+    // vm-a1 and vm-a2 share x86_64: accepted
+    const ok = await providerOf("VmImport").check({}, { engine: b.engine, exportDomain: "export1", name: "vm-a1", cluster: "cl-b", storageDomain: "data-b", onConflict: "skip", batch: { id: "b", members: ["vm-a1", "vm-a2"] } });
+    assert.ok(!ok.failures.some((f: any) => f.property === "batch"), JSON.stringify(ok.failures));
+  });
+
+  it("moving back to engine A with an engine change is an update, not a replace", async () => {
+    const d = await providerOf(EDA).diff(att.id, att.outs, { engine: a.engine, exportDomain: "export1", dataCenter: "dc-a" });
+    assert.deepEqual(d.replaces, []);
+    assert.equal(d.changes, true);
+  });
+});
