@@ -28,7 +28,13 @@ export abstract class OvirtResource extends pulumi.dynamic.Resource {
     opts?: pulumi.CustomResourceOptions,
     secretOutputs: string[] = [],
   ) {
-    const urn = pulumi.createUrn(name, typeToken(kind), opts?.parent);
+    // The URN of the parent without its resource dependencies: an input that depends on a component makes the
+    // child wait for every child of that component (itself included) and the program hangs.
+    const parent = opts?.parent;
+    const parentUrn = parent
+      ? pulumi.output(new Promise<string>((resolve) => parent.urn.apply((u) => (resolve(u), u))))
+      : undefined;
+    const urn = pulumi.createUrn(name, typeToken(kind), parentUrn);
     super(
       providerFor(kind),
       name,
