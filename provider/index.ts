@@ -23,10 +23,42 @@ export function getProvider(kind: ResourceKind | string): dynamic.ResourceProvid
   const entry = (KINDS as Record<string, { module: string; export: string }>)[kind];
   if (!entry) throw new Error(`unknown resource kind ${JSON.stringify(kind)}; known: ${Object.keys(KINDS).join(", ")}`);
   const mod = require(entry.module);
-  const p = mod[entry.export] as dynamic.ResourceProvider | undefined;
-  if (!p) throw new Error(`${entry.module} does not export ${entry.export}`);
+  const raw = mod[entry.export] as dynamic.ResourceProvider | undefined;
+  if (!raw) throw new Error(`${entry.module} does not export ${entry.export}`);
+  const p = sanitized(raw);
   cache.set(kind, p);
   return p;
+}
+
+/**
+ * protobuf `Struct.fromJavaScript` (used by the dynamic-provider host) throws "Unexpected struct type" on
+ * `undefined`: every result goes through a JSON round trip, which drops undefined fields.
+ */
+function plain<T>(v: T): T {
+  return v === undefined ? v : JSON.parse(JSON.stringify(v));
+}
+
+function sanitized(p: dynamic.ResourceProvider): dynamic.ResourceProvider {
+  return {
+    check: p.check && (async (olds, news) => {
+      const r = await p.check!(olds, news);
+      return { ...r, inputs: plain(r.inputs) };
+    }),
+    diff: p.diff && ((id, olds, news) => p.diff!(id, olds, news)),
+    create: async (inputs) => {
+      const r = await p.create(inputs);
+      return { id: r.id, outs: plain(r.outs) };
+    },
+    read: p.read && (async (id, props) => {
+      const r = await p.read!(id, props);
+      return { ...r, props: plain(r.props), inputs: plain((r as any).inputs) } as dynamic.ReadResult;
+    }),
+    update: p.update && (async (id, olds, news) => {
+      const r = await p.update!(id, olds, news);
+      return { outs: plain(r?.outs) };
+    }),
+    delete: p.delete && ((id, props) => p.delete!(id, props)),
+  };
 }
 
 export const kinds = Object.keys(KINDS) as ResourceKind[];

@@ -368,8 +368,16 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   if (!args) return { inputs: news, failures };
   if (hasUnknowns) return { inputs: news, failures };
   const prev = olds && Object.keys(olds).length ? userInputs(olds) : undefined;
-  // once created, the import is done: do not re-check the source (it may be running again by now)
-  if (prev?.vms && jsonEqual(prev.sourceVms, args.sourceVms) && sameEngine(prev.engine, args.engine) && prev.cluster === args.cluster) {
+  // olds exist only for a resource already in the state: the import is done, so the source is not re-checked
+  // (it may be running again by now) and its own VMs are not "name taken"
+  if (
+    prev &&
+    jsonEqual(prev.sourceVms, args.sourceVms) &&
+    sameEngine(prev.engine, args.engine) &&
+    prev.cluster === args.cluster &&
+    jsonEqual(prev.clone, args.clone) &&
+    (prev.provider ?? "vmware") === args.provider
+  ) {
     return { inputs: news, failures };
   }
   const fs: CheckFailure[] = [];
