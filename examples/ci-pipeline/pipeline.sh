@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# A CI pipeline for a migration stack: preview on a pull request, apply on merge.
+#
+#   pipeline.sh pull_request   -> `pulumi preview --diff`, saved to $PREVIEW_FILE for a review comment; the engine
+#                                 is only read (the provider's preview path sends no mutating request)
+#   pipeline.sh push           -> `pulumi up --yes`, then `pulumi preview --expect-no-changes` to prove the stack
+#                                 converged (a second run would change nothing)
+#
+# Inputs (environment): STACK (stack name), PROJECT_DIR (the Pulumi project, default examples/one-shot),
+# PULUMI_BACKEND_URL and PULUMI_CONFIG_PASSPHRASE (or a Pulumi Cloud token), and the stack's config with the engine
+# password as a secret. The event name is the first argument, or $GITHUB_EVENT_NAME.
+set -euo pipefail
+event=${1:-${GITHUB_EVENT_NAME:-}}
+here=$(cd "$(dirname "$0")" && pwd)
+project=${PROJECT_DIR:-$here/../one-shot}
+stack=${STACK:?set STACK to the stack name}
+preview_file=${PREVIEW_FILE:-$PWD/preview.txt}
+export PULUMI_SKIP_UPDATE_CHECK=true
+
+cd "$project"
+case "$event" in
+  pull_request)
+    echo "::group::pulumi preview ($stack)"
+    pulumi preview --stack "$stack" --diff --non-interactive 2>&1 | tee "$preview_file"
+    status=${PIPESTATUS[0]}
+    echo "::endgroup::"
+    exit "$status"
+    ;;
+  push)
+    echo "::group::pulumi up ($stack)"
+    pulumi up --yes --skip-preview --stack "$stack" --non-interactive
+    echo "::endgroup::"
+    echo "::group::convergence check"
+    pulumi preview --stack "$stack" --expect-no-changes --non-interactive
+    echo "::endgroup::"
+    ;;
+  *)
+    echo "pipeline.sh: the event must be pull_request or push (got '${event}')" >&2
+    exit 2
+    ;;
+esac

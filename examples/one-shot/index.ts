@@ -1,0 +1,24 @@
+// One `pulumi up` moves several VMs: the export domain is attached in the source data center, the VMs are exported
+// two at a time, the domain moves to the target data center, the VMs are imported and their permissions
+// re-applied (an export keeps no roles or permissions).
+// In a project of your own, import from "pulumi-ovirt-migrate" instead of "../../sdk".
+import * as pulumi from "@pulumi/pulumi";
+import { Migration } from "../../sdk";
+
+const cfg = new pulumi.Config("migration");
+
+const migration = new Migration("one-shot", {
+    source: { dataCenter: "dc-source" },
+    target: { dataCenter: "dc-target", cluster: "cl-target", storageDomain: "data-target" },
+    exportDomain: "export1",
+    vms: [
+        "web-01",
+        "app-01",
+        // snapshots collapsed on export: one flat volume per disk in the target
+        { name: "snap-01", discardSnapshots: true },
+    ],
+    concurrency: cfg.getNumber("concurrency") ?? 2,
+    permissions: [{ user: "jdoe@internal-authz", role: "UserVmManager" }],
+});
+
+export const imported = migration.imported;
