@@ -51,7 +51,11 @@ function sanitized(p: dynamic.ResourceProvider): dynamic.ResourceProvider {
     },
     read: p.read && (async (id, props) => {
       const r = await p.read!(id, props);
-      return { ...r, props: plain(r.props), inputs: plain((r as any).inputs) } as dynamic.ReadResult;
+      const out: any = {};
+      if (r.id !== undefined) out.id = r.id;
+      if (r.props !== undefined) out.props = plain(r.props);
+      if ((r as any).inputs !== undefined) out.inputs = plain((r as any).inputs);
+      return out as dynamic.ReadResult;
     }),
     update: p.update && (async (id, olds, news) => {
       const r = await p.update!(id, olds, news);

@@ -355,7 +355,10 @@ async function vcenterFailures(a: V2VImportArgs): Promise<{ failures: CheckFailu
 async function targetNameFailures(c: OvirtClient, a: V2VImportArgs): Promise<CheckFailure[]> {
   const names = a.sourceVms.map((s) => targetName(a, s));
   const existing = await c.vms.findByNames(names);
-  return [...existing.keys()].map((n) => ({
+  // a VM of that name imported from the same kind of source is what create adopts (an earlier run's import;
+  // Pulumi may also call check without the old inputs); anything else blocks the name
+  const taken = [...existing.values()].filter((vm) => vm.origin !== a.provider).map((vm) => vm.name);
+  return taken.map((n) => ({
     property: a.clone ? "clone" : "sourceVms",
     reason: a.clone
       ? `clone: a VM named "${n}" already exists in engine ${c.url}; choose another clone.name / clone.suffix`
