@@ -73,7 +73,7 @@ function printSummary(
         ...before.vms.filter((v) => v.dataCenter === "dc-source").map((v) => ({ kind: "vm", e: v, pool: after.vms })),
     ];
     for (const { kind, e, pool } of entities) {
-        const target = imported[e.name];
+        const target = imported[`${kind}:${e.name}`];
         const moved = target
             ? pool.find((x) => x.id === target.vmId)
             : pool.find((x) => x.name === e.name && x.dataCenter !== "dc-source");
