@@ -17,23 +17,6 @@ export function providerFor(kind: string): pulumi.dynamic.ResourceProvider {
 }
 
 /**
- * The resource's own URN, for progress lines. Not `pulumi.createUrn(name, type, parent)`: that Output depends on
- * the parent resource, and depending on a component means depending on all its children, so two children of one
- * component would each wait for the other (a deadlock seen with Migration). A plain Promise carries no dependency.
- */
-function progressUrn(name: string, type: string, parent?: pulumi.Resource): pulumi.Input<string> {
-  if (!parent) return pulumi.createUrn(name, type);
-  return new Promise<string>((resolve) =>
-    parent.urn.apply((parentUrn) => {
-      // urn:pulumi:<stack>::<project>::<parent qualified type>::<parent name>
-      const parts = parentUrn.split("::");
-      resolve(`${parts[0]}::${parts[1]}::${parts[2]}$${type}::${name}`);
-      return parentUrn;
-    }),
-  );
-}
-
-/**
  * Base of the public resources: the shim provider, the resource URN as the hidden input `__progressUrn` (progress
  * lines on the resource's status row), and `engine` as a secret output.
  */
