@@ -69,6 +69,8 @@ export class SimServer {
       });
     };
     this.server = tls && d.pki ? https.createServer({ key: d.pki.keyPem, cert: d.pki.certPem }, handler) : http.createServer(handler);
+    // `Expect: 202-accepted` (engine ExpectationHelper) must reach the handler instead of node's automatic 417
+    this.server.on("checkExpectation", handler);
     this.server.keepAliveTimeout = 60_000;
     this.server.headersTimeout = 65_000;
     this.server.on(tls ? "secureConnection" : "connection", (s: Socket) => {
@@ -241,6 +243,9 @@ export class SimServer {
         reply = faultReply(e, m.route.action, m.route.action ? echo(ctx) : undefined);
       }
     }
+    // DELETE and other performAction calls answer 202 when asked (?async=true, Expect: 202-accepted)
+    const expect = String(req.headers["expect"] ?? req.headers["x-ovirt-expect"] ?? "").toLowerCase();
+    if (method === "DELETE" && reply.status === 200 && (query.get("async") === "true" || expect.includes("202-accepted"))) reply = { ...reply, status: 202 };
     this.send(res, reply, headers, method);
     finish(reply.status);
   }

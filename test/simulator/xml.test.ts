@@ -127,5 +127,13 @@ describe("simulator: XML shapes, search and follow", function () {
       assert.ok(evs.some((e: any) => e.code === "33" && e.vm["@_id"] === run));
       await t().api("POST", `vms/${run}/start`, "<action/>");
     });
+
+    it("DELETE answers 202 with X-Ovirt-Expect: 202-accepted (or ?async=true)", async () => {
+      const app = await idOf(t(), "vms", "app-01");
+      const r = await t().api("DELETE", `vms/${app}`, undefined, { "x-ovirt-expect": "202-accepted" });
+      assert.equal(r.status, 202, r.text);
+      assert.equal(r.xml.action.status, "complete");
+      assert.equal((await t().api("GET", `vms/${app}`)).status, 404);
+    });
   });
 });
