@@ -419,11 +419,17 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
 const REPLACE_KEYS = ["provider", "sourceUrl", "sourceVms", "cluster", "storageDomain", "proxyHost", "sparse", "cpuProfile", "clone", "driversIso"];
 
 async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
+  // olds are the outputs (args parsed with their defaults, plus sourceUrl etc.); parse news the same way
   const o = userInputs(olds);
-  const n = userInputs(news);
+  const raw = userInputs(news);
+  const parsed = V2VImportArgs.safeParse(raw);
+  const n: any = parsed.success ? parsed.data : raw;
   const replaces: string[] = [];
   if (!sameEngine(o.engine, n.engine)) replaces.push("engine");
-  for (const k of REPLACE_KEYS) if (!jsonEqual(o[k], n[k])) replaces.push(k);
+  for (const k of REPLACE_KEYS) {
+    if (k === "sourceUrl" && (n.provider ?? "vmware") === "vmware") continue; // an output for vpx://
+    if (!jsonEqual(o[k], n[k])) replaces.push(k);
+  }
   const ov = o.vcenter ?? {};
   const nv = n.vcenter ?? {};
   for (const k of ["host", "datacenterPath", "cluster", "esxiHost"]) if (!jsonEqual(ov[k], nv[k])) replaces.push(`vcenter.${k}`);

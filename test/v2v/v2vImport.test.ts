@@ -74,8 +74,8 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
     assert.equal((again.outs as V2VImportOutputs).vms[0].adopted, true);
     assert.equal(await mutating(), before);
 
-    // preflight of the same name now asks for a clone
-    const chk2 = await v2vImportProvider.check!({}, inputs());
+    // a VM of the target name that is not from this kind of source blocks the name: import as a clone
+    const chk2 = await v2vImportProvider.check!({}, { ...inputs({ provider: "kvm", sourceUrl: "qemu+ssh://root@kvm1/system", sourceVms: ["web app 01"] }), vcenter: undefined, proxySsh: undefined });
     assert.ok(chk2.failures!.some((f) => f.property === "sourceVms" && /already exists.*clone/.test(f.reason)), JSON.stringify(chk2.failures));
 
     await v2vImportProvider.delete!(created.id, created.outs);

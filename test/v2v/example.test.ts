@@ -1,0 +1,101 @@
+// examples/vmware-import with the real Pulumi CLI against vcsim + sshd + the engine simulator: preview sends no
+// mutating request and shows the preflight errors, up imports, a second up changes nothing, destroy removes the VM.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { connect } from "../../provider/client";
+import { VSphereClient } from "../../provider/vsphere";
+import { PULUMI_BIN, PulumiWorkspace, ROOT, changeCounts } from "../support/pulumi";
+import { admin, startV2vEnv, V2vEnv } from "./env";
+
+describe("v2v: examples/vmware-import with the Pulumi CLI", function () {
+  this.timeout(900_000);
+  let env: V2vEnv;
+  let ws: PulumiWorkspace;
+  let keyFile: string;
+
+  before(async function () {
+    if (!fs.existsSync(PULUMI_BIN)) throw new Error(`${PULUMI_BIN} is missing: run scripts/toolchain.sh`);
+    env = await startV2vEnv();
+    keyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "v2v-key-")), "id");
+    fs.writeFileSync(keyFile, env.sshd.installable.privateKey, { mode: 0o600 });
+    ws = new PulumiWorkspace(path.join(ROOT, "examples", "vmware-import"), `v2v${Date.now()}`);
+    await ws.init(
+      {
+        "ovirt:url": env.engine.url,
+        "ovirt:username": env.engine.username,
+        "ovirt:caFile": env.engine.caFile,
+        "vcenter:host": env.vc.host,
+        "vcenter:datacenterPath": env.inv.datacenterPath,
+        "vcenter:cluster": env.inv.cluster,
+        "vcenter:esxiHost": env.inv.esxiHost,
+        "vcenter:username": env.vc.username,
+        "vcenter:fingerprint": env.vc.sha256,
+        "v2v:vms": JSON.stringify(["example-01"]),
+        "v2v:cluster": "cl-target",
+        "v2v:storageDomain": "data-target",
+        "v2v:proxyHost": "host-install",
+        "v2v:sshKeyFile": keyFile,
+        "v2v:sshPort": String(env.sshd.installable.port),
+        "v2v:sshUser": env.sshd.installable.username,
+        "v2v:sshHostKey": env.sshd.installable.hostKeyFingerprint,
+        "v2v:virtV2v": "install",
+      },
+      { "ovirt:password": env.engine.password, "vcenter:password": env.vc.password },
+    );
+    await ws.ok(["config", "set", "--stack", ws.stack, "--path", "v2v:vms[0]", "example-01"]);
+  });
+  after(async () => {
+    if (ws) await ws.run(["stack", "rm", "--yes", "--force", "--stack", ws.stack]).catch(() => undefined);
+    await env?.close();
+  });
+
+  it("preview is read-only and reports a powered-on source as a preflight error", async () => {
+    const vc = await VSphereClient.connect({ host: env.vc.host, username: env.vc.username, password: env.vc.password, tls: { fingerprint: env.vc.sha256 } });
+    const vm = await vc.findVm(env.inv.datacenterPath, "example-01");
+    await vc.powerOn(vm.ref);
+    try {
+      await admin(env, "DELETE", "/requests");
+      const bad = await ws.preview();
+      assert.notEqual(bad.code, 0, bad.output);
+      assert.match(bad.output, /"example-01" is poweredOn/);
+      assert.equal((await admin(env, "GET", "/requests")).mutating, 0);
+    } finally {
+      await vc.powerOff(vm.ref);
+      await vc.logout();
+    }
+    const ok = await ws.preview();
+    assert.equal(ok.code, 0, ok.output);
+    assert.equal(changeCounts(ok.output).create, 2, ok.output); // the stack and the import
+    assert.equal((await admin(env, "GET", "/requests")).mutating, 0);
+    assert.equal(fs.existsSync(env.sshd.installable.pmLog), false, "preview must not install virt-v2v");
+  });
+
+  it("up installs virt-v2v on the proxy and imports; a second up is a no-op; destroy removes the VM", async () => {
+    const up = await ws.up();
+    assert.equal(up.code, 0, up.output);
+    const out = await ws.outputs();
+    assert.equal(out.virtV2vInstalled, true);
+    assert.equal(out.importedVms.length, 1);
+    assert.equal(out.importedVms[0].name, "example-01");
+    assert.equal(out.importedVms[0].cpus, 2);
+    assert.equal(out.importedVms[0].memoryBytes, 2048 * 1024 * 1024);
+    assert.deepEqual(out.importedVms[0].disks, [1024 ** 3]);
+    const c = connect(env.engine);
+    assert.ok(await c.vms.get(out.importedVms[0].id));
+    // secrets stay secret in the state
+    const state = JSON.stringify(await ws.exportState());
+    assert.ok(!state.includes(env.vc.password) && !state.includes("PRIVATE KEY"), "a secret leaked into the state");
+
+    await admin(env, "DELETE", "/requests");
+    const again = await ws.up();
+    assert.equal(again.code, 0, again.output);
+    assert.equal(changeCounts(again.output).unchanged, 2, again.output);
+    assert.equal((await admin(env, "GET", "/requests")).mutating, 0);
+
+    const down = await ws.run(["destroy", "--yes", "--stack", ws.stack, "--non-interactive", "--skip-preview"]);
+    assert.equal(down.code, 0, down.output);
+    assert.equal(await c.vms.get(out.importedVms[0].id), undefined);
+  });
+});
