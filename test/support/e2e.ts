@@ -1,5 +1,6 @@
 // End-to-end fixture: an engine simulator plus the real Pulumi CLI on a project directory, with the stack's config
 // pointing at the simulator (URL, CA file, password as a secret).
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { PulumiWorkspace, ROOT } from "./pulumi";
@@ -43,7 +44,9 @@ export async function startE2E(
     simOpts: TestSimOptions = {},
     namespace = "ovirt",
 ): Promise<E2E> {
-    const t = await startTestSimulator(simOpts);
+    // A password that cannot occur by chance in state or logs, so "not found" means "not leaked".
+    const password = simOpts.password ?? `pw-${crypto.randomBytes(9).toString("base64url")}`;
+    const t = await startTestSimulator({ ...simOpts, password });
     const ws = new PulumiWorkspace(projectDir, stack);
     removeStackConfig(projectDir, stack);
     await ws.init(
