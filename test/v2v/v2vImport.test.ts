@@ -238,4 +238,37 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
       (e: any) => e.status === 400 && /No username specified/.test(e.message),
     );
   });
+  it("a re-run during a running import waits for it and adopts the VM; refresh sees an out-of-band delete", async () => {
+    const a = inputs({ sourceVms: ["web app 01"], sparse: false, clone: { suffix: "-rerun" } });
+    const c = engine();
+    const first = v2vImportProvider.create(a);
+    const t0 = Date.now();
+    while (!(await c.vms.findByName("web app 01-rerun"))) {
+      if (Date.now() - t0 > 60_000) throw new Error("the import never started");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // the "interrupted" run is still importing when the next run starts
+    const second = await v2vImportProvider.create(a);
+    const firstRes = await first;
+    const o1 = firstRes.outs as V2VImportOutputs;
+    const o2 = second.outs as V2VImportOutputs;
+    assert.equal(o2.vms[0].id, o1.vms[0].id);
+    assert.equal(o2.vms[0].adopted, true);
+    assert.equal((await c.vms.list()).filter((v) => v.name === "web app 01-rerun").length, 1);
+    // refresh: deleted out of band -> gone
+    await c.vms.remove(o1.vms[0].id);
+    assert.deepEqual(await v2vImportProvider.read!(firstRes.id, firstRes.outs), {});
+    await v2vImportProvider.delete!(firstRes.id, firstRes.outs); // nothing left to remove: no error
+  });
+
+  it("an import job that fails in the engine leaves nothing behind, and the next run imports", async () => {
+    await admin(env, "POST", "/fail-next-job", { kind: "external_import", reason: "VDSM: disk write error on the proxy" });
+    const a = inputs({ sourceVms: ["db-01"], clone: { suffix: "-retry" } });
+    await assert.rejects(v2vImportProvider.create(a), /import of db-01 as db-01-retry failed in the engine: .*(disk write error|Failed to)/);
+    const c = engine();
+    assert.equal(await c.vms.findByName("db-01-retry"), undefined);
+    const ok = await v2vImportProvider.create(a);
+    assert.equal((ok.outs as V2VImportOutputs).vms[0].name, "db-01-retry");
+    await v2vImportProvider.delete!(ok.id, ok.outs);
+  });
 });
