@@ -645,6 +645,17 @@ async function importOne(
       await waitGone(c, vmId, Date.now() + 120_000).catch(() => undefined);
       const tripped = await Promise.race([watch.tripped, sleep(a.watchIntervalMs * 2 + 500).then(() => undefined)]);
       if (tripped) throw new Error(tripped);
+      // the engine may have seen the power-on before our watch did: ask the vCenter once more
+      if (info && a.provider === "vmware") {
+        const vs = require("../vsphere") as typeof import("../vsphere");
+        const st = await vs.withVSphere(vsphereOptions(a.vcenter!), (v) => v.powerState(info.ref)).catch(() => undefined);
+        if (st && st !== "poweredOff") {
+          throw new Error(
+            `VM "${info.name}" was powered on in vCenter ${a.vcenter!.host} during its import (state ${st}); the import was stopped ` +
+              `to protect its data, and the partially imported VM was removed. Shut it down in VMware and run again. Engine: ${(e as Error).message}`,
+          );
+        }
+      }
     }
     throw e;
   } finally {
