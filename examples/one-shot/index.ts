@@ -18,7 +18,7 @@ const migration = new Migration("one-shot", {
         { name: "snap-01", discardSnapshots: true },
     ],
     concurrency: cfg.getNumber("concurrency") ?? 2,
-    permissions: [{ user: "jdoe@internal-authz", role: "UserVmManager" }],
+    permissions: [{ user: "alice@internal-authz", role: "UserVmManager" }],
 });
 
 export const imported = migration.imported;

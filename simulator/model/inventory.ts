@@ -329,12 +329,14 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
     tplByName.set(tpl.name, tpl);
   }
 
+  // VM names are unique per data center, as in the engine ("VM Name already exists in the Data Center").
   const vmNames = new Set<string>();
   for (const v of inv.vms) {
-    if (vmNames.has(v.name)) throw new Error(`invalid inventory: duplicate VM name '${v.name}'`);
-    vmNames.add(v.name);
     const cl = clusterByName.get(v.cluster);
     if (!cl) throw new Error(`invalid inventory: VM ${v.name}: unknown cluster '${v.cluster}'`);
+    const key = `${cl.dataCenterId}/${v.name}`;
+    if (vmNames.has(key)) throw new Error(`invalid inventory: duplicate VM name '${v.name}' in one data center`);
+    vmNames.add(key);
     const a = v.cpuArchitecture ?? cl.cpuArchitecture;
     const tpl = v.template ? tplByName.get(v.template) : undefined;
     if (v.template && !tpl) throw new Error(`invalid inventory: VM ${v.name}: unknown template '${v.template}'`);
