@@ -168,6 +168,24 @@ export function makeAdmin(d: AdminDeps) {
         e.markDirty();
         return send(res, 200, { name: vm.name, status: vm.status });
       }
+      const ig = /^\/vms\/([^/]+)\/ignore-shutdown$/.exec(path);
+      if (ig && m === "POST") {
+        const b = (parseBody(body) ?? {}) as { ignore?: unknown };
+        if (b.ignore !== undefined && typeof b.ignore !== "boolean") return send(res, 400, { error: "ignore: true|false (default true)" });
+        const e = d.engine();
+        const name = decodeURIComponent(ig[1]);
+        const vm = e.state.vms.find((v) => v.name === name || v.id === name);
+        if (!vm) return send(res, 404, { error: `no VM ${name}` });
+        vm.ignoreShutdown = b.ignore !== false;
+        e.markDirty();
+        return send(res, 200, { name: vm.name, ignoreShutdown: vm.ignoreShutdown });
+      }
+      if (path === "/storage-transition" && m === "PUT") {
+        const r = z.object({ ms: z.number().min(0) }).safeParse(parseBody(body));
+        if (!r.success) return send(res, 400, { error: "ms: a non-negative number is required" });
+        d.engine().opts.storageTransitionMs = r.data.ms;
+        return send(res, 200, { ms: r.data.ms });
+      }
       if (path === "/disks" && m === "GET") {
         const e = d.engine();
         const vms = [];

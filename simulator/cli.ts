@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // npm run sim -- --port 0 --state DIR --password SECRET [--inventory FILE] [--http] [--token-lifetime S]
-//                [--bandwidth MiBps] [--name NAME] [--host ADDR]
+//                [--bandwidth MiBps] [--storage-transition-ms MS] [--name NAME] [--host ADDR]
 import { startSimulator } from "./index";
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`error: ${msg}\n`);
   process.stderr.write(
-    "usage: npm run sim -- --state DIR --password SECRET [--port N] [--inventory FILE] [--http] [--token-lifetime S] [--bandwidth MiBps] [--name NAME] [--host ADDR]\n",
+    "usage: npm run sim -- --state DIR --password SECRET [--port N] [--inventory FILE] [--http] [--token-lifetime S] [--bandwidth MiBps] [--storage-transition-ms MS] [--name NAME] [--host ADDR]\n",
   );
   process.exit(2);
 }
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
       }
     } else usage(`unexpected argument ${a}`);
   }
-  const known = new Set(["port", "state", "password", "inventory", "http", "token-lifetime", "bandwidth", "name", "host"]);
+  const known = new Set(["port", "state", "password", "inventory", "http", "token-lifetime", "bandwidth", "name", "host", "storage-transition-ms"]);
   for (const k of Object.keys(o)) if (!known.has(k)) usage(`unknown option --${k}`);
   if (typeof o.state !== "string") usage("--state DIR is required");
   const password = typeof o.password === "string" ? o.password : process.env.OVIRT_SIM_PASSWORD;
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     tls: !o.http,
     tokenLifetimeSeconds: num("token-lifetime"),
     bandwidthMiBps: num("bandwidth"),
+    storageTransitionMs: num("storage-transition-ms"),
     engineName: typeof o.name === "string" ? o.name : undefined,
   });
   process.stdout.write(`API URL: ${sim.url}\nAdmin URL: ${sim.adminUrl}\nCA file: ${sim.caFile}\n`);

@@ -2,7 +2,7 @@
 import * as crypto from "node:crypto";
 import * as path from "node:path";
 import {
-  ClusterRec, DataCenterRec, DiskRec, EngineState, EventRec, HostRec, StorageDomainRec, TemplateRec, VmRec,
+  ClusterRec, CpuProfileRec, DataCenterRec, DiskRec, EngineState, EventRec, HostRec, StorageDomainRec, TemplateRec, VmRec,
 } from "./model/types";
 import { saveState } from "./model/store";
 import { ChainLink } from "./storage/volumes";
@@ -14,6 +14,8 @@ export interface EngineOptions {
   tokenLifetimeSeconds: number;
   bandwidthMiBps: number;
   engineName: string;
+  /** Duration of each transitional storage-domain status (ms); 0 = transitions are instantaneous. */
+  storageTransitionMs?: number;
 }
 
 export interface EventInput {
@@ -32,6 +34,19 @@ export interface EventInput {
 
 const MAX_EVENTS = 20000;
 
+/** Every cluster has a default CPU profile named like the cluster (engine: created with the cluster). */
+export function ensureCpuProfiles(state: EngineState): boolean {
+  state.cpuProfiles ??= [];
+  let changed = false;
+  for (const c of state.clusters) {
+    if (!state.cpuProfiles.some((p) => p.clusterId === c.id && p.name === c.name)) {
+      state.cpuProfiles.unshift({ id: crypto.randomUUID(), name: c.name, description: `Default CPU profile of cluster ${c.name}`, clusterId: c.id });
+      changed = true;
+    }
+  }
+  return changed;
+}
+
 export class Engine {
   state: EngineState;
   private dirty = false;
@@ -41,8 +56,93 @@ export class Engine {
   /** Bytes under each export domain's images/ (refreshed when its contents change or are listed). */
   exportUsedCache = new Map<string, number>();
 
+  /** Timers of in-flight simulated work (storage transitions, guest shutdowns): cancelled by dispose(). */
+  private timers = new Set<NodeJS.Timeout>();
+  private disposed = false;
+
   constructor(public readonly opts: EngineOptions, state: EngineState) {
     this.state = state;
+    let changed = ensureCpuProfiles(state);
+    // storage operations in flight when the engine stopped: the engine finishes (or forgets) them at start-up
+    for (const sd of state.storageDomains) {
+      if (!sd.pending) continue;
+      if (sd.pending.final === "detached") {
+        sd.dataCenterId = undefined;
+        sd.status = undefined;
+      } else sd.status = sd.pending.final;
+      sd.pending = undefined;
+      changed = true;
+    }
+    if (changed) this.markDirty();
+  }
+
+  /** Runs `fn` after `ms` unless the engine was disposed (restart, reseed, close) meanwhile. */
+  later(ms: number, fn: () => void): void {
+    if (this.disposed) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.disposed) fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  /** Cancels the simulated work in flight; the state on disk keeps `pending` markers, settled at the next load. */
+  dispose(): void {
+    this.disposed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /**
+   * Walks a storage domain through transitional statuses, `stepMs` apart, then to its final state
+   * (`detached` = no longer attached). Instantaneous when stepMs is 0. `onDone` runs when the final state is reached.
+   */
+  storageTransition(
+    sd: StorageDomainRec,
+    op: NonNullable<StorageDomainRec["pending"]>["op"],
+    steps: StorageDomainRec["status"][],
+    final: NonNullable<StorageDomainRec["status"]> | "detached",
+    onDone?: () => void,
+  ): void {
+    const stepMs = this.opts.storageTransitionMs ?? 0;
+    const finish = () => {
+      sd.pending = undefined;
+      if (final === "detached") {
+        sd.dataCenterId = undefined;
+        sd.status = undefined;
+      } else sd.status = final;
+      this.syncDomainMetadata(sd);
+      this.markDirty();
+      onDone?.();
+    };
+    if (stepMs <= 0) return finish();
+    sd.pending = { op, final };
+    const walk = (i: number) => {
+      if (i >= steps.length) return finish();
+      sd.status = steps[i];
+      this.markDirty();
+      this.later(stepMs, () => walk(i + 1));
+    };
+    walk(0);
+  }
+
+  // ---------- CPU profiles
+  cpuProfilesOf(clusterId: string): CpuProfileRec[] {
+    return (this.state.cpuProfiles ?? []).filter((p) => p.clusterId === clusterId);
+  }
+  cpuProfile(id: string | undefined): CpuProfileRec | undefined {
+    return id ? (this.state.cpuProfiles ?? []).find((p) => p.id === id) : undefined;
+  }
+  /** The cluster's default profile: the one named like the cluster (else its first). */
+  defaultCpuProfile(clusterId: string): CpuProfileRec | undefined {
+    const ps = this.cpuProfilesOf(clusterId);
+    const cl = this.cluster(clusterId);
+    return ps.find((p) => p.name === cl?.name) ?? ps[0];
+  }
+  /** The profile a VM/template runs with: its own if it still belongs to its cluster, else the cluster default. */
+  effectiveCpuProfile(e: { clusterId: string; cpuProfileId?: string }): CpuProfileRec | undefined {
+    const p = this.cpuProfile(e.cpuProfileId);
+    return p && p.clusterId === e.clusterId ? p : this.defaultCpuProfile(e.clusterId);
   }
 
   // ---------- persistence

@@ -13,8 +13,8 @@ export class EngineFault extends Error {
 }
 
 /** `${action}` words and `${type}` words of the engine (VAR__ACTION__*, VAR__TYPE__*). */
-export type Action = "export" | "import" | "attach" | "detach" | "deactivate" | "activate" | "remove" | "add" | "stop" | "shutdown" | "run";
-export type EntityType = "VM" | "Template" | "Storage" | "Data Center";
+export type Action = "export" | "import" | "attach" | "detach" | "deactivate" | "activate" | "remove" | "add" | "stop" | "shutdown" | "run" | "create" | "update";
+export type EntityType = "VM" | "Template" | "Storage" | "Data Center" | "Snapshot";
 
 const ACTION_WORD: Record<Action, string> = {
   export: "export",
@@ -28,6 +28,8 @@ const ACTION_WORD: Record<Action, string> = {
   stop: "stop",
   shutdown: "shutdown",
   run: "run",
+  create: "create",
+  update: "edit",
 };
 
 function op(action: Action, type: EntityType): string {

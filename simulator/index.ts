@@ -48,6 +48,11 @@ export interface SimulatorOptions {
   tokenLifetimeSeconds?: number;
   bandwidthMiBps?: number;
   engineName?: string;
+  /**
+   * Duration of each transitional storage-domain status in ms (attach: locked -> maintenance -> activating -> active;
+   * activate: activating; deactivate: preparing_for_maintenance; detach: detaching). Default 150; 0 = instantaneous.
+   */
+  storageTransitionMs?: number;
 }
 
 export interface RunningSimulator {
@@ -94,6 +99,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 3600,
     bandwidthMiBps: opts.bandwidthMiBps ?? 200,
     engineName,
+    storageTransitionMs: opts.storageTransitionMs ?? 150,
   };
   let state = loadState(stateDir);
   if (!state) {
@@ -118,6 +124,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     down = true;
     server?.dropConnections(keep?.socket);
     await jobs.abortAll("Engine was restarted while the job was running");
+    engine.dispose();
     engine.flush();
     sso.expireAll();
     const reloaded = loadState(stateDir)!;
@@ -134,6 +141,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
 
   const reseed = async (inv: Inventory) => {
     await jobs.abortAll("Inventory replaced");
+    engine.dispose();
     engine.flush();
     // forget the old inventory's storage under the state dir
     for (const sd of engine.state.storageDomains) {
@@ -175,6 +183,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
       closed = true;
       await server!.close();
       await jobs.abortAll("Engine was stopped while the job was running");
+      engine.dispose();
       engine.flush();
     },
   };

@@ -51,7 +51,18 @@ export const InventorySchema = z.object({
         id: z.string().optional(),
         name: z.string(),
         description: z.string().default(""),
-        clusters: z.array(z.object({ id: z.string().optional(), name: z.string(), cpuArchitecture: arch.default("x86_64"), cpuType: z.string().optional() })).default([]),
+        clusters: z
+          .array(
+            z.object({
+              id: z.string().optional(),
+              name: z.string(),
+              cpuArchitecture: arch.default("x86_64"),
+              cpuType: z.string().optional(),
+              /** extra CPU profiles (names) besides the default one named like the cluster */
+              cpuProfiles: z.array(z.string().min(1)).default([]),
+            }),
+          )
+          .default([]),
         hosts: z
           .array(
             z.object({
@@ -178,6 +189,7 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
     jobs: [],
     events: [],
     externalVmImports: [],
+    cpuProfiles: [],
   };
   const overlaysToWrite: { sd: StorageDomainRec; disk: DiskRec; vol: VolumeRec }[] = [];
   const clusterByName = new Map<string, ClusterRec>();
@@ -203,6 +215,9 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
       };
       state.clusters.push(cl);
       clusterByName.set(cl.name, cl);
+      for (const pn of [c.name, ...c.cpuProfiles.filter((x) => x !== c.name)]) {
+        state.cpuProfiles!.push({ id: uuid(), name: pn, description: pn === c.name ? `Default CPU profile of cluster ${c.name}` : "", clusterId: cl.id });
+      }
     }
     for (const h of dc.hosts) {
       const cl = clusterByName.get(h.cluster);

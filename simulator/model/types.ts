@@ -21,6 +21,14 @@ export interface ClusterRec {
   cpuType: string;
 }
 
+/** A CPU profile of a cluster (the engine creates a default one per cluster, named like the cluster). */
+export interface CpuProfileRec {
+  id: string;
+  name: string;
+  description: string;
+  clusterId: string;
+}
+
 export interface HostRec {
   id: string;
   name: string;
@@ -55,6 +63,11 @@ export interface StorageDomainRec {
   /** Per-DC status; only meaningful when attached. */
   status?: StorageDomainStatus;
   master?: boolean;
+  /**
+   * A storage-domain operation in flight (attach, activate, deactivate, detach): the status walks through the
+   * engine's transitional statuses to `final` ("detached" = no longer attached). Settled at load after a restart.
+   */
+  pending?: { op: "attach" | "activate" | "deactivate" | "detach"; final: StorageDomainStatus | "detached" };
 }
 
 export interface VolumeRec {
@@ -144,6 +157,10 @@ export interface VmRec {
   /** Job currently holding the VM lock. */
   lockJobId?: string;
   permissions?: PermissionRec[];
+  /** CPU profile (absent = the cluster's default profile). */
+  cpuProfileId?: string;
+  /** Simulated guest that ignores the ACPI shutdown request (admin switch, tests). */
+  ignoreShutdown?: boolean;
 }
 
 export interface TemplateRec {
@@ -164,6 +181,8 @@ export interface TemplateRec {
   nics: NicRec[];
   lockJobId?: string;
   permissions?: PermissionRec[];
+  /** CPU profile (absent = the cluster's default profile). */
+  cpuProfileId?: string;
 }
 
 export type JobStatus = "started" | "finished" | "failed" | "aborted" | "unknown";
@@ -180,7 +199,7 @@ export interface StepRec {
   parentStepId?: string;
 }
 
-export type JobKind = "export_vm" | "export_template" | "import_vm" | "import_template" | "external_import" | "other";
+export type JobKind = "export_vm" | "export_template" | "import_vm" | "import_template" | "external_import" | "create_snapshot" | "other";
 
 export interface JobRec {
   id: string;
@@ -239,6 +258,8 @@ export interface EngineState {
   events: EventRec[];
   users?: UserRec[];
   groups?: GroupRec[];
+  /** CPU profiles of all clusters (a default one per cluster is ensured at load). */
+  cpuProfiles?: CpuProfileRec[];
   /** External VM imports (V2V), owned by services/externalVmImports.ts. */
   externalVmImports: Record<string, unknown>[];
 }

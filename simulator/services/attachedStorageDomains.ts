@@ -15,8 +15,16 @@ const ACTION_TYPES: Record<JobKind, string> = {
   import_vm: "ImportVm",
   import_template: "ImportVmTemplate",
   external_import: "ImportVmFromExternalUrl",
+  create_snapshot: "CreateSnapshotForVm",
   other: "Unknown",
 };
+
+/** Statuses of a storage operation in flight: every other operation on the domain gets "Related operation ...". */
+const TRANSITIONAL = ["locked", "activating", "preparing_for_maintenance", "detaching"];
+
+function busy(sd: StorageDomainRec): boolean {
+  return !!sd.pending || TRANSITIONAL.includes(sd.status ?? "");
+}
 
 function runningTasks(ctx: Ctx, sd: StorageDomainRec): string[] {
   return [...new Set(ctx.jobs.runningJobs().filter((j) => j.storageDomainIds.includes(sd.id)).map((j) => ACTION_TYPES[j.kind]))];
@@ -48,6 +56,7 @@ export function register(r: Router): void {
     const rf = { id: (n["@_id"] as string | undefined) ?? ref({ x: n }, "x")?.id, name: ref({ x: n }, "x")?.name };
     if (!rf.id && !rf.name) throw F.incomplete("StorageDomain", ["id|name"], "add");
     const sd = resolveSd(ctx, rf)!;
+    if (busy(sd)) throw F.objectLocked("attach", "Storage");
     if (sd.dataCenterId === dc.id) throw F.storageStatusIllegal("attach", "Storage", sd.status ?? "active");
     if (sd.type === "export") {
       const other = e.exportDomainOf(dc.id);
@@ -61,13 +70,17 @@ export function register(r: Router): void {
     } else if (sd.dataCenterId) {
       throw F.storageStatusIllegal("attach", "Storage", sd.status ?? "active");
     }
+    // the engine's flow: map row `locked` -> VDSM attach -> `maintenance` -> auto-activate (`activating`) -> `active`
     sd.dataCenterId = dc.id;
-    sd.status = "active";
+    sd.status = "locked";
     e.syncDomainMetadata(sd);
     e.markDirty();
-    e.event({ code: 962, description: `Storage Domain ${sd.name} was attached to Data Center ${dc.name} by admin@internal-authz`, correlationId: ctx.correlationId, storageDomainId: sd.id, dataCenterId: dc.id });
-    e.event({ code: 966, description: `Storage Domain ${sd.name} (Data Center ${dc.name}) was activated by admin@internal-authz`, correlationId: ctx.correlationId, storageDomainId: sd.id, dataCenterId: dc.id });
+    const cid = ctx.correlationId;
     e.exportUsedCache.set(sd.id, usedBytes(sd));
+    e.storageTransition(sd, "attach", ["locked", "maintenance", "activating"], "active", () => {
+      e.event({ code: 962, description: `Storage Domain ${sd.name} was attached to Data Center ${dc.name} by admin@internal-authz`, correlationId: cid, storageDomainId: sd.id, dataCenterId: dc.id });
+      e.event({ code: 966, description: `Storage Domain ${sd.name} (Data Center ${dc.name}) was activated by admin@internal-authz`, correlationId: cid, storageDomainId: sd.id, dataCenterId: dc.id });
+    });
     const content = ctx.w.storageDomain(sd, dc);
     return { status: 201, root: "storage_domain", content, headers: { Location: String(content["@_href"]) } };
   });
@@ -75,28 +88,27 @@ export function register(r: Router): void {
   r.action("datacenters/:dc/storagedomains/:sd/activate", (ctx) => {
     const e = ctx.engine;
     const { dc, sd } = scoped(ctx);
+    if (busy(sd)) throw F.objectLocked("activate", "Storage");
     if (sd.status !== "maintenance" && sd.status !== "inactive") throw F.storageStatusIllegal("activate", "Storage", sd.status ?? "unattached");
-    sd.status = "active";
-    e.markDirty();
-    e.event({ code: 966, description: `Storage Domain ${sd.name} (Data Center ${dc.name}) was activated by admin@internal-authz`, correlationId: ctx.correlationId, storageDomainId: sd.id, dataCenterId: dc.id });
+    const cid = ctx.correlationId;
+    e.storageTransition(sd, "activate", ["activating"], "active", () =>
+      e.event({ code: 966, description: `Storage Domain ${sd.name} (Data Center ${dc.name}) was activated by admin@internal-authz`, correlationId: cid, storageDomainId: sd.id, dataCenterId: dc.id }),
+    );
     return actionComplete(ctx);
   });
 
   r.action("datacenters/:dc/storagedomains/:sd/deactivate", (ctx) => {
     const e = ctx.engine;
     const { dc, sd } = scoped(ctx);
-    if (sd.status !== "active") {
-      if (sd.status === "locked" || sd.status === "preparing_for_maintenance" || sd.status === "activating" || sd.status === "detaching") throw F.objectLocked("deactivate", "Storage");
-      throw F.storageStatusIllegal("deactivate", "Storage", sd.status ?? "unattached");
-    }
+    if (busy(sd)) throw F.objectLocked("deactivate", "Storage");
+    if (sd.status !== "active") throw F.storageStatusIllegal("deactivate", "Storage", sd.status ?? "unattached");
     const tasks = runningTasks(ctx, sd);
     if (tasks.length) throw F.deactivateWithTasks(tasks);
     if (sd.type === "data") {
       const using = e.state.vms.filter((v) => v.status !== "down" && v.disks.some((d) => d.storageDomainId === sd.id));
       if (using.length) throw F.detectedActiveVms("deactivate");
     }
-    sd.status = "maintenance";
-    e.markDirty();
+    e.storageTransition(sd, "deactivate", ["preparing_for_maintenance"], "maintenance");
     e.event({ code: 968, description: `Storage Domain ${sd.name} (Data Center ${dc.name}) was deactivated and has moved to 'Preparing for maintenance' until it will no longer be accessed by any Host of the Data Center.`, correlationId: ctx.correlationId, storageDomainId: sd.id, dataCenterId: dc.id });
     return actionComplete(ctx);
   });
@@ -104,14 +116,14 @@ export function register(r: Router): void {
   r.delete("datacenters/:dc/storagedomains/:sd", (ctx) => {
     const e = ctx.engine;
     const { dc, sd } = scoped(ctx);
+    if (busy(sd)) throw F.objectLocked("detach", "Storage");
     const tasks = runningTasks(ctx, sd);
     if (tasks.length) throw F.tasksRunning("detach", tasks);
     if (sd.status !== "maintenance") throw F.storageStatusIllegal("detach", "Storage", sd.status ?? "unattached");
-    sd.dataCenterId = undefined;
-    sd.status = undefined;
-    e.syncDomainMetadata(sd);
-    e.markDirty();
-    e.event({ code: 964, description: `Storage Domain ${sd.name} was detached from Data Center ${dc.name} by admin@internal-authz`, correlationId: ctx.correlationId, storageDomainId: sd.id, dataCenterId: dc.id });
+    const cid = ctx.correlationId;
+    e.storageTransition(sd, "detach", ["detaching"], "detached", () =>
+      e.event({ code: 964, description: `Storage Domain ${sd.name} was detached from Data Center ${dc.name} by admin@internal-authz`, correlationId: cid, storageDomainId: sd.id, dataCenterId: dc.id }),
+    );
     return { status: 200, root: "action", content: { status: "complete" } };
   });
 }

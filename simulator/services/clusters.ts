@@ -1,6 +1,6 @@
-// /clusters: list (search name=, datacenter=), get.
+// /clusters: list (search name=, datacenter=), get; CPU profiles (/clusters/{id}/cpuprofiles, /cpuprofiles).
 import { Router } from "../router";
-import { ClusterRec } from "../model/types";
+import { ClusterRec, CpuProfileRec } from "../model/types";
 import { byIdOr404, list, one } from "./common";
 
 export function register(r: Router): void {
@@ -14,4 +14,16 @@ export function register(r: Router): void {
     }),
   );
   r.get("clusters/:id", (ctx) => one("cluster", ctx.w.cluster(byIdOr404(ctx.engine.state.clusters, ctx.params.id))));
+
+  const profileFields = { name: (p: CpuProfileRec) => p.name, id: (p: CpuProfileRec) => p.id };
+  r.get("clusters/:id/cpuprofiles", (ctx) => {
+    const cl = byIdOr404(ctx.engine.state.clusters, ctx.params.id);
+    return list(ctx, "cpu_profiles", "cpu_profile", ctx.engine.cpuProfilesOf(cl.id), (p) => ctx.w.cpuProfile(p), profileFields);
+  });
+  r.get("clusters/:id/cpuprofiles/:p", (ctx) => {
+    const cl = byIdOr404(ctx.engine.state.clusters, ctx.params.id);
+    return one("cpu_profile", ctx.w.cpuProfile(byIdOr404(ctx.engine.cpuProfilesOf(cl.id), ctx.params.p)));
+  });
+  r.get("cpuprofiles", (ctx) => list(ctx, "cpu_profiles", "cpu_profile", ctx.engine.state.cpuProfiles ?? [], (p) => ctx.w.cpuProfile(p), profileFields));
+  r.get("cpuprofiles/:p", (ctx) => one("cpu_profile", ctx.w.cpuProfile(byIdOr404(ctx.engine.state.cpuProfiles ?? [], ctx.params.p))));
 }

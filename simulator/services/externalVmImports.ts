@@ -419,6 +419,16 @@ async function post(ctx: Ctx): Promise<Reply> {
   const free = sd.sizeBytes - ctx.engine.usedBytes(sd.id);
   if (needed > free) throw F.diskSpaceLow("import", "VM", sd.name);
 
+  // CPU profile (id only, like the engine): must exist and belong to the target cluster
+  const cpr = ref(n, "cpu_profile");
+  let cpuProfileId: string | undefined;
+  if (cpr) {
+    const p = cpr.id ? ctx.engine.cpuProfile(cpr.id) : undefined;
+    if (!p) throw backend(400, `${OP}. CPU profile not found.`);
+    if (p.clusterId !== cl.id) throw backend(400, `${OP}. CPU profile doesn't match provided cluster.`);
+    cpuProfileId = p.id;
+  }
+
   const e = ctx.engine;
   const vmId = e.uuid();
   const usedMacs = new Set(e.state.vms.flatMap((v) => v.nics.map((x) => x.mac.toLowerCase())));
@@ -462,6 +472,7 @@ async function post(ctx: Ctx): Promise<Reply> {
     snapshots: [{ id: e.uuid(), description: "Active VM", date: now, type: "active", status: "ok" }],
     disks,
     nics,
+    cpuProfileId,
   };
   const job = ctx.jobs.create({
     kind: "external_import",

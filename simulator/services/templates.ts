@@ -4,7 +4,9 @@ import * as path from "node:path";
 import { Ctx, Router } from "../router";
 import { backend, F } from "../faults";
 import { BLANK_TEMPLATE_ID, TemplateRec } from "../model/types";
-import { actionJob, byIdOr404, flag, list, notFound, one, resolveSd, sdRef } from "./common";
+import { actionJob, byIdOr404, flag, list, notFound, one, requireBody, resolveSd, sdRef } from "./common";
+import { cpuProfileOf } from "./vms";
+import { str } from "../xml/xml";
 import { follows, Obj } from "../xml/write";
 import { readEntities, usedBytes as exportUsed } from "../storage/contents";
 import { runExportTemplate, unlockTemplate } from "../storage/transfer";
@@ -44,6 +46,22 @@ export function register(r: Router): void {
     if (ctx.params.t === BLANK_TEMPLATE_ID) return one("template", ctx.w.blankTemplate());
     return one("template", ctx.w.template(tplOr404(ctx), follows(ctx.query.get("follow"))));
   });
+  // update: the fields this simulator models (cpu_profile, description, comment)
+  r.put("templates/:t", (ctx) => {
+    const e = ctx.engine;
+    const t = tplOr404(ctx);
+    const body = requireBody(ctx, "template", "update");
+    if (t.lockJobId) throw backend(409, "Template is currently locked (temporarily).");
+    const p = cpuProfileOf(e, body, t.clusterId, "Template");
+    if (p) t.cpuProfileId = p.id;
+    const desc = str(body, "description");
+    if (desc !== undefined) t.description = desc;
+    const comment = str(body, "comment");
+    if (comment !== undefined) t.comment = comment;
+    e.markDirty();
+    return one("template", ctx.w.template(t));
+  });
+
   r.get("templates/:t/diskattachments", (ctx) => {
     if (ctx.params.t === BLANK_TEMPLATE_ID) return { status: 200, root: "disk_attachments", content: "" };
     const t = tplOr404(ctx);

@@ -1,13 +1,17 @@
-// /vms: list (search), get (follow), disk attachments, nics, snapshots, export, stop/shutdown/start, remove.
+// /vms: list (search), get (follow), update (PUT: cpu_profile, description, comment), disk attachments, nics,
+// snapshots (list, get, create as an async job), export, stop/shutdown/start, remove.
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { Ctx, Router } from "../router";
 import { backend, F } from "../faults";
-import { VmRec } from "../model/types";
-import { actionComplete, actionJob, byIdOr404, flag, list, notFound, one, resolveSd, sdRef } from "./common";
+import { CpuProfileRec, SnapshotRec, VmRec, VolumeRec } from "../model/types";
+import { actionComplete, actionJob, byIdOr404, flag, list, notFound, one, requireBody, resolveSd, sdRef } from "./common";
 import { follows } from "../xml/write";
 import { readEntities, usedBytes as exportUsed } from "../storage/contents";
 import { exportVmBytes, runExportVm, unlockVm } from "../storage/transfer";
+import { overlayRecordsFor, writeOverlay, forgetChecksums } from "../storage/volumes";
+import { volumePath } from "../storage/exportDomain";
+import { ref, str } from "../xml/xml";
 import { Engine } from "../engine";
 import { Jobs } from "../jobs";
 
@@ -30,7 +34,43 @@ function vmOr404(ctx: Ctx): VmRec {
   return byIdOr404(ctx.engine.state.vms, ctx.params.vm);
 }
 
+/**
+ * `<cpu_profile id>` of a PUT body: the profile must exist (ACTION_TYPE_FAILED_CPU_PROFILE_NOT_FOUND) and belong to
+ * the entity's cluster (ACTION_TYPE_CPU_PROFILE_NOT_MATCH_CLUSTER).
+ */
+export function cpuProfileOf(e: Engine, body: import("../xml/xml").XNode, clusterId: string, type: "VM" | "Template"): CpuProfileRec | undefined {
+  const r = ref(body, "cpu_profile");
+  if (!r) return undefined;
+  const p = r.id ? e.cpuProfile(r.id) : undefined;
+  if (!p) throw backend(400, `Cannot edit ${type}. CPU profile not found.`);
+  if (p.clusterId !== clusterId) throw backend(400, `Cannot edit ${type}. CPU profile doesn't match provided cluster.`);
+  return p;
+}
+
+/** Delay of a simulated snapshot creation (the engine's CreateSnapshotForVm runs as an async task). */
+const SNAPSHOT_MS = 150;
+/** How long a guest takes to react to an ACPI shutdown; one that ignores it goes back to `up` after this. */
+const SHUTDOWN_MS = 100;
+
 export function registerCompensation(engine: () => Engine, jobs: Jobs): void {
+  jobs.compensators.set("create_snapshot", (job, reason) => {
+    const e = engine();
+    const vm = e.vm(job.vmId);
+    if (vm) {
+      // the half-made snapshot is removed with its new volumes
+      const snap = vm.snapshots.find((s) => s.status === "locked" && s.type === "regular");
+      if (snap) {
+        vm.snapshots = vm.snapshots.filter((s) => s !== snap);
+        for (const d of vm.disks) {
+          const leaf = d.volumes[d.volumes.length - 1];
+          if (leaf && (leaf as VolumeRec & { snapshotJobId?: string }).snapshotJobId === job.id) d.volumes.pop();
+        }
+      }
+      unlockVm(e, vm, job);
+    }
+    e.event({ code: 69, severity: "error", description: `Failed to complete snapshot '${snap_desc(vm)}' creation for VM '${vm?.name ?? job.vmId}'.`, correlationId: job.correlationId, vmId: job.vmId, jobId: job.id });
+    job.failureReason = reason;
+  });
   jobs.compensators.set("export_vm", (job, reason) => {
     const e = engine();
     const vm = e.vm(job.vmId);
@@ -63,6 +103,77 @@ export function register(r: Router): void {
     const vm = vmOr404(ctx);
     return list(ctx, "snapshots", "snapshot", vm.snapshots, (s) => ctx.w.snapshot(s, `vms/${vm.id}`, vm.id));
   });
+  // create a snapshot: a new (leaf) volume on every disk's chain, like the engine's live/offline snapshot; async job
+  r.post("vms/:vm/snapshots", async (ctx) => {
+    const e = ctx.engine;
+    const vm = vmOr404(ctx);
+    const body = requireBody(ctx, "snapshot", "add");
+    const description = str(body, "description");
+    if (!description) throw F.incomplete("Snapshot", ["description"], "add");
+    if (vm.lockJobId || vm.status === "image_locked") throw F.objectLocked("create", "Snapshot");
+    const locked = vm.disks.filter((d) => d.status === "locked").map((d) => d.alias);
+    if (locked.length) throw F.disksLocked("create", "Snapshot", locked);
+    const job = ctx.jobs.create({
+      kind: "create_snapshot",
+      description: `Creating VM Snapshot ${description} for VM ${vm.name}`,
+      correlationId: ctx.correlationId,
+      storageDomainIds: [...new Set(vm.disks.map((d) => d.storageDomainId))],
+      vmId: vm.id,
+    });
+    const snap: SnapshotRec = { id: e.uuid(), description, date: new Date().toISOString(), type: "regular", status: "locked" };
+    // the new snapshot freezes the current leaves: it goes right before the active one
+    const active = vm.snapshots.findIndex((s) => s.type === "active");
+    vm.snapshots.splice(active < 0 ? vm.snapshots.length : active, 0, snap);
+    const wasStatus = vm.status;
+    if (wasStatus === "down") vm.status = "image_locked";
+    vm.lockJobId = job.id;
+    for (const d of vm.disks) d.status = "locked";
+    e.markDirty();
+    e.event({ code: 45, description: `Snapshot '${description}' creation for VM '${vm.name}' was initiated by admin@internal-authz.`, correlationId: ctx.correlationId, vmId: vm.id, jobId: job.id });
+    void ctx.jobs.run(job, async () => {
+      const exec = ctx.jobs.addStep(job, "executing", "Executing");
+      await new Promise((r) => setTimeout(r, SNAPSHOT_MS));
+      const abort = ctx.jobs.abortReason(job.id);
+      if (abort) throw new Error(abort);
+      for (const d of vm.disks) {
+        const sd = e.sd(d.storageDomainId)!;
+        const parent = d.volumes[d.volumes.length - 1];
+        const vol: VolumeRec & { snapshotJobId?: string } = { id: e.uuid(), parentId: parent?.id ?? d.templateDisk?.volumeId, format: "cow", kind: "overlay", snapshotJobId: job.id };
+        // the new active layer: a small deterministic delta stands in for what the guest writes after the snapshot
+        await writeOverlay(volumePath(sd.root, d.id, vol.id), d.provisionedSize, overlayRecordsFor(`${d.id}:${vol.id}`, d.provisionedSize));
+        d.volumes.push(vol);
+        d.format = "cow";
+        forgetChecksums(path.join(sd.root, "images", d.id));
+      }
+      for (const d of vm.disks) for (const v of d.volumes as (VolumeRec & { snapshotJobId?: string })[]) delete v.snapshotJobId;
+      ctx.jobs.endStep(job, exec, "finished");
+      snap.status = "ok";
+      vm.status = wasStatus === "down" ? "down" : vm.status;
+      unlockVm(e, vm, job);
+      e.event({ code: 68, description: `Snapshot '${description}' creation for VM '${vm.name}' has been completed.`, correlationId: job.correlationId, vmId: vm.id, jobId: job.id });
+      ctx.jobs.end(job, "finished");
+    });
+    const content = ctx.w.snapshot(snap, `vms/${vm.id}`, vm.id);
+    return { status: 201, root: "snapshot", content, headers: { Location: String(content["@_href"] ?? "") } };
+  });
+
+  // update: the fields this simulator models (cpu_profile, description, comment)
+  r.put("vms/:vm", (ctx) => {
+    const e = ctx.engine;
+    const vm = vmOr404(ctx);
+    const body = requireBody(ctx, "vm", "update");
+    if (vm.lockJobId) throw F.objectLocked("update", "VM");
+    const p = cpuProfileOf(e, body, vm.clusterId, "VM");
+    if (p) vm.cpuProfileId = p.id;
+    const desc = str(body, "description");
+    if (desc !== undefined) vm.description = desc;
+    const comment = str(body, "comment");
+    if (comment !== undefined) vm.comment = comment;
+    e.markDirty();
+    e.event({ code: 35, description: `VM ${vm.name} configuration was updated by admin@internal-authz.`, correlationId: ctx.correlationId, vmId: vm.id });
+    return one("vm", ctx.w.vm(vm));
+  });
+
   r.get("vms/:vm/snapshots/:snap", (ctx) => {
     const vm = vmOr404(ctx);
     return one("snapshot", ctx.w.snapshot(byIdOr404(vm.snapshots, ctx.params.snap), `vms/${vm.id}`, vm.id));
@@ -126,6 +237,19 @@ export function register(r: Router): void {
     if (vm.lockJobId) throw F.vmIsLocked(verb);
     if (vm.status === "down") throw F.vmNotRunning(verb);
     const host = e.host(vm.hostId);
+    if (verb === "shutdown" && vm.ignoreShutdown) {
+      // the guest ignores the ACPI request: powering_down for a moment, then up again (no event 61)
+      vm.status = "powering_down";
+      e.markDirty();
+      e.event({ code: 73, description: `VM shutdown initiated by admin@internal-authz on VM ${vm.name} (Host: ${host?.name ?? ""}).`, correlationId: ctx.correlationId, vmId: vm.id, hostId: host?.id });
+      e.later(SHUTDOWN_MS, () => {
+        if (vm.status === "powering_down") {
+          vm.status = "up";
+          e.markDirty();
+        }
+      });
+      return actionComplete(ctx);
+    }
     vm.status = "down";
     vm.hostId = undefined;
     e.markDirty();
@@ -168,4 +292,8 @@ export function register(r: Router): void {
     return { status: 200, root: "action", content: { status: "complete" } };
   });
   void notFound;
+}
+
+function snap_desc(vm: VmRec | undefined): string {
+  return vm?.snapshots.find((s) => s.status === "locked" && s.type === "regular")?.description ?? "";
 }

@@ -2,7 +2,7 @@
 // oVirt/ovirt-engine-api-model types/). Pure functions of the model; services decide what to show.
 import { Engine } from "../engine";
 import {
-  BLANK_TEMPLATE_ID, ClusterRec, DataCenterRec, DiskRec, EventRec, HostRec, JobRec, NicRec, SnapshotRec, StepRec,
+  BLANK_TEMPLATE_ID, ClusterRec, CpuProfileRec, DataCenterRec, DiskRec, EventRec, HostRec, JobRec, NicRec, SnapshotRec, StepRec,
   StorageDomainRec, TemplateRec, VmRec,
 } from "../model/types";
 import { OvfDisk, OvfEntity } from "./ovf";
@@ -85,6 +85,23 @@ export class Writer {
       version: this.version(4, 7),
       data_center: this.link(`datacenters/${c.dataCenterId}`, c.dataCenterId),
     };
+  }
+
+  cpuProfile(cp: CpuProfileRec): Obj {
+    const p = `cpuprofiles/${cp.id}`;
+    return {
+      "@_href": this.href(p),
+      "@_id": cp.id,
+      name: cp.name,
+      description: cp.description,
+      link: this.rels(p, ["permissions"]),
+      cluster: this.link(`clusters/${cp.clusterId}`, cp.clusterId),
+    };
+  }
+
+  private cpuProfileLink(e: { clusterId: string; cpuProfileId?: string }): Obj | undefined {
+    const cp = this.engine.effectiveCpuProfile(e);
+    return cp ? this.link(`cpuprofiles/${cp.id}`, cp.id) : undefined;
   }
 
   host(h: HostRec): Obj {
@@ -183,7 +200,7 @@ export class Writer {
       status: vm.status,
       stop_reason: "",
       cluster: this.link(`clusters/${vm.clusterId}`, vm.clusterId),
-      cpu_profile: this.link(`cpuprofiles/${vm.clusterId}`, vm.clusterId),
+      cpu_profile: this.cpuProfileLink(vm),
       template: this.link(`templates/${vm.templateId}`, vm.templateId),
       original_template: this.link(`templates/${vm.templateId}`, vm.templateId),
     };
@@ -232,6 +249,7 @@ export class Writer {
       status: t.status,
       version: { version_name: "base version", version_number: 1, base_template: this.link(p, t.id) },
       cluster: this.link(`clusters/${t.clusterId}`, t.clusterId),
+      cpu_profile: this.cpuProfileLink(t),
     };
     this.inlineVmChildren(o, t.disks, t.nics, undefined, p, t.id, f, "template");
     return o;

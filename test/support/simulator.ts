@@ -47,7 +47,8 @@ export type TestSimOptions = Partial<SimulatorOptions> & { keepStateDir?: boolea
 export async function startTestSimulator(opts: TestSimOptions = {}): Promise<TestSimulator> {
   const stateDir = opts.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-sim-"));
   const password = opts.password ?? "secret";
-  let sim = await startSimulator({ ...opts, stateDir, password, port: opts.port ?? 0 });
+  // storage-domain transitions are instantaneous here unless a suite asks for them (transitions.test.ts does)
+  let sim = await startSimulator({ ...opts, storageTransitionMs: opts.storageTransitionMs ?? 0, stateDir, password, port: opts.port ?? 0 });
   let agent = new Agent({ connect: sim.caFile ? { ca: fs.readFileSync(sim.caFile) } : {}, keepAliveTimeout: 10_000 });
   let cached: string | undefined;
   const origin = () => new URL(sim.url).origin;
@@ -108,7 +109,7 @@ export async function startTestSimulator(opts: TestSimOptions = {}): Promise<Tes
     async reopen(extra = {}) {
       await sim.close();
       await agent.close();
-      sim = await startSimulator({ ...opts, ...extra, stateDir, password, port: 0 });
+      sim = await startSimulator({ ...opts, storageTransitionMs: opts.storageTransitionMs ?? 0, ...extra, stateDir, password, port: 0 });
       agent = new Agent({ connect: sim.caFile ? { ca: fs.readFileSync(sim.caFile) } : {} });
       cached = undefined;
     },
