@@ -14,7 +14,7 @@ if [ -x tools/vcsim/build.sh ]; then bash tools/vcsim/build.sh || { echo "0 pass
 passed=0; failed=0; skipped=0
 add_counts() { # file with {"passed":n,"failed":n,"skipped":n}
   local p f s
-  read -r p f s < <(node -e 'const c=require(process.argv[1]);console.log(c.passed,c.failed,c.skipped||0)' "$1")
+  read -r p f s < <(node -e 'const c=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));console.log(c.passed,c.failed,c.skipped||0)' "$1")
   passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
 }
 
