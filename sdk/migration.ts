@@ -83,6 +83,8 @@ export interface MigrationArgs {
   collapseSnapshots?: pulumi.Input<boolean>;
   /** Shut running VMs down before export. Default false (fail at preview). */
   shutdownIfRunning?: pulumi.Input<boolean>;
+  /** Grace (seconds) for a guest's ACPI shutdown before a hard power-off. Default 300. */
+  shutdownTimeoutSeconds?: pulumi.Input<number>;
   /**
    * Conflict policy on import. Default: `clone` when source and target are the same engine (the source VM keeps
    * its id there, so the import must be a new entity; it keeps its name unless the name is taken in the target
@@ -121,7 +123,12 @@ export class Migration extends pulumi.ComponentResource {
     if (!["export", "import", "all"].includes(stage)) {
       throw new Error(`stage must be "export", "import" or "all" (got ${JSON.stringify(stage)})`);
     }
-    const concurrency = Math.max(1, Math.floor(args.concurrency ?? 4));
+    // A bad concurrency used to be clamped to 1 silently (a typo then serialized the whole migration): refuse it,
+    // naming the field, so `pulumi preview` fails before anything changes (issue 6, bad-input corpus).
+    if (args.concurrency !== undefined && !(Number.isInteger(args.concurrency) && args.concurrency >= 1)) {
+      throw new Error(`concurrency must be a whole number of at least 1 (got ${JSON.stringify(args.concurrency)})`);
+    }
+    const concurrency = args.concurrency ?? 4;
     const srcEngine = args.source.engine;
     const tgtEngine = args.target.engine ?? args.source.engine;
     const crossEngine = !!args.target.engine;
@@ -161,6 +168,7 @@ export class Migration extends pulumi.ComponentResource {
           exclusive: args.exclusive ?? true,
           discardSnapshots: item.kind === "vm" ? (item.vm?.discardSnapshots ?? args.discardSnapshots ?? false) : undefined,
           shutdownIfRunning: item.kind === "vm" ? (item.vm?.shutdownIfRunning ?? args.shutdownIfRunning ?? false) : undefined,
+          shutdownTimeoutSeconds: item.kind === "vm" ? args.shutdownTimeoutSeconds : undefined,
           keepOnDelete: args.keepExportsOnDelete,
           batch: item.kind === "vm" ? batch : undefined,
         },

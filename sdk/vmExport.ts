@@ -28,6 +28,11 @@ export interface VmExportArgs {
   discardSnapshots?: pulumi.Input<boolean>;
   /** Shut a running VM down before the export (default false: a running VM is an error at preview). */
   shutdownIfRunning?: pulumi.Input<boolean>;
+  /**
+   * With `shutdownIfRunning`: seconds to wait for the guest's ACPI shutdown before powering the VM off hard
+   * (`stop`). Default 300.
+   */
+  shutdownTimeoutSeconds?: pulumi.Input<number>;
   /** Keep the copy on the export domain when this resource is destroyed (default false: remove it). */
   keepOnDelete?: pulumi.Input<boolean>;
   /** Time limit in minutes (default derived from the disk sizes). */
@@ -68,6 +73,7 @@ export class VmExport extends OvirtResource {
         exclusive: args.exclusive,
         discardSnapshots: args.discardSnapshots,
         shutdownIfRunning: args.shutdownIfRunning,
+        shutdownTimeoutSeconds: args.shutdownTimeoutSeconds,
         keepOnDelete: args.keepOnDelete,
         timeoutMinutes: args.timeoutMinutes,
         batch: args.batch,

@@ -196,20 +196,36 @@ async function attachAndActivate(c: OvirtClient, dc: DataCenter, sd: StorageDoma
     }
     cur = await c.attachedStorageDomains.get(dc.id, sd.id);
   }
+  // The engine's attach walks locked -> maintenance -> activating -> active by itself (auto-activation); a domain
+  // found in maintenance may be in that flow or parked there. Wait through the transitional statuses, ask for
+  // activation when it sits in maintenance/inactive, and take the engine's "Related operation is currently in
+  // progress" (409) as "the attach flow is still running": keep polling (adaptive) until active.
   const settle = (s: string | undefined) => !!s && !["locked", "activating", "detaching", "preparing_for_maintenance"].includes(s);
-  if (!settle(cur?.status)) {
-    await waitStatus(c, dc.id, sd.id, settle, `${sd.name} to settle in ${dc.name}`, deadline, progress);
-    cur = await c.attachedStorageDomains.get(dc.id, sd.id);
+  for (;;) {
+    if (!settle(cur?.status)) {
+      if (!cur) throw new Error(`export domain ${sd.name} disappeared from data center ${dc.name} while attaching it`);
+      await waitStatus(c, dc.id, sd.id, (s) => settle(s) || s === undefined, `${sd.name} to settle in ${dc.name}`, deadline, progress);
+      cur = await c.attachedStorageDomains.get(dc.id, sd.id);
+      continue;
+    }
+    if (cur?.status === "active") return "active";
+    progress.update(`activating ${sd.name} in ${dc.name}`);
+    const seen = cur?.status;
+    try {
+      await c.attachedStorageDomains.activate(dc.id, sd.id);
+    } catch (e) {
+      const text = engineText(e);
+      if (e instanceof EngineError && e.status === 409 && /in progress|try again later/i.test(text)) {
+        // the engine's own flow holds the domain: wait for its next status, then look again
+        await waitStatus(c, dc.id, sd.id, (s) => s !== seen, `${sd.name} to leave ${seen} in ${dc.name}`, deadline, progress);
+        cur = await c.attachedStorageDomains.get(dc.id, sd.id);
+        continue;
+      }
+      if (!(e instanceof EngineError && e.status === 409 && /status is Active/i.test(text))) throw e;
+    }
+    await waitStatus(c, dc.id, sd.id, (s) => s === "active", `activation of ${sd.name} in ${dc.name}`, deadline, progress);
+    return "active";
   }
-  if (cur?.status === "active") return "active";
-  progress.update(`activating ${sd.name} in ${dc.name}`);
-  try {
-    await c.attachedStorageDomains.activate(dc.id, sd.id);
-  } catch (e) {
-    if (!(e instanceof EngineError && e.status === 409 && /status is Active/i.test(engineText(e)))) throw e;
-  }
-  await waitStatus(c, dc.id, sd.id, (s) => s === "active", `activation of ${sd.name} in ${dc.name}`, deadline, progress);
-  return "active";
 }
 
 /** Detach from every DC of engine `from` and remove the domain from that engine without formatting it. */

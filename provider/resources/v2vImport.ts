@@ -211,6 +211,8 @@ interface Target {
   cluster: { id: string; name: string };
   sd: { id: string; name: string };
   host: z.infer<typeof HostWithAddress>;
+  /** `cpuProfile` resolved in the target cluster (by name or id). */
+  cpuProfile?: { id: string; name: string };
 }
 
 /** Engine-side preflight (read-only). Throws ArgError naming the field. */
@@ -260,7 +262,18 @@ async function resolveTarget(c: OvirtClient, a: V2VImportArgs): Promise<Target> 
   if (host.status !== "up") {
     throw new ArgError("proxyHost", `proxyHost: host "${host.name}" is ${host.status}; the proxy host must be up`);
   }
-  return { dc: { id: dcId, name: dc?.name ?? dcId }, cluster: { id: cl.id, name: cl.name }, sd: { id: sd.id, name: sd.name }, host };
+  let cpuProfile: Target["cpuProfile"];
+  if (a.cpuProfile) {
+    // the engine takes the profile by id only; accept its name (or id) in the target cluster, like VmImport
+    const profiles = await c.clusters.cpuProfiles(cl.id);
+    const p = profiles.find((x) => x.name === a.cpuProfile) ?? profiles.find((x) => x.id === a.cpuProfile);
+    if (!p) {
+      const { unknownCpuProfile } = require("./vmImport") as typeof import("./vmImport");
+      throw new ArgError("cpuProfile", unknownCpuProfile(cl.name, a.cpuProfile, profiles));
+    }
+    cpuProfile = { id: p.id, name: p.name };
+  }
+  return { dc: { id: dcId, name: dc?.name ?? dcId }, cluster: { id: cl.id, name: cl.name }, sd: { id: sd.id, name: sd.name }, host, cpuProfile };
 }
 
 function sshTarget(a: V2VImportArgs, host: { address?: string; name: string }) {
@@ -378,6 +391,7 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
     jsonEqual(prev.sourceVms, args.sourceVms) &&
     sameEngine(prev.engine, args.engine) &&
     prev.cluster === args.cluster &&
+    (prev.cpuProfile ?? undefined) === (args.cpuProfile ?? undefined) &&
     jsonEqual(prev.clone, args.clone) &&
     (prev.provider ?? "vmware") === args.provider
   ) {
@@ -600,7 +614,7 @@ async function importOne(
     vm: { name },
     sparse: a.sparse,
     host: { id: t.host.id },
-    cpu_profile: a.cpuProfile ? { id: a.cpuProfile } : undefined,
+    cpu_profile: t.cpuProfile ? { id: t.cpuProfile.id } : undefined,
     drivers_iso: a.driversIso ? { id: a.driversIso } : undefined,
   };
   const watch = powerWatch(a, info);

@@ -3,7 +3,8 @@
  *
  * - `exclusive` = the admin portal's "force override"; `discardSnapshots` = "collapse snapshots" (VMs only).
  * - The VM must be down: by default a running VM fails with a clear error (at preview already); with
- *   `shutdownIfRunning: true` it is shut down first.
+ *   `shutdownIfRunning: true` it is shut down first (ACPI shutdown; a guest still running after
+ *   `shutdownTimeoutSeconds`, default 300, is powered off with `stop`).
  * - create adopts a copy that is already on the domain and current (same disks), and an export still running from
  *   an interrupted attempt (found by its stable correlation id or the VM's lock).
  * - The source fingerprint (disk ids + sizes + image ids + snapshot ids) is kept in the outputs; with `exclusive`
@@ -47,6 +48,8 @@ export const VmExportArgs = z
     exclusive: z.boolean().default(false),
     discardSnapshots: z.boolean().default(false),
     shutdownIfRunning: z.boolean().default(false),
+    /** grace for the guest's ACPI shutdown before a hard power-off (with shutdownIfRunning) */
+    shutdownTimeoutSeconds: z.number().positive().max(24 * 3600).default(300),
     keepOnDelete: z.boolean().default(false),
     timeoutMinutes: z.number().positive().max(7 * 24 * 60).optional(),
     batch: BatchArgs.optional(),
@@ -202,12 +205,20 @@ async function ensureDown(c: OvirtClient, a: VmExportArgs, src: Source, deadline
   } catch (e) {
     if (!(e instanceof EngineError && e.status === 409)) throw e;
   }
-  const soft = Math.min(deadline, Date.now() + 5 * 60_000);
+  const grace = a.shutdownTimeoutSeconds;
+  const soft = Math.min(deadline, Date.now() + grace * 1000);
   try {
     await waitVmDown(c, vm.id, soft, progress, `shutdown of ${vm.name}`);
-  } catch {
-    progress.warn(`${vm.name} did not shut down gracefully in 5 minutes; powering it off`);
-    await c.vms.stop(vm.id);
+  } catch (e) {
+    const { WaitTimeoutError } = require("../client/wait") as typeof import("../client/wait");
+    if (!(e instanceof WaitTimeoutError)) throw e;
+    progress.warn(`${vm.name} did not shut down within ${grace} s (shutdownTimeoutSeconds); powering it off`);
+    try {
+      await c.vms.stop(vm.id);
+    } catch (err) {
+      // went down by itself meanwhile
+      if (!(err instanceof EngineError && err.status === 409 && (await c.vms.get(vm.id))?.status === "down")) throw err;
+    }
     await waitVmDown(c, vm.id, deadline, progress, `power-off of ${vm.name}`);
   }
   progress.info(`${vm.name} shut down for export`);
@@ -464,7 +475,7 @@ async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResu
   const replaces: string[] = [];
   if (!sameEngine(oa.engine, na.engine)) replaces.push("engine");
   for (const k of ["exportDomain", "kind", "name"]) if (!jsonEqual(oa[k], na[k])) replaces.push(k);
-  const keys = ["engine", "exportDomain", "kind", "name", "exclusive", "discardSnapshots", "shutdownIfRunning", "keepOnDelete", "timeoutMinutes", "batch"];
+  const keys = ["engine", "exportDomain", "kind", "name", "exclusive", "discardSnapshots", "shutdownIfRunning", "shutdownTimeoutSeconds", "keepOnDelete", "timeoutMinutes", "batch"];
   const changed = keys.filter((k) => !jsonEqual(oa[k] ?? defaults[k], na[k] ?? defaults[k]));
   if (replaces.length > 0) return { changes: true, replaces, deleteBeforeReplace: false };
   // force override: re-export only when the source changed since the export (and the domain is still there)
@@ -490,7 +501,7 @@ async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResu
   return { changes: changed.length > 0, replaces: [], stables: ["sourceId", "exportDomainId", "dataCenterId"] };
 }
 
-const defaults: Record<string, unknown> = { exclusive: false, discardSnapshots: false, shutdownIfRunning: false, keepOnDelete: false };
+const defaults: Record<string, unknown> = { exclusive: false, discardSnapshots: false, shutdownIfRunning: false, shutdownTimeoutSeconds: 300, keepOnDelete: false };
 
 async function create(inputs: any): Promise<dynamic.CreateResult> {
   const args = VmExportArgs.parse(userInputs(inputs));

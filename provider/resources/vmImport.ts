@@ -327,6 +327,12 @@ async function resolve(a: VmImportArgs): Promise<Resolved> {
   return { c, cluster, dcId, sd, exportSd, copy, copyDisks, diskSdIds };
 }
 
+/** The preview/apply error of a CPU profile the target cluster does not have: names the field and lists the cluster's profiles. */
+export function unknownCpuProfile(cluster: string, name: string, profiles: Array<{ name: string }>): string {
+  const names = profiles.map((p) => p.name);
+  return `cpuProfile: cluster ${cluster} has no CPU profile "${name}". Its CPU profiles: ${names.length ? names.map((n) => JSON.stringify(n)).join(", ") : "(none)"}.`;
+}
+
 async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { imported: boolean; cloned: boolean; collapsed: boolean; permissionIds: string[]; cpuProfileId?: string }): Promise<VmImportOutputs> {
   const disks = a.kind === "vm" ? await r.c.vms.disks(e.id) : await r.c.templates.disks(e.id);
   return {
@@ -551,7 +557,7 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   if (a.cpuProfile) {
     const profiles = await c.clusters.cpuProfiles(cluster.id);
     const p = profiles.find((x) => x.name === a.cpuProfile);
-    if (!p) throw new ArgError("cpuProfile", `cpuProfile: cluster ${cluster.name} has no CPU profile "${a.cpuProfile}".${suggest(a.cpuProfile, profiles.map((x) => x.name))}`);
+    if (!p) throw new ArgError("cpuProfile", unknownCpuProfile(cluster.name, a.cpuProfile, profiles));
     cpuProfileId = p.id;
     if (entity!.cpu_profile?.id !== p.id) {
       if (a.kind === "vm") await c.vms.update(entity!.id, { cpu_profile: { id: p.id } });
@@ -690,7 +696,7 @@ async function checkPermissionsAndProfile(args: VmImportArgs, fs: CheckFailure[]
       if (cl) {
         const profiles = await c.clusters.cpuProfiles(cl.id);
         if (!profiles.some((p) => p.name === args.cpuProfile)) {
-          fs.push({ property: "cpuProfile", reason: `cpuProfile: cluster ${cl.name} has no CPU profile "${args.cpuProfile}".${suggest(args.cpuProfile, profiles.map((p) => p.name))}` });
+          fs.push({ property: "cpuProfile", reason: unknownCpuProfile(cl.name, args.cpuProfile, profiles) });
         }
       }
     }
@@ -733,7 +739,7 @@ async function update(_id: string, olds: any, news: any): Promise<dynamic.Update
     if (!jsonEqual(prev.cpuProfile, args.cpuProfile) && args.cpuProfile) {
       const profiles = await c.clusters.cpuProfiles(prev.clusterId);
       const p = profiles.find((x) => x.name === args.cpuProfile);
-      if (!p) throw new ArgError("cpuProfile", `cpuProfile: cluster ${args.cluster} has no CPU profile "${args.cpuProfile}"`);
+      if (!p) throw new ArgError("cpuProfile", unknownCpuProfile(args.cluster, args.cpuProfile, profiles));
       if (args.kind === "vm") await c.vms.update(prev.vmId, { cpu_profile: { id: p.id } });
       else await c.templates.update(prev.vmId, { cpu_profile: { id: p.id } });
       cpuProfileId = p.id;

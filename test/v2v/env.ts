@@ -52,7 +52,7 @@ export async function startV2vEnv(opts: { bandwidthMiBps?: number } = {}): Promi
         },
         {
           name: "dc-target",
-          clusters: [{ name: "cl-target", cpuArchitecture: "x86_64" }],
+          clusters: [{ name: "cl-target", cpuArchitecture: "x86_64", cpuProfiles: ["gold"] }],
           hosts: [host("host-v2v", present), host("host-nov2v", absent), host("host-install", installable)],
           storageDomains: [
             { name: "data-target", type: "data", storageType: "nfs", sizeGiB: 200 },

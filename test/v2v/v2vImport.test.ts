@@ -94,6 +94,48 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
     await v2vImportProvider.delete!(created.id, created.outs);
   });
 
+  it("cpuProfile (name or id) is validated in the target cluster at preview and set on the VM; permissions are applied after the import", async () => {
+    const c = engine();
+    const cl = (await c.clusters.findByName("cl-target"))!;
+    const profiles = await c.clusters.cpuProfiles(cl.id);
+    const gold = profiles.find((p) => p.name === "gold")!;
+    assert.ok(gold, JSON.stringify(profiles));
+    // unknown profile: a preview failure naming cpuProfile and listing the cluster's profiles; nothing sent
+    const before = await mutating();
+    const bad = await v2vImportProvider.check!({}, inputs({ sourceVms: ["db-01"], clone: { suffix: "-cp" }, cpuProfile: "platinum" }));
+    const f = (bad.failures ?? []).find((x) => x.property === "cpuProfile");
+    assert.ok(f && /platinum/.test(f.reason) && /"cl-target"/.test(f.reason) && /"gold"/.test(f.reason), JSON.stringify(bad.failures));
+    assert.equal(await mutating(), before);
+    // the profile's id is accepted as well
+    assert.deepEqual((await v2vImportProvider.check!({}, inputs({ sourceVms: ["db-01"], clone: { suffix: "-cp" }, cpuProfile: gold.id }))).failures ?? [], []);
+
+    const a = inputs({
+      sourceVms: ["db-01"],
+      clone: { suffix: "-cp" },
+      cpuProfile: "gold",
+      permissions: [{ user: "alice@internal-authz", role: "UserVmManager" }, { group: "ops", role: "UserRole" }],
+    });
+    assert.deepEqual((await v2vImportProvider.check!({}, a)).failures ?? [], []);
+    const created = await v2vImportProvider.create(a);
+    const out = (created.outs as V2VImportOutputs).vms[0];
+    assert.equal(out.name, "db-01-cp");
+    const vm = (await c.vms.get(out.id))!;
+    assert.equal(vm.cpu_profile?.id, gold.id, "the engine VM runs with the requested CPU profile");
+    const perms = await c.permissions.list("vm", out.id);
+    const alice = (await c.permissions.user("alice@internal-authz"))!;
+    const ops = (await c.permissions.group("ops"))!;
+    const uvm = (await c.permissions.role("UserVmManager"))!;
+    const ur = (await c.permissions.role("UserRole"))!;
+    assert.ok(perms.some((p: any) => p.user?.id === alice.id && p.role?.id === uvm.id), JSON.stringify(perms));
+    assert.ok(perms.some((p: any) => p.group?.id === ops.id && p.role?.id === ur.id), JSON.stringify(perms));
+    // a re-run adopts the VM and does not duplicate the permissions
+    const again = await v2vImportProvider.create(a);
+    assert.equal((again.outs as V2VImportOutputs).vms[0].id, out.id);
+    assert.equal((await c.permissions.list("vm", out.id)).length, perms.length);
+    await v2vImportProvider.delete!(created.id, created.outs);
+    assert.equal(await c.vms.get(out.id), undefined);
+  });
+
   it("VM powered on before the run: clear preflight error, nothing created", async () => {
     const vc = await vcsim();
     const vm = await vc.findVm(env.inv.datacenterPath, "running-01");
