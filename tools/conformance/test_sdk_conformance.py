@@ -127,11 +127,11 @@ def test_export_move_import(conn, sim):
     sd_in_src.deactivate()
     wait(lambda: sd_in_src.get().status == types.StorageDomainStatus.MAINTENANCE, what="maintenance")
     sd_in_src.remove()
-    assert export.id not in [s.id for s in src_attached.list()]
+    # detach goes through `detaching` like the engine: poll until the domain left the data center
+    wait(lambda: export.id not in [s.id for s in src_attached.list()], what="detached")
     src_attached.add(types.StorageDomain(id=export.id))
-    wait(lambda: sd_in_src.get().status in (types.StorageDomainStatus.ACTIVE, types.StorageDomainStatus.MAINTENANCE), what="attached")
-    if sd_in_src.get().status == types.StorageDomainStatus.MAINTENANCE:
-        sd_in_src.activate()
+    # the engine auto-activates after attaching: locked -> maintenance -> activating -> active
+    assert sd_in_src.get().status == types.StorageDomainStatus.LOCKED
     wait(lambda: sd_in_src.get().status == types.StorageDomainStatus.ACTIVE, what="active")
 
     # export a VM with snapshots, exclusive + discard_snapshots
@@ -158,6 +158,7 @@ def test_export_move_import(conn, sim):
     sd_in_src.deactivate()
     wait(lambda: sd_in_src.get().status == types.StorageDomainStatus.MAINTENANCE, what="maintenance")
     sd_in_src.remove()
+    wait(lambda: export.id not in [s.id for s in src_attached.list()], what="detached")
     dst_attached = dcs_svc.data_center_service(dst.id).storage_domains_service()
     dst_attached.add(types.StorageDomain(id=export.id))
     sd_in_dst = dst_attached.storage_domain_service(export.id)
