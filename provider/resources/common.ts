@@ -135,7 +135,8 @@ export function connectionFailure(e: unknown): CheckFailure | undefined {
     return { property: /caFile/.test(e.message) && /cannot read|not a PEM/.test(e.message) ? "engine.caFile" : "engine.caFile", reason: e.message };
   }
   if (e instanceof AuthenticationError) return { property: "engine.password", reason: e.message };
-  if (e instanceof EngineUnavailableError) return { property: "engine.url", reason: e.message };
+  // name the field in the text too ("cannot reach the engine at ..." alone did not say which argument to fix)
+  if (e instanceof EngineUnavailableError) return { property: "engine.url", reason: /^engine\.url\b/.test(e.message) ? e.message : `engine.url: ${e.message}` };
   return undefined;
 }
 

@@ -1,0 +1,198 @@
+// Support for the reliability suites: the real Pulumi CLI killed at a point chosen by polling the engine
+// simulator's admin API, Pulumi's pending-operation handling after a kill, and engine-state assertions
+// (exactly one copy of every migrated VM/template in the target, checksums equal to the source).
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as assert from "assert";
+import { CliResult, PULUMI_BIN, PulumiWorkspace } from "../support/pulumi";
+import { DisksReport, disks, inDc, sums } from "../support/e2e";
+import { TestSimulator } from "../support/simulator";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface KillRun extends CliResult {
+    /** True when the trigger fired and the CLI was killed (false: it finished first). */
+    killed: boolean;
+    /** Processes of the killed tree still alive 1 s after the kill (should be none). */
+    survivors: number[];
+    /** Command lines of the processes killed besides the CLI. */
+    killedTree: string[];
+}
+
+/**
+ * Runs `pulumi <args>` and SIGKILLs its whole process tree (CLI, language host, dynamic-provider host) as soon
+ * as `trigger(output)` answers true; the trigger is evaluated on every output chunk and every `everyMs`.
+ */
+export function runAndKill(
+    ws: PulumiWorkspace,
+    args: string[],
+    trigger: (output: string) => Promise<boolean> | boolean,
+    opts: { everyMs?: number; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<KillRun> {
+    const t0 = Date.now();
+    return new Promise((resolve, reject) => {
+        const child = spawn(PULUMI_BIN, args, {
+            cwd: ws.projectDir,
+            env: { ...ws.env, ...(opts.env ?? {}) },
+            stdio: ["ignore", "pipe", "pipe"],
+            detached: true,
+        });
+        let stdout = "";
+        let stderr = "";
+        let output = "";
+        let killed = false;
+        let done = false;
+        let checking = false;
+        let tree: number[] = [];
+        let killedTree: string[] = [];
+        const kill = () => {
+            if (killed || done || child.pid === undefined) return;
+            killed = true;
+            // The CLI starts its plugins (language host, dynamic-provider host) in process groups of their own:
+            // killing only the CLI's group leaves them running (and finishing their operations). A killed CI job
+            // loses the whole tree, so collect every descendant first, then SIGKILL them all at once.
+            tree = descendants(child.pid);
+            killedTree = tree.map((p) => { try { return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").replace(/\0/g, " ").trim(); } catch { return "?"; } });
+            for (const pid of [child.pid, ...tree]) {
+                try {
+                    process.kill(pid, "SIGKILL");
+                } catch {
+                    /* gone */
+                }
+            }
+        };
+        const check = async () => {
+            if (checking || killed || done) return;
+            checking = true;
+            try {
+                if (await trigger(output)) kill();
+            } catch {
+                /* a failed probe is not a trigger */
+            } finally {
+                checking = false;
+            }
+        };
+        const timer = setInterval(check, opts.everyMs ?? 50);
+        const hard = setTimeout(kill, opts.timeoutMs ?? 10 * 60_000);
+        const onData = (which: "out" | "err") => (b: Buffer) => {
+            const s = b.toString();
+            if (which === "out") stdout += s;
+            else stderr += s;
+            output += s;
+            void check();
+        };
+        child.stdout.on("data", onData("out"));
+        child.stderr.on("data", onData("err"));
+        child.on("error", reject);
+        child.on("close", async (code, signal) => {
+            done = true;
+            clearInterval(timer);
+            clearTimeout(hard);
+            let survivors: number[] = [];
+            if (killed && child.pid !== undefined) {
+                await sleep(1000);
+                survivors = [child.pid, ...tree].filter(alive);
+            }
+            resolve({ code, signal, stdout, stderr, output, ms: Date.now() - t0, killed, survivors, killedTree });
+        });
+    });
+}
+
+function procStat(pid: number | string): { state: string; ppid: number } | undefined {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return { state: fields[0], ppid: Number(fields[1]) };
+    } catch {
+        return undefined;
+    }
+}
+
+function alive(pid: number): boolean {
+    const s = procStat(pid);
+    return !!s && s.state !== "Z";
+}
+
+/** Every live descendant of `root` (from /proc). */
+export function descendants(root: number): number[] {
+    const children = new Map<number, number[]>();
+    for (const d of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(d)) continue;
+        const s = procStat(d);
+        if (!s) continue;
+        children.set(s.ppid, [...(children.get(s.ppid) ?? []), Number(d)]);
+    }
+    const out: number[] = [];
+    const walk = (p: number) => {
+        for (const c of children.get(p) ?? []) {
+            out.push(c);
+            walk(c);
+        }
+    };
+    walk(root);
+    return out;
+}
+
+/** Pending operations (creating/updating/deleting) the killed update left in the stack's state. */
+export async function pendingOperations(ws: PulumiWorkspace): Promise<Array<{ type: string; urn: string }>> {
+    const state = await ws.exportState();
+    return (state.deployment?.pending_operations ?? []).map((p: any) => ({ type: p.type, urn: p.resource?.urn }));
+}
+
+/**
+ * What Pulumi v3.260 with the file (self-managed) backend requires after a killed update (found by trying it):
+ * 1. the killed CLI leaves its lock file under `.pulumi/locks/`: every later command fails with "the stack is
+ *    currently locked by 1 lock(s) ... delete the lock file with `pulumi cancel`"; `pulumi cancel --yes` removes it
+ *    (on the file backend `cancel` only deletes the lock);
+ * 2. the checkpoint keeps `pending_operations` (type `creating`) for resources whose create was in flight. A plain
+ *    `pulumi up` only warns "Attempting to deploy or update resources with N pending operations" and *keeps* them in
+ *    the state afterwards; `pulumi refresh --clear-pending-creates --yes` drops them (and reads every other resource
+ *    back from the engine). The next `up` creates the dropped resources again, and our creates adopt what the
+ *    killed run left in the engine (a running or finished job found by its stable correlation id, an export or
+ *    import already there).
+ */
+export async function recoverAfterKill(ws: PulumiWorkspace): Promise<{ cancel: CliResult; refresh: CliResult }> {
+    const cancel = await ws.run(["cancel", "--yes", "--stack", ws.stack]);
+    const refresh = await ws.ok(["refresh", "--stack", ws.stack, "--yes", "--non-interactive", "--skip-preview", "--clear-pending-creates"]);
+    return { cancel, refresh };
+}
+
+/** Admin-API probes used as kill triggers. */
+export async function jobs(t: TestSimulator): Promise<Array<{ kind: string; status: string; bytes: number; description: string; startMs: number }>> {
+    return (await t.admin("GET", "stats")).jobs;
+}
+
+export async function exportDomainState(t: TestSimulator, name = "export1"): Promise<{ dataCenter?: string; status: string; vms: number; templates: number }> {
+    const d = await disks(t);
+    const ed = (d.exportDomains as any[]).find((x) => x.name === name);
+    return { dataCenter: ed?.dataCenter, status: ed?.status, vms: ed?.vms.length ?? 0, templates: ed?.templates.length ?? 0 };
+}
+
+export async function requestLog(t: TestSimulator, since = 0): Promise<Array<{ seq: number; method: string; path: string; status: number }>> {
+    return (await t.admin("GET", `requests?since=${since}`)).log;
+}
+
+/**
+ * The engine holds exactly one copy of each migrated VM/template in `targetDc` (same name, or name + suffix for
+ * a clone), every disk checksum equal to the source's, and the source untouched.
+ */
+export function assertMigrated(before: DisksReport, after: DisksReport, vms: string[], templates: string[], sourceDc = "dc-source", targetDc = "dc-target"): void {
+    const check = (kind: "vms" | "templates", name: string) => {
+        const src = inDc(before[kind], sourceDc, name);
+        assert.strictEqual(src.length, 1, `${kind} ${name}: not exactly one in the source before`);
+        const srcAfter = inDc(after[kind], sourceDc, name);
+        assert.strictEqual(srcAfter.length, 1, `${kind} ${name}: the source copy is gone or duplicated`);
+        assert.strictEqual(sums(srcAfter[0]), sums(src[0]), `${kind} ${name}: the source disks changed`);
+        const copies = after[kind].filter((e) => e.dataCenter === targetDc && (e.name === name || e.name.startsWith(`${name}-`)));
+        assert.strictEqual(copies.length, 1, `${kind} ${name}: ${copies.length} copies in ${targetDc} (${copies.map((c) => c.name).join(", ")})`);
+        assert.ok(copies[0].disks.length > 0, `${kind} ${name}: the target copy has no disks`);
+        assert.strictEqual(sums(copies[0]), sums(src[0]), `${kind} ${name}: target disk checksums differ from the source`);
+    };
+    for (const t of templates) check("templates", t);
+    for (const v of vms) check("vms", v);
+    // nothing else appeared in the target
+    const expected = vms.length + templates.length;
+    const inTarget = [...after.vms, ...after.templates].filter((e) => e.dataCenter === targetDc).length;
+    const inTargetBefore = [...before.vms, ...before.templates].filter((e) => e.dataCenter === targetDc).length;
+    assert.strictEqual(inTarget - inTargetBefore, expected, `target holds ${inTarget - inTargetBefore} new entities, expected ${expected}`);
+}
