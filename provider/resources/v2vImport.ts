@@ -379,6 +379,24 @@ async function targetNameFailures(c: OvirtClient, a: V2VImportArgs): Promise<Che
   }));
 }
 
+/** Preflight of `permissions`: each role, user and group must exist, or the import would end half-applied. */
+async function permissionFailures(c: OvirtClient, a: V2VImportArgs): Promise<CheckFailure[]> {
+  const out: CheckFailure[] = [];
+  for (const [i, p] of a.permissions.entries()) {
+    if (!(await c.permissions.role(p.role))) {
+      const roles = (await c.permissions.roles()).map((r) => r.name);
+      out.push({ property: `permissions[${i}].role`, reason: `permissions[${i}].role: role "${p.role}" does not exist in engine ${c.url}.${suggest(p.role, roles)}` });
+    }
+    if (p.user && !(await c.permissions.user(p.user))) {
+      out.push({ property: `permissions[${i}].user`, reason: `permissions[${i}].user: user "${p.user}" does not exist in engine ${c.url} (user names look like alice@internal-authz)` });
+    }
+    if (p.group && !(await c.permissions.group(p.group))) {
+      out.push({ property: `permissions[${i}].group`, reason: `permissions[${i}].group: group "${p.group}" does not exist in engine ${c.url}` });
+    }
+  }
+  return out;
+}
+
 async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   const { args, failures, hasUnknowns } = validate(V2VImportArgs, userInputs(news));
   if (!args) return { inputs: news, failures };
@@ -420,6 +438,7 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
       else throw e;
     }
     fs.push(...(await targetNameFailures(c, args)));
+    fs.push(...(await permissionFailures(c, args)));
     fs.push(...(await vcenterFailures(args)).failures);
     if (target) fs.push(...(await proxyFailures(args, target.host, false)).failures);
   } catch (e) {

@@ -106,6 +106,11 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
     const f = (bad.failures ?? []).find((x) => x.property === "cpuProfile");
     assert.ok(f && /platinum/.test(f.reason) && /"cl-target"/.test(f.reason) && /"gold"/.test(f.reason), JSON.stringify(bad.failures));
     assert.equal(await mutating(), before);
+    // unknown role / user in permissions: preview failures naming the entry, before anything is imported
+    const badPerm = await v2vImportProvider.check!({}, inputs({ sourceVms: ["db-01"], clone: { suffix: "-cp" }, permissions: [{ user: "mallory@internal-authz", role: "NoSuchRole" }] }));
+    assert.ok((badPerm.failures ?? []).some((x) => x.property === "permissions[0].role" && /NoSuchRole/.test(x.reason)), JSON.stringify(badPerm.failures));
+    assert.ok((badPerm.failures ?? []).some((x) => x.property === "permissions[0].user" && /mallory/.test(x.reason)), JSON.stringify(badPerm.failures));
+    assert.equal(await mutating(), before);
     // the profile's id is accepted as well
     assert.deepEqual((await v2vImportProvider.check!({}, inputs({ sourceVms: ["db-01"], clone: { suffix: "-cp" }, cpuProfile: gold.id }))).failures ?? [], []);
 
