@@ -99,6 +99,11 @@ export class Jobs {
     job.endMs = Date.now();
     job.lastUpdated = job.endTime;
     if (reason) job.failureReason = reason;
+    if (status === "failed" && reason) {
+      // like the engine's "VDSM command ... failed: <reason>" audit event of a failed async task: the reason of the
+      // failure is visible over the API (events with the job's correlation id), not only in /__admin/stats
+      this.engine.event({ code: 10802, severity: "error", description: `VDSM command failed: ${reason}`, correlationId: job.correlationId, jobId: job.id });
+    }
     this.engine.markDirty();
     for (const l of this.onEnd) l(job);
   }

@@ -31,8 +31,12 @@ export async function failureReason(c: OvirtClient, correlationId: string | unde
   if (correlationId) {
     try {
       const events = await c.events.byCorrelationId(correlationId);
-      const errs = events.filter((e) => e.severity === "error" || e.severity === "alert");
-      const pick = (errs.length ? errs : events).sort((a, b) => (b.index ?? 0) - (a.index ?? 0))[0];
+      // every distinct error event of our correlation id, oldest first: the engine's summary ("Failed to export Vm
+      // web-01 to export1") and its cause ("VDSM command failed: <reason>"); the summary alone hid the reason
+      const errs = events.filter((e) => e.severity === "error" || e.severity === "alert").sort((a, b) => (a.index ?? 0) - (b.index ?? 0));
+      const texts = [...new Set(errs.map((e) => e.description).filter((d): d is string => !!d))];
+      if (texts.length) return texts.join("; ");
+      const pick = [...events].sort((a, b) => (b.index ?? 0) - (a.index ?? 0))[0];
       if (pick?.description) return pick.description;
     } catch {
       // fall through

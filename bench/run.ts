@@ -1,0 +1,277 @@
+// `npm run bench` (scripts/bench.sh): performance figures of issue 6, measured with the real Pulumi CLI against the
+// engine simulator, written to bench/last-run.json and printed as a table.
+//
+// - overheadRatio: wall time of `pulumi up` migrating 20 VMs (BENCH_DISK_MIB per VM, fixed simulator bandwidth per
+//   copy) / the simulator's own busy time for the same jobs (/__admin/stats busyMs: time in which at least one disk
+//   copy ran). Concurrency = number of VMs (the simulator copies every job at its own bandwidth, so the engine can
+//   run them all at once; a smaller window would serialize what the engine could do in parallel).
+// - requestsPerVm: HTTP requests the provider sent (simulator request log, SSO included) / migrated VMs.
+// - previewSeconds200 / previewRequests200 / previewMutating200: `pulumi preview` of a 200-VM migration.
+// - peakRssMiB: peak RSS of the dynamic-provider process during that preview (sampled from /proc every 50 ms).
+// - scaling: wall time of `pulumi up` for 1, 5 and 20 VMs, same per-VM disk size.
+// - simulator: GET/s and 2,000-VM load time (bench/simulator.bench.ts), when it runs.
+// Medians over BENCH_RUNS runs (default 3). Environment knobs: BENCH_RUNS, BENCH_DISK_MIB, BENCH_MIBPS.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { execFileSync } from "child_process";
+import { PulumiWorkspace, ROOT } from "../scripts/lib/pulumiCli";
+import { startTestSimulator, TestSimulator } from "../test/support/simulator";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const DISK_MIB = Number(process.env.BENCH_DISK_MIB ?? 128);
+const MIBPS = Number(process.env.BENCH_MIBPS ?? 8);
+const PASSWORD = "bench-password";
+
+function inventory(n: number, diskMiB: number): unknown {
+    const vms = Array.from({ length: n }, (_, i) => ({
+        name: `vm-${String(i + 1).padStart(3, "0")}`,
+        cluster: "cl-source",
+        memoryMiB: 1024,
+        cpus: 1,
+        disks: [{ alias: `vm-${String(i + 1).padStart(3, "0")}_disk0`, sizeMiB: diskMiB, sparse: false, format: "raw" }],
+    }));
+    return {
+        dataCenters: [
+            {
+                name: "dc-source",
+                clusters: [{ name: "cl-source", cpuArchitecture: "x86_64" }],
+                hosts: [{ name: "host-source-1", cluster: "cl-source", status: "up" }],
+                storageDomains: [{ name: "data-source", type: "data", storageType: "nfs", sizeGiB: 2000 }],
+            },
+            {
+                name: "dc-target",
+                clusters: [{ name: "cl-target", cpuArchitecture: "x86_64" }],
+                hosts: [{ name: "host-target-1", cluster: "cl-target", status: "up" }],
+                storageDomains: [{ name: "data-target", type: "data", storageType: "nfs", sizeGiB: 2000 }],
+            },
+        ],
+        exportDomains: [{ name: "export1", path: "exports/export1", attachedTo: "dc-source", status: "active" }],
+        templates: [],
+        vms,
+    };
+}
+
+const median = (xs: number[]) => {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+interface Env {
+    t: TestSimulator;
+    ws: PulumiWorkspace;
+    close(): Promise<void>;
+}
+
+async function env(n: number, diskMiB: number, stack: string): Promise<Env> {
+    const t = await startTestSimulator({ password: PASSWORD, bandwidthMiBps: MIBPS, inventory: inventory(n, diskMiB) as any });
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), "bench-pulumi-"));
+    const ws = new PulumiWorkspace(ROOT, stack, {}, base);
+    const names = Array.from({ length: n }, (_, i) => `vm-${String(i + 1).padStart(3, "0")}`);
+    fs.rmSync(path.join(ROOT, `Pulumi.${stack}.yaml`), { force: true });
+    await ws.init(
+        {
+            "ovirt:url": t.sim.url,
+            "ovirt:caFile": t.sim.caFile,
+            "migration:vms": JSON.stringify(names),
+            "migration:templates": "[]",
+            "migration:concurrency": String(Math.max(1, n)),
+        },
+        { "ovirt:password": PASSWORD },
+    );
+    return {
+        t,
+        ws,
+        async close() {
+            await t.close();
+            fs.rmSync(path.join(ROOT, `Pulumi.${stack}.yaml`), { force: true });
+            fs.rmSync(base, { recursive: true, force: true });
+        },
+    };
+}
+
+/** One `pulumi up` of n VMs on a fresh simulator: wall time, busy time, requests. */
+async function upRun(n: number, stack: string) {
+    const e = await env(n, DISK_MIB, stack);
+    try {
+        await e.t.admin("DELETE", "requests");
+        const busy0 = (await e.t.admin("GET", "stats")).busyMs as number;
+        const up = await e.ws.up();
+        if (up.code !== 0) throw new Error(`pulumi up of ${n} VMs failed:\n${up.output.slice(-3000)}`);
+        const stats = await e.t.admin("GET", "stats");
+        const req = await e.t.admin("GET", "requests");
+        const d = await e.t.admin("GET", "disks");
+        const moved = d.vms.filter((v: any) => v.dataCenter === "dc-target").length;
+        if (moved !== n) throw new Error(`${moved} of ${n} VMs in the target`);
+        const jobs = stats.jobs as Array<{ startMs: number; endMs: number; kind: string }>;
+        const firstJob = Math.min(...jobs.map((j) => j.startMs));
+        const lastJob = Math.max(...jobs.map((j) => j.endMs));
+        return {
+            wallMs: up.ms,
+            busyMs: stats.busyMs - busy0,
+            requests: req.total as number,
+            mutating: req.mutating as number,
+            byPath: req.byPath as Record<string, number>,
+            jobsSpanMs: lastJob - firstJob,
+        };
+    } finally {
+        await e.close();
+    }
+}
+
+function providerPids(): number[] {
+    const out: number[] = [];
+    for (const d of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(d)) continue;
+        try {
+            const cmd = fs.readFileSync(`/proc/${d}/cmdline`, "utf8");
+            if (cmd.includes("dynamic-provider/index.js")) out.push(Number(d));
+        } catch {
+            /* gone */
+        }
+    }
+    return out;
+}
+
+function rssMiB(pid: number): number {
+    try {
+        const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+        return m ? Number(m[1]) / 1024 : 0;
+    } catch {
+        return 0;
+    }
+}
+
+async function preview200() {
+    const e = await env(200, 1, "bench-preview");
+    try {
+        const results: Array<{ ms: number; requests: number; mutating: number; peakRss: number; gets: Record<string, number> }> = [];
+        for (let i = 0; i < RUNS; i++) {
+            await e.t.admin("DELETE", "requests");
+            const before = new Set(providerPids());
+            let peak = 0;
+            const sampler = setInterval(() => {
+                for (const pid of providerPids()) if (!before.has(pid)) peak = Math.max(peak, rssMiB(pid));
+            }, 50);
+            const p = await e.ws.preview();
+            clearInterval(sampler);
+            if (p.code !== 0) throw new Error(`preview of 200 VMs failed:\n${p.output.slice(-3000)}`);
+            const req = await e.t.admin("GET", "requests");
+            results.push({ ms: p.ms, requests: req.total, mutating: req.mutating, peakRss: peak, gets: req.byPath });
+        }
+        return results;
+    } finally {
+        await e.close();
+    }
+}
+
+function simulatorFigures(): Record<string, unknown> | undefined {
+    const f = path.join(ROOT, "dist", "bench", "simulator.bench.js");
+    if (!fs.existsSync(f)) return undefined;
+    try {
+        const out = execFileSync(process.execPath, [f, "--json"], { cwd: ROOT, encoding: "utf8", timeout: 180_000 });
+        const m = /\{[\s\S]*\}\s*$/.exec(out.trim());
+        if (m) {
+            try {
+                return JSON.parse(m[0]);
+            } catch {
+                /* not JSON */
+            }
+        }
+        return { output: out.trim().split("\n").slice(-12) };
+    } catch (err) {
+        return { error: String(err).slice(0, 300) };
+    }
+}
+
+async function main(): Promise<void> {
+    const started = Date.now();
+    console.log(`bench: ${RUNS} runs, ${DISK_MIB} MiB per VM, simulator ${MIBPS} MiB/s per copy, concurrency = VMs`);
+    const main20: Awaited<ReturnType<typeof upRun>>[] = [];
+    for (let i = 0; i < RUNS; i++) {
+        const r = await upRun(20, "bench-20");
+        console.log(`  20 VMs run ${i + 1}: up ${(r.wallMs / 1000).toFixed(1)} s, engine busy ${(r.busyMs / 1000).toFixed(1)} s, ${r.requests} requests`);
+        main20.push(r);
+    }
+    const scaling: Record<string, number> = {};
+    for (const n of [1, 5]) {
+        const w: number[] = [];
+        for (let i = 0; i < RUNS; i++) w.push((await upRun(n, `bench-${n}`)).wallMs);
+        scaling[String(n)] = round(median(w) / 1000);
+        console.log(`  ${n} VMs: up ${scaling[String(n)]} s (median)`);
+    }
+    scaling["20"] = round(median(main20.map((r) => r.wallMs)) / 1000);
+    const pv = await preview200();
+    console.log(`  preview of 200 VMs: ${pv.map((p) => (p.ms / 1000).toFixed(1) + " s").join(", ")}`);
+    const sim = simulatorFigures();
+
+    const perRun = main20.map((r) => ({
+        wallSeconds: round(r.wallMs / 1000),
+        busySeconds: round(r.busyMs / 1000),
+        overheadRatio: round(r.wallMs / r.busyMs, 3),
+        requests: r.requests,
+        requestsPerVm: round(r.requests / 20, 1),
+        mutating: r.mutating,
+    }));
+    const result = {
+        date: new Date().toISOString(),
+        machine: {
+            cpus: os.cpus().length,
+            cpuModel: os.cpus()[0]?.model,
+            memoryGiB: round(os.totalmem() / 1024 ** 3, 1),
+            os: `${os.type()} ${os.release()}`,
+            node: process.version,
+            pulumi: (() => {
+                try {
+                    return execFileSync(path.join(ROOT, ".tools", "bin", "pulumi"), ["version"], { encoding: "utf8" }).trim();
+                } catch {
+                    return "?";
+                }
+            })(),
+        },
+        config: {
+            runs: RUNS,
+            vms: 20,
+            diskMiBPerVm: DISK_MIB,
+            totalGiB: round((20 * DISK_MIB) / 1024, 2),
+            simulatorMiBpsPerCopy: MIBPS,
+            concurrency: "number of VMs",
+            tls: true,
+            backend: "file",
+        },
+        overheadRatio: round(median(perRun.map((r) => r.overheadRatio)), 3),
+        requestsPerVm: round(median(perRun.map((r) => r.requestsPerVm)), 1),
+        previewSeconds200: round(median(pv.map((p) => p.ms)) / 1000),
+        previewRequests200: median(pv.map((p) => p.requests)),
+        previewMutating200: Math.max(...pv.map((p) => p.mutating)),
+        peakRssMiB: round(median(pv.map((p) => p.peakRss)), 1),
+        scaling,
+        targets: { overheadRatio: "<= 1.05", requestsPerVm: "<= 15", previewSeconds200: "< 20", previewMutating200: "0" },
+        runs20: perRun,
+        requestsByPath20: main20[0].byPath,
+        previewRequestsByPath200: pv[0].gets,
+        simulator: sim,
+        benchSeconds: round((Date.now() - started) / 1000, 0),
+    };
+    fs.writeFileSync(path.join(ROOT, "bench", "last-run.json"), JSON.stringify(result, null, 2) + "\n");
+
+    const rows: Array<[string, string, string]> = [
+        ["figure", "value", "target"],
+        ["overheadRatio (20 VMs)", String(result.overheadRatio), "<= 1.05"],
+        ["requestsPerVm", String(result.requestsPerVm), "<= 15"],
+        ["previewSeconds200", String(result.previewSeconds200), "< 20"],
+        ["previewRequests200", String(result.previewRequests200), "batched"],
+        ["previewMutating200", String(result.previewMutating200), "0"],
+        ["peakRssMiB (provider, preview 200)", String(result.peakRssMiB), ""],
+        ["scaling 1 / 5 / 20 VMs (s)", `${scaling["1"]} / ${scaling["5"]} / ${scaling["20"]}`, ""],
+    ];
+    const w = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length)));
+    for (const r of rows) console.log(r.map((c, i) => c.padEnd(w[i])).join("  "));
+    console.log(`wrote bench/last-run.json (${result.benchSeconds} s)`);
+}
+
+main().catch((e) => {
+    console.error(`bench failed: ${e instanceof Error ? e.stack : e}`);
+    process.exit(1);
+});
