@@ -5,6 +5,7 @@
  * Adding a kind (e.g. V2V): export `<name>Provider` from `provider/resources/<file>.ts` and list it in KINDS.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { startOrphanWatchdog } from "./orphanWatchdog";
 
 export type ResourceKind = "ExportDomainAttachment" | "VmExport" | "VmImport" | "V2VImport";
 
@@ -18,6 +19,7 @@ const KINDS: Record<ResourceKind, { module: string; export: string }> = {
 const cache = new Map<string, dynamic.ResourceProvider>();
 
 export function getProvider(kind: ResourceKind | string): dynamic.ResourceProvider {
+  startOrphanWatchdog();
   const hit = cache.get(kind);
   if (hit) return hit;
   const entry = (KINDS as Record<string, { module: string; export: string }>)[kind];

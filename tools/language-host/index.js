@@ -10,6 +10,7 @@
 const path = require("path");
 const fs = require("fs");
 const { spawn } = require("child_process");
+const net = require("net");
 
 function fromProgram(dir, request) {
     return require(require.resolve(request, { paths: [dir, __dirname, process.cwd()] }));
@@ -103,6 +104,8 @@ const impl = {
             PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(req.getConfigsecretkeysList()),
         };
         const child = spawn(process.execPath, args, { env, stdio: ["ignore", "inherit", "inherit"], cwd: req.getPwd() || programDir });
+        programs.add(child);
+        child.on("exit", () => programs.delete(child));
         child.on("error", (err) => {
             const r = new langproto.RunResponse();
             r.setError(`could not start the program: ${err.message}`);
@@ -116,6 +119,30 @@ const impl = {
         });
     },
 };
+
+// Like the Go plugins' health check: when the CLI that started us is gone (killed, crashed), the engine's address
+// stops answering; then stop the program and exit instead of lingering as an orphan.
+const programs = new Set();
+function stopAll(code) {
+    for (const child of programs) child.kill("SIGKILL");
+    process.exit(code);
+}
+process.on("SIGTERM", () => stopAll(0));
+process.on("SIGINT", () => stopAll(0));
+let misses = 0;
+setInterval(() => {
+    const m = /^(.*):(\d+)$/.exec(engineAddress);
+    if (!m) return;
+    const sock = net.connect({ host: m[1].replace(/^\[|\]$/g, ""), port: Number(m[2]) });
+    const done = (ok) => {
+        sock.destroy();
+        misses = ok ? 0 : misses + 1;
+        if (misses >= 3) stopAll(1);
+    };
+    sock.setTimeout(2000, () => done(false));
+    sock.once("connect", () => done(true));
+    sock.once("error", () => done(false));
+}, 2000).unref();
 
 const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
 const service = langrpc.LanguageRuntimeService;
