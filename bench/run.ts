@@ -18,7 +18,12 @@ import { execFileSync } from "child_process";
 import { PulumiWorkspace, ROOT } from "../scripts/lib/pulumiCli";
 import { startTestSimulator, TestSimulator } from "../test/support/simulator";
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+// --quick: one repetition of everything (still writes bench/last-run.json, with config.runs = 1).
+// --main-only: only the 20-VM `pulumi up` runs, printed, file not written (for iterating on the provider).
+// BENCH_LOG=file: the request log of the first 20-VM run is written there as JSON lines.
+const QUICK = process.argv.includes("--quick");
+const MAIN_ONLY = process.argv.includes("--main-only");
+const RUNS = QUICK ? 1 : Number(process.env.BENCH_RUNS ?? 3);
 const DISK_MIB = Number(process.env.BENCH_DISK_MIB ?? 128);
 const MIBPS = Number(process.env.BENCH_MIBPS ?? 8);
 const PASSWORD = "bench-password";
@@ -97,6 +102,7 @@ async function upRun(n: number, stack: string) {
     try {
         await e.t.admin("DELETE", "requests");
         const busy0 = (await e.t.admin("GET", "stats")).busyMs as number;
+        const upStartMs = Date.now();
         const up = await e.ws.up();
         if (up.code !== 0) throw new Error(`pulumi up of ${n} VMs failed:\n${up.output.slice(-3000)}`);
         const stats = await e.t.admin("GET", "stats");
@@ -104,6 +110,10 @@ async function upRun(n: number, stack: string) {
         const d = await e.t.admin("GET", "disks");
         const moved = d.vms.filter((v: any) => v.dataCenter === "dc-target").length;
         if (moved !== n) throw new Error(`${moved} of ${n} VMs in the target`);
+        if (process.env.BENCH_LOG && !fs.existsSync(process.env.BENCH_LOG)) {
+            fs.writeFileSync(process.env.BENCH_LOG, (req.log as unknown[]).map((l) => JSON.stringify(l)).join("\n") + "\n");
+            fs.writeFileSync(process.env.BENCH_LOG + ".jobs.json", JSON.stringify({ upStartMs, upMs: up.ms, jobs: stats.jobs }, null, 1));
+        }
         const jobs = stats.jobs as Array<{ startMs: number; endMs: number; kind: string }>;
         const firstJob = Math.min(...jobs.map((j) => j.startMs));
         const lastJob = Math.max(...jobs.map((j) => j.endMs));
@@ -193,6 +203,11 @@ async function main(): Promise<void> {
         const r = await upRun(20, "bench-20");
         console.log(`  20 VMs run ${i + 1}: up ${(r.wallMs / 1000).toFixed(1)} s, engine busy ${(r.busyMs / 1000).toFixed(1)} s, ${r.requests} requests`);
         main20.push(r);
+    }
+    if (MAIN_ONLY) {
+        for (const r of main20) console.log(`  overheadRatio ${round(r.wallMs / r.busyMs, 3)}, requestsPerVm ${round(r.requests / 20, 1)}, mutating ${r.mutating}`);
+        console.log(JSON.stringify(main20[0].byPath, null, 1));
+        return;
     }
     const scaling: Record<string, number> = {};
     for (const n of [1, 5]) {

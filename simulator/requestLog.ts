@@ -5,6 +5,10 @@ export interface LogEntry {
   path: string;
   status: number;
   ms: number;
+  /** epoch ms when the answer was sent */
+  at: number;
+  /** the query string ("?search=..."), when there is one */
+  query?: string;
 }
 
 const ID_SEG = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d+)$/i;
@@ -28,14 +32,14 @@ export class RequestLog {
   log: LogEntry[] = [];
   private seq = 0;
 
-  record(method: string, path: string, status: number, ms: number): void {
+  record(method: string, path: string, status: number, ms: number, query?: string): void {
     this.total++;
     const isApi = path === "/ovirt-engine/api" || path.startsWith("/ovirt-engine/api/");
     if (isApi && method !== "GET" && method !== "HEAD") this.mutating++;
     this.byMethod[method] = (this.byMethod[method] ?? 0) + 1;
     const key = `${method} ${normalisePath(path)}`;
     this.byPath[key] = (this.byPath[key] ?? 0) + 1;
-    this.log.push({ seq: ++this.seq, method, path, status, ms: Math.round(ms * 100) / 100 });
+    this.log.push({ seq: ++this.seq, method, path, status, ms: Math.round(ms * 100) / 100, at: Date.now(), ...(query ? { query } : {}) });
     if (this.log.length > MAX_LOG) this.log.splice(0, this.log.length - MAX_LOG);
   }
 

@@ -97,7 +97,7 @@ export class SimServer {
 
     const finish = (status: number) => {
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      this.d.log.record(method, path, status, ms);
+      this.d.log.record(method, path, status, ms, url.search);
     };
 
     if (this.d.isDown() && path.startsWith("/ovirt-engine")) {

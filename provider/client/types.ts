@@ -185,6 +185,7 @@ export const Step = z.object({
   progress: zNum.optional(),
   start_time: zStr.optional(),
   end_time: zStr.optional(),
+  parent_step: Ref.optional(),
 });
 export type Step = z.infer<typeof Step>;
 

@@ -229,7 +229,8 @@ export function suggest(name: string, candidates: string[]): string {
 
 /**
  * A short-lived per-process cache for read-only lookups made by `check`/`diff` (preview of hundreds of resources
- * shares one `GET /vms` instead of one request per resource). Never used by create/update/delete.
+ * shares one `GET /vms` instead of one request per resource). Creates use it only for identity lookups
+ * (names/ids of storage domains, clusters, data centers: `reads.ts`), never for state that decides an action.
  */
 const readCache = new Map<string, { at: number; value: Promise<unknown> }>();
 export function cachedRead<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 /** Waiting on an engine job (export/import) with entity-state fallback, and turning failures into clear errors. */
 import type { OvirtClient, Job } from "../client";
-import { poll, formatBytes } from "../client/wait";
+import { poll, formatBytes, WaitTimeoutError } from "../client/wait";
+import { jobWatcher, jobPercent } from "../client/jobWatcher";
 import type { Progress } from "../progress";
 
 export class JobFailedError extends Error {
@@ -45,43 +46,69 @@ export async function failureReason(c: OvirtClient, correlationId: string | unde
   return job?.description ? `job "${job.description}" ${job.status}` : "the engine job failed";
 }
 
+/**
+ * Waits for an engine job. With a job id (from the action answer, or found once by correlation id) the job is
+ * followed by the engine's shared job watcher (`client/jobWatcher.ts`: one polling loop per engine for every
+ * resource, ticks timed by the jobs' predicted ends); when the job is gone (purged) or was never found, the entity
+ * state decides (adaptive polling of `entityDone`/`entityFailed`).
+ */
 export async function waitForJob(w: JobWait): Promise<void> {
   const started = Date.now();
   let jobId = w.jobId;
-  let jobGone = false;
+  if (!jobId && w.correlationId) {
+    const jobs = await w.c.jobs.byCorrelationId(w.correlationId);
+    const j = jobs.sort((a, b) => String(b.start_time ?? "").localeCompare(String(a.start_time ?? "")))[0];
+    if (j) jobId = j.id;
+  }
+  const size = w.totalBytes ? ` of ${formatBytes(w.totalBytes)}` : "";
+  const line = (job?: Job) => {
+    const secs = Math.round((Date.now() - started) / 1000);
+    const pct = jobPercent(job);
+    return `${w.what}: ${pct !== undefined ? `${pct}%${size}` : `running${size}`}, ${secs} s`;
+  };
+  // the status line starts at once (the first look at the job comes with the watcher's next tick)
+  w.progress.update(line());
+  if (jobId) {
+    const watcher = jobWatcher(w.c.http);
+    let lastProgress = "";
+    for (;;) {
+      const remaining = w.deadline - Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const snap = await Promise.race([
+        watcher.observe(jobId, w.correlationId),
+        new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), Math.max(0, remaining)))),
+      ]).finally(() => clearTimeout(timer));
+      if (!snap) {
+        throw new WaitTimeoutError(
+          `timed out after ${Math.round((Date.now() - started) / 1000)} s waiting for ${w.what}` +
+            (lastProgress ? ` (last state: ${lastProgress})` : "") +
+            `; ${w.timeoutHint ?? "raise timeoutMinutes"}`,
+        );
+      }
+      const job = snap.job;
+      if (!job) break; // purged: the entity state decides below
+      if (job.status === "failed" || job.status === "aborted") {
+        const reason = await failureReason(w.c, w.correlationId, job);
+        throw new JobFailedError(`${w.what} failed in the engine: ${reason}`);
+      }
+      if (job.status === "finished") {
+        if (await w.entityDone()) return;
+        lastProgress = "finishing";
+      } else {
+        lastProgress = line(job);
+      }
+      w.progress.update(lastProgress);
+    }
+  }
+  // no job (never found, or purged): entity state
   await poll<true>(
     async () => {
-      if (!jobId && w.correlationId && !jobGone) {
-        const jobs = await w.c.jobs.byCorrelationId(w.correlationId);
-        const j = jobs.sort((a, b) => String(b.start_time ?? "").localeCompare(String(a.start_time ?? "")))[0];
-        if (j) jobId = j.id;
+      if (w.entityFailed) {
+        const f = await w.entityFailed();
+        if (f) throw new JobFailedError(`${w.what} failed in the engine: ${f}`);
       }
-      let job: Job | undefined;
-      if (jobId && !jobGone) {
-        job = await w.c.jobs.get(jobId);
-        if (!job) jobGone = true;
-      }
-      if (job) {
-        if (job.status === "failed" || job.status === "aborted") {
-          const reason = await failureReason(w.c, w.correlationId, job);
-          throw new JobFailedError(`${w.what} failed in the engine: ${reason}`);
-        }
-        if (job.status === "finished") {
-          if (await w.entityDone()) return { done: true, value: true };
-          return { done: false, progress: "finishing" };
-        }
-      } else {
-        if (w.entityFailed) {
-          const f = await w.entityFailed();
-          if (f) throw new JobFailedError(`${w.what} failed in the engine: ${f}`);
-        }
-        if (await w.entityDone()) return { done: true, value: true };
-      }
-      const secs = Math.round((Date.now() - started) / 1000);
-      const step = job?.steps?.find((s) => s.status === "started" && s.progress !== undefined);
-      const pct = step?.progress !== undefined ? `${step.progress}%` : undefined;
-      const size = w.totalBytes ? ` of ${formatBytes(w.totalBytes)}` : "";
-      return { done: false, progress: `${w.what}: ${pct ? pct + size : `running${size}`}, ${secs} s` };
+      if (await w.entityDone()) return { done: true, value: true };
+      return { done: false, progress: line() };
     },
     {
       what: w.what,

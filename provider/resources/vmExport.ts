@@ -38,6 +38,7 @@ import {
 } from "./common";
 import { progressFor, Progress } from "../progress";
 import { waitForJob } from "./jobs";
+import { attachedDomain, clusterById, dataCenterById, engineKey, exportListing, followedDisks, storageDomainNamed, vmsNamed } from "./reads";
 
 export const VmExportArgs = z
   .object({
@@ -92,7 +93,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function findSource(c: OvirtClient, kind: "vm" | "template", name: string): Promise<Source> {
   if (kind === "vm") {
-    const vm = await c.vms.findByName(name);
+    // fresh, shared with the other exports starting now (one search for all names, disks and snapshots followed)
+    const vm = (await vmsNamed(c, name))[0];
     if (!vm) {
       const all = (await c.vms.list()).map((v) => v.name);
       throw new ArgError("name", `name: VM "${name}" does not exist in engine ${c.url}.${suggest(name, all)}`);
@@ -114,8 +116,11 @@ async function sourceDisks(c: OvirtClient, kind: "vm" | "template", id: string):
 
 /** sha256 over what an export copies: disk ids, sizes, image ids, snapshot ids. */
 export async function fingerprint(c: OvirtClient, kind: "vm" | "template", src: Source): Promise<{ fp: string; disks: ExportedDisk[] }> {
-  const disks = await sourceDisks(c, kind, src.id);
-  const snaps = kind === "vm" ? (await c.vms.snapshots(src.id)).map((s) => s.id).sort() : [];
+  // a VM read with follow=disk_attachments.disk,snapshots (shared reads) carries both; else read them
+  const followed = kind === "vm" ? followedDisks(src) : undefined;
+  const followedSnaps = kind === "vm" ? (src as Vm).snapshots : undefined;
+  const disks = followed ?? (await sourceDisks(c, kind, src.id));
+  const snaps = kind === "vm" ? (followedSnaps ?? (await c.vms.snapshots(src.id))).map((s) => s.id).sort() : [];
   const d = disks
     .map((x) => ({ id: x.id, p: x.provisioned_size ?? 0, a: x.actual_size ?? 0, i: x.image_id ?? "" }))
     .sort((a, b) => a.id.localeCompare(b.id));
@@ -126,10 +131,10 @@ export async function fingerprint(c: OvirtClient, kind: "vm" | "template", src: 
   };
 }
 
-async function exportDomainByName(c: OvirtClient, name: string): Promise<StorageDomain> {
-  const sd = await c.storageDomains.findByName(name);
+async function exportDomainByName(c: OvirtClient, key: string, name: string): Promise<StorageDomain> {
+  const { found: sd, all: sds } = await storageDomainNamed(c, key, name);
   if (!sd) {
-    const all = (await c.storageDomains.list()).filter((d) => d.type === "export").map((d) => d.name);
+    const all = sds.filter((d) => d.type === "export").map((d) => d.name);
     throw new ArgError("exportDomain", `exportDomain: export domain "${name}" does not exist in engine ${c.url}.${suggest(name, all)}`);
   }
   if (sd.type && sd.type !== "export") {
@@ -138,12 +143,13 @@ async function exportDomainByName(c: OvirtClient, name: string): Promise<Storage
   return sd;
 }
 
-async function dcOfSource(c: OvirtClient, src: Source): Promise<{ id: string; name: string }> {
+async function dcOfSource(c: OvirtClient, key: string, src: Source): Promise<{ id: string; name: string }> {
   const clId = src.cluster?.id;
   if (clId) {
-    const cl = await c.clusters.get(clId);
+    // identity (a cluster's data center, a data center's name): the read cache is fine
+    const cl = (await clusterById(c, key, clId)).found;
     if (cl?.data_center?.id) {
-      const dc = await c.datacenters.get(cl.data_center.id);
+      const dc = (await dataCenterById(c, key, cl.data_center.id)).found;
       return { id: cl.data_center.id, name: dc?.name ?? cl.data_center.id };
     }
   }
@@ -160,9 +166,9 @@ async function dcOfSource(c: OvirtClient, src: Source): Promise<{ id: string; na
   throw new Error(`cannot find the data center of ${src.name}`);
 }
 
-async function architectureOf(c: OvirtClient, src: Source): Promise<string | undefined> {
+async function architectureOf(c: OvirtClient, key: string, src: Source): Promise<string | undefined> {
   if (src.cpu?.architecture && src.cpu.architecture !== "undefined") return src.cpu.architecture;
-  if (src.cluster?.id) return (await c.clusters.get(src.cluster.id))?.cpu?.architecture;
+  if (src.cluster?.id) return (await clusterById(c, key, src.cluster.id)).found?.cpu?.architecture;
   return undefined;
 }
 
@@ -255,10 +261,12 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
   const a = o.args;
   const c = clientFor(a.engine);
   const label = `${a.kind === "vm" ? "VM" : "template"} ${a.name}`;
+  const key = engineKey(a.engine);
   let src = await findSource(c, a.kind, a.name);
-  const sd = await exportDomainByName(c, a.exportDomain);
-  const dc = await dcOfSource(c, src);
-  const att = await c.attachedStorageDomains.get(dc.id, sd.id);
+  const sd = await exportDomainByName(c, key, a.exportDomain);
+  const dc = await dcOfSource(c, key, src);
+  // status matters: a fresh (shared) listing of the data center's domains
+  const att = await attachedDomain(c, dc.id, sd.id);
   if (!att || att.status !== "active") {
     throw new ArgError(
       "exportDomain",
@@ -271,7 +279,7 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
   const deadline = Date.now() + timeoutMsForBytes(diskBytes, a.timeoutMinutes);
   const correlationId = stableCorrelationId("export", a.engine.url, sd.id, src.id, fp, String(a.discardSnapshots));
   const content = c.exportContent(a.kind);
-  const architecture = await architectureOf(c, src);
+  const architecture = await architectureOf(c, key, src);
   const templateRef = a.kind === "vm" ? (src as Vm).template : undefined;
   let templateId = templateRef?.id && templateRef.id !== BLANK_TEMPLATE_ID && !a.discardSnapshots ? templateRef.id : undefined;
   let templateName: string | undefined;
@@ -291,11 +299,15 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
     exportedAt: new Date().toISOString(),
     adopted,
   });
-  const copyPresent = async () => !!(await content.get(sd.id, src.id));
+  // the export domain's listing: fresh, one request shared by the exports asking at the same time
+  const copyPresent = async () => (await exportListing(c, a.kind, sd.id)).some((x) => x.id === src.id);
+  const currentSource = async () =>
+    a.kind === "vm" ? (await vmsNamed(c, src.name)).find((v) => v.id === src.id) ?? (await c.vms.get(src.id)) : await c.templates.get(src.id);
 
-  // 1. an export of ours still running from an interrupted attempt?
-  const running = (await c.jobs.byCorrelationId(correlationId).catch(() => [])).find((j) => j.status === "started");
+  // 1. an export of ours still running from an interrupted attempt? (an export locks its VM/template for its whole
+  // run, so only a locked source can have one: look for our job then)
   const locked = a.kind === "vm" ? src.status === "image_locked" : src.status === "locked";
+  const running = locked ? (await c.jobs.byCorrelationId(correlationId).catch(() => [])).find((j) => j.status === "started") : undefined;
   if (running || locked) {
     o.progress.update(`waiting for the running operation on ${label}`);
     await waitForJob({
@@ -307,18 +319,19 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
       progress: o.progress,
       totalBytes: diskBytes,
       entityDone: async () => {
-        const s = a.kind === "vm" ? await c.vms.get(src.id) : await c.templates.get(src.id);
+        const s = await currentSource();
         return !!s && s.status !== "image_locked" && s.status !== "locked";
       },
     });
-    src = (a.kind === "vm" ? await c.vms.get(src.id) : await c.templates.get(src.id)) ?? src;
+    src = (await currentSource()) ?? src;
     ({ fp, disks } = await fingerprint(c, a.kind, src));
   }
 
-  // 2. a copy already on the domain?
-  const existing = await content.get(sd.id, src.id);
+  // 2. a copy already on the domain? (a fresh listing, read after the source: nothing of ours runs on it now)
+  const listing = await exportListing(c, a.kind, sd.id);
+  const existing = listing.find((x) => x.id === src.id);
   if (!existing) {
-    const sameName = await content.findByName(sd.id, src.name);
+    const sameName = listing.find((x) => x.name === src.name);
     if (sameName && sameName.id !== src.id) {
       throw new ArgError(
         "name",
@@ -357,7 +370,7 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
           jobId = jobs[0].id;
           break;
         }
-        const s = a.kind === "vm" ? await c.vms.get(src.id) : await c.templates.get(src.id);
+        const s = await currentSource();
         if (s && (s.status === "image_locked" || s.status === "locked")) break;
         if (Date.now() > deadline) throw e;
         continue;
@@ -383,15 +396,13 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
     progress: o.progress,
     totalBytes: diskBytes,
     entityDone: async () => {
-      const s = a.kind === "vm" ? await c.vms.get(src.id) : await c.templates.get(src.id);
+      // both reads are fresh and shared with the other exports finishing now
+      const [s, present] = await Promise.all([currentSource(), copyPresent()]);
       if (s && (s.status === "image_locked" || s.status === "locked")) return false;
-      return copyPresent();
+      return present;
     },
   });
-  if (!(await copyPresent())) {
-    const { failureReason } = require("./jobs") as typeof import("./jobs");
-    throw new Error(`export of ${label} to ${sd.name} failed in the engine: ${await failureReason(c, correlationId)}`);
-  }
+  // waitForJob answers only once entityDone saw the copy on the domain
   o.progress.info(`exported ${label} to ${sd.name}`);
   return result(false);
 }

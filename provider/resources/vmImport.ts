@@ -38,6 +38,7 @@ import {
 import { progressFor, Progress } from "../progress";
 import { waitForJob, failureReason } from "./jobs";
 import { mixedArchitectures } from "./vmExport";
+import { attachedDomain, attachedDomains, clusterById, clusterNamed, engineKey, exportListing, followedDisks, storageDomainNamed, vmById, vmsNamed } from "./reads";
 
 export const DiskMappingArgs = z
   .object({
@@ -118,24 +119,25 @@ export interface VmImportOutputs extends VmImportArgs {
 type Entity = Vm | Template;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function resolveCluster(c: OvirtClient, name: string): Promise<Cluster> {
-  const cl = await c.clusters.findByName(name);
+async function resolveCluster(c: OvirtClient, key: string, name: string): Promise<Cluster> {
+  const { found: cl, all: cls } = await clusterNamed(c, key, name);
   if (!cl) {
-    const all = (await c.clusters.list()).map((x) => x.name);
+    const all = cls.map((x) => x.name);
     throw new ArgError("cluster", `cluster: cluster "${name}" does not exist in engine ${c.url}.${suggest(name, all)}`);
   }
   if (!cl.data_center?.id) throw new ArgError("cluster", `cluster: cluster "${name}" belongs to no data center`);
   return cl;
 }
 
-async function resolveDataDomain(c: OvirtClient, name: string, dcId: string, property: string): Promise<StorageDomain> {
-  const sd = await c.storageDomains.findByName(name);
+async function resolveDataDomain(c: OvirtClient, key: string, name: string, dcId: string, property: string, attached?: StorageDomain[]): Promise<StorageDomain> {
+  const { found: sd, all: sds } = await storageDomainNamed(c, key, name);
   if (!sd) {
-    const all = (await c.storageDomains.list()).filter((d) => d.type === "data").map((d) => d.name);
+    const all = sds.filter((d) => d.type === "data").map((d) => d.name);
     throw new ArgError(property, `${property}: storage domain "${name}" does not exist in engine ${c.url}.${suggest(name, all)}`);
   }
   if (sd.type && sd.type !== "data") throw new ArgError(property, `${property}: "${name}" is a ${sd.type} domain; imports go to a data domain`);
-  const att = await c.attachedStorageDomains.get(dcId, sd.id);
+  // status matters: a fresh (shared) listing of the data center's domains
+  const att = attached ? attached.find((d) => d.id === sd.id) : await attachedDomain(c, dcId, sd.id);
   if (!att) throw new ArgError(property, `${property}: storage domain "${name}" is not attached to the data center of the cluster`);
   if (att.status && att.status !== "active") throw new ArgError(property, `${property}: storage domain "${name}" is ${att.status}, not active`);
   return sd;
@@ -153,19 +155,22 @@ function targetName(a: VmImportArgs, clone: boolean, nameTakenInDc: boolean): st
   return nameTakenInDc ? `${a.name}-clone` : a.name;
 }
 
+/** Fresh reads, shared with the other imports asking at the same time (one search for all names / ids). */
 async function entityByName(c: OvirtClient, kind: "vm" | "template", name: string): Promise<Entity[]> {
   if (kind === "template") return c.templates.findByName(name);
-  const { searchName } = require("../client/services/util") as typeof import("../client/services/util");
-  return (await c.vms.list(searchName(name))).filter((v) => v.name === name);
+  return vmsNamed(c, name);
 }
 
 async function getEntity(c: OvirtClient, kind: "vm" | "template", id: string): Promise<Entity | undefined> {
-  return kind === "vm" ? c.vms.get(id) : c.templates.get(id);
+  return kind === "vm" ? vmById(c, id) : c.templates.get(id);
 }
 
 async function dcOfCluster(c: OvirtClient, clusterId: string | undefined, cache: Map<string, string | undefined>): Promise<string | undefined> {
   if (!clusterId) return undefined;
-  if (!cache.has(clusterId)) cache.set(clusterId, (await c.clusters.get(clusterId))?.data_center?.id);
+  // identity (the data center of a cluster): the 10 s read cache, read again on a miss
+  if (!cache.has(clusterId)) {
+    cache.set(clusterId, (await clusterById(c, engineKey({ url: c.url, username: c.http.username }), clusterId)).found?.data_center?.id);
+  }
   return cache.get(clusterId);
 }
 
@@ -298,18 +303,21 @@ interface Resolved {
 
 async function resolve(a: VmImportArgs): Promise<Resolved> {
   const c = clientFor(a.engine);
-  const cluster = await resolveCluster(c, a.cluster);
+  const key = engineKey(a.engine);
+  const cluster = await resolveCluster(c, key, a.cluster);
   const dcId = cluster.data_center!.id!;
-  const sd = await resolveDataDomain(c, a.storageDomain, dcId, "storageDomain");
+  // one fresh listing of the data center's domains (status) for the data domains and the export domain
+  const attached = await attachedDomains(c, dcId);
+  const sd = await resolveDataDomain(c, key, a.storageDomain, dcId, "storageDomain", attached);
   const diskSdIds = new Map<string, string>();
   for (const [i, d] of (a.disks ?? []).entries()) {
     if (d.storageDomain && !diskSdIds.has(d.storageDomain)) {
-      diskSdIds.set(d.storageDomain, (await resolveDataDomain(c, d.storageDomain, dcId, `disks[${i}].storageDomain`)).id);
+      diskSdIds.set(d.storageDomain, (await resolveDataDomain(c, key, d.storageDomain, dcId, `disks[${i}].storageDomain`, attached)).id);
     }
   }
-  const exportSd = await c.storageDomains.findByName(a.exportDomain);
+  const exportSd = (await storageDomainNamed(c, key, a.exportDomain)).found;
   if (!exportSd) throw new ArgError("exportDomain", `exportDomain: export domain "${a.exportDomain}" does not exist in engine ${c.url}`);
-  const att = await c.attachedStorageDomains.get(dcId, exportSd.id);
+  const att = attached.find((d) => d.id === exportSd.id);
   if (!att || att.status !== "active") {
     throw new ArgError(
       "exportDomain",
@@ -318,9 +326,11 @@ async function resolve(a: VmImportArgs): Promise<Resolved> {
     );
   }
   const content = c.exportContent(a.kind);
-  const copy = await content.findByName(exportSd.id, a.name);
+  // the domain's listing: fresh, one request shared by the imports asking at the same time
+  const listing = await exportListing(c, a.kind, exportSd.id);
+  const copy = listing.find((x) => x.name === a.name);
   if (!copy) {
-    const all = (await content.list(exportSd.id)).map((x) => x.name);
+    const all = listing.map((x) => x.name);
     throw new ArgError("name", `name: export domain ${a.exportDomain} holds no ${a.kind} named "${a.name}".${suggest(a.name, all)}`);
   }
   const copyDisks = await content.disks(exportSd.id, copy.id).catch(() => [] as Disk[]);
@@ -334,7 +344,7 @@ export function unknownCpuProfile(cluster: string, name: string, profiles: Array
 }
 
 async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { imported: boolean; cloned: boolean; collapsed: boolean; permissionIds: string[]; cpuProfileId?: string }): Promise<VmImportOutputs> {
-  const disks = a.kind === "vm" ? await r.c.vms.disks(e.id) : await r.c.templates.disks(e.id);
+  const disks = (a.kind === "vm" ? followedDisks(e) : undefined) ?? (a.kind === "vm" ? await r.c.vms.disks(e.id) : await r.c.templates.disks(e.id));
   return {
     ...a,
     vmId: e.id,
@@ -374,9 +384,14 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   }
 
   // conflicts: same id anywhere, or same name in the target data center
+  // one fresh read per name for this decision (shared with the other imports deciding now)
+  const cloneNames = a.clone || a.onConflict === "clone" ? (a.newName ? [a.newName] : a.cloneSuffix ? [a.name + a.cloneSuffix] : [a.name, `${a.name}-clone`]) : [];
+  const byName = new Map<string, Promise<Entity[]>>();
+  for (const n of new Set([a.name, ...cloneNames])) byName.set(n, entityByName(c, a.kind, n));
+  byName.forEach((p) => p.catch(() => undefined));
   const sameId = await getEntity(c, a.kind, copy.id);
   const sameIdDc = sameId ? await entityDc(c, sameId, dcCache) : undefined;
-  const named = (await entityByName(c, a.kind, a.name)).filter((e) => e.id !== copy.id);
+  const named = (await byName.get(a.name)!).filter((e) => e.id !== copy.id);
   // VM names are unique per data center; template names per engine
   let namedInDc: Entity | undefined;
   for (const e of named) if (a.kind === "template" || (await entityDc(c, e, dcCache)) === dcId) namedInDc = e;
@@ -384,7 +399,7 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   const corrFor = (n: string) => stableCorrelationId("import", a.engine.url, r.exportSd.id, copy.id, n, cluster.id);
   /** An entity named `n` in the target scope that an earlier attempt of ours created (our correlation id). */
   const oursNamed = async (n: string): Promise<Entity | undefined> => {
-    const list = (await entityByName(c, a.kind, n)).filter((e) => e.id !== copy.id);
+    const list = (await (byName.get(n) ?? entityByName(c, a.kind, n))).filter((e) => e.id !== copy.id);
     const inDc: Entity[] = [];
     for (const e of list) if ((await entityDc(c, e, dcCache)) === dcId) inDc.push(e);
     if (inDc.length === 0) return undefined;
@@ -402,8 +417,7 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
     adopt = sameId; // our earlier (interrupted) plain import, or the same VM imported already
   }
   if (!adopt && (a.clone || a.onConflict === "clone")) {
-    const candidates = a.newName ? [a.newName] : a.cloneSuffix ? [a.name + a.cloneSuffix] : [a.name, `${a.name}-clone`];
-    for (const n of candidates) {
+    for (const n of cloneNames) {
       const o = await oursNamed(n);
       if (o) {
         adopt = o;
@@ -461,9 +475,11 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   }
 
   let entity: Entity | undefined = adopt;
+  let adoptedLocked = false;
   if (adopt) {
     progress.info(`${label}: adopting ${adopt.name} (${adopt.id}) from an earlier attempt`);
     if (adopt.status === "image_locked" || adopt.status === "locked") {
+      adoptedLocked = true;
       await waitForJob({
         c,
         correlationId,
@@ -528,6 +544,7 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
       return undefined;
     };
     let seen = false;
+    let done: Entity | undefined;
     await waitForJob({
       c,
       jobId,
@@ -539,7 +556,9 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
       entityDone: async () => {
         const e = await find();
         if (e) seen = true;
-        return !!e && e.status !== "image_locked" && e.status !== "locked";
+        const ok = !!e && e.status !== "image_locked" && e.status !== "locked";
+        if (ok) done = e;
+        return ok;
       },
       entityFailed: async () => {
         if (!seen) return undefined;
@@ -547,13 +566,15 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
         return e ? undefined : await failureReason(c, correlationId);
       },
     });
-    entity = await find();
+    // the entity entityDone saw unlocked (a fresh read made after the job ended)
+    entity = done ?? (await find());
     if (!entity) throw new Error(`import of ${label} failed in the engine: ${await failureReason(c, correlationId)}`);
     progress.info(`imported ${label} as ${entity.name} (${entity.id})`);
   }
 
   // CPU profile and permissions
   let cpuProfileId: string | undefined;
+  let changed = !entity || adoptedLocked;
   if (a.cpuProfile) {
     const profiles = await c.clusters.cpuProfiles(cluster.id);
     const p = profiles.find((x) => x.name === a.cpuProfile);
@@ -562,11 +583,13 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
     if (entity!.cpu_profile?.id !== p.id) {
       if (a.kind === "vm") await c.vms.update(entity!.id, { cpu_profile: { id: p.id } });
       else await c.templates.update(entity!.id, { cpu_profile: { id: p.id } });
+      changed = true;
     }
   }
   const permissionIds = await applyPermissions(c, a.kind, entity!.id, a.permissions, prev?.permissionIds ?? [], progress);
-  entity = (await getEntity(c, a.kind, entity!.id)) ?? entity!;
-  return outputsFor(r, a, entity, { imported: true, cloned: clone, collapsed: collapse, permissionIds, cpuProfileId });
+  // read again only when we changed the entity (permissions live apart from it)
+  if (changed || (a.kind === "vm" && !followedDisks(entity!))) entity = (await getEntity(c, a.kind, entity!.id)) ?? entity!;
+  return outputsFor(r, a, entity!, { imported: true, cloned: clone, collapsed: collapse, permissionIds, cpuProfileId });
 }
 
 async function check(olds: any, news: any): Promise<dynamic.CheckResult> {

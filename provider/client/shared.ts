@@ -1,0 +1,89 @@
+/**
+ * Fresh reads shared between the resources running concurrently in one provider process.
+ *
+ * Both helpers are *fresh*: every caller gets the answer of a request sent after it asked (never an older answer),
+ * so a resource never decides on state older than its own call. Sharing comes from callers asking at about the same
+ * time: a request is sent `windowMs` after the first caller asked, and every caller of the same key (or of any key,
+ * for the keyed batcher) that asks before it is sent joins it.
+ *
+ * - `freshRead(http, key, fn)`: one request for one key (e.g. the VM listing of an export domain, the attached
+ *   domains of a data center).
+ * - `KeyedBatcher`: many keys in one request (e.g. `GET /vms?search=name="a" or name="b"&follow=...`).
+ */
+import type { EngineHttp } from "./http";
+
+export const SHARE_WINDOW_MS = 10;
+
+interface Pending<T> {
+  promise: Promise<T>;
+}
+
+const pendingReads = new WeakMap<EngineHttp, Map<string, Pending<unknown>>>();
+
+/** A request for `key` sent after this call, shared with the callers of the same key within the window. */
+export function freshRead<T>(http: EngineHttp, key: string, fn: () => Promise<T>, windowMs = SHARE_WINDOW_MS): Promise<T> {
+  let m = pendingReads.get(http);
+  if (!m) {
+    m = new Map();
+    pendingReads.set(http, m);
+  }
+  const hit = m.get(key);
+  if (hit) return hit.promise as Promise<T>;
+  const map = m;
+  const promise = new Promise<T>((resolve, reject) => {
+    setTimeout(() => {
+      // from now on, new callers need a new request (this one is on its way)
+      map.delete(key);
+      fn().then(resolve, reject);
+    }, windowMs);
+  });
+  m.set(key, { promise });
+  return promise;
+}
+
+/** Loads many keys with one request per window (at most `maxKeys` per request). */
+export class KeyedBatcher<V> {
+  private pending?: { keys: Set<string>; promise: Promise<Map<string, V[]>> };
+  requests = 0;
+
+  constructor(
+    private readonly fetch: (keys: string[]) => Promise<Map<string, V[]>>,
+    private readonly windowMs = SHARE_WINDOW_MS,
+    private readonly maxKeys = 40,
+  ) {}
+
+  /** Every value for `key` (e.g. all VMs named so), read by a request sent after this call. */
+  async load(key: string): Promise<V[]> {
+    if (!this.pending || this.pending.keys.size >= this.maxKeys) {
+      const keys = new Set<string>();
+      const promise = new Promise<Map<string, V[]>>((resolve, reject) => {
+        setTimeout(() => {
+          if (this.pending?.keys === keys) this.pending = undefined;
+          this.requests++;
+          this.fetch([...keys]).then(resolve, reject);
+        }, this.windowMs);
+      });
+      this.pending = { keys, promise };
+    }
+    this.pending.keys.add(key);
+    const m = await this.pending.promise;
+    return m.get(key) ?? [];
+  }
+}
+
+const batchers = new WeakMap<EngineHttp, Map<string, KeyedBatcher<unknown>>>();
+
+/** The engine's batcher named `name` (created by `make` at first use). */
+export function batcher<V>(http: EngineHttp, name: string, make: () => KeyedBatcher<V>): KeyedBatcher<V> {
+  let m = batchers.get(http);
+  if (!m) {
+    m = new Map();
+    batchers.set(http, m);
+  }
+  let b = m.get(name);
+  if (!b) {
+    b = make() as KeyedBatcher<unknown>;
+    m.set(name, b);
+  }
+  return b as KeyedBatcher<V>;
+}

@@ -1,0 +1,110 @@
+/**
+ * Reads shared by the resources of one provider process (create/update paths).
+ *
+ * - Fresh, shared: VMs by name / by id (one `GET /vms?search=name="a" or name="b"...` per window, with disks and
+ *   snapshots followed), an export domain's listing, a data center's attached domains (`client/shared.ts`). A
+ *   caller always gets the answer of a request sent after it asked.
+ * - Identity lookups (storage domains, clusters, data centers: names, ids, types, data center of a cluster) come from
+ *   the `cachedRead` cache that `check` fills (kept a minute for these); a name missing there is read again before anyone fails on it.
+ */
+import type { OvirtClient, Vm, Disk, StorageDomain, Cluster, DataCenter, Template } from "../client";
+import { KeyedBatcher, batcher, freshRead } from "../client/shared";
+import { searchName } from "../client/services/util";
+import { cachedRead } from "./common";
+
+const VM_FOLLOW = "disk_attachments.disk,snapshots";
+
+function vmsByName(c: OvirtClient): KeyedBatcher<Vm> {
+  return batcher(c.http, "vmsByName", () =>
+    new KeyedBatcher<Vm>(async (names) => {
+      const out = new Map<string, Vm[]>();
+      for (const vm of await c.vms.list(names.map(searchName).join(" or "), VM_FOLLOW)) {
+        if (!names.includes(vm.name)) continue; // the search is a case-insensitive LIKE: exact match here
+        out.set(vm.name, [...(out.get(vm.name) ?? []), vm]);
+      }
+      return out;
+    }),
+  );
+}
+
+function vmsById(c: OvirtClient): KeyedBatcher<Vm> {
+  return batcher(c.http, "vmsById", () =>
+    new KeyedBatcher<Vm>(async (ids) => {
+      const out = new Map<string, Vm[]>();
+      for (const vm of await c.vms.list(ids.map((id) => `id=${id}`).join(" or "), VM_FOLLOW)) {
+        const key = ids.find((i) => i.toLowerCase() === vm.id.toLowerCase());
+        if (key) out.set(key, [vm]);
+      }
+      return out;
+    }),
+  );
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Every VM named exactly `name` (names are unique per data center), fresh and shared. */
+export function vmsNamed(c: OvirtClient, name: string): Promise<Vm[]> {
+  return vmsByName(c).load(name);
+}
+
+/** The VM with this id, fresh and shared (`id=` search; a non-UUID id is read alone). */
+export async function vmById(c: OvirtClient, id: string): Promise<Vm | undefined> {
+  if (!UUID.test(id)) return c.vms.get(id, "disk_attachments.disk");
+  return (await vmsById(c).load(id))[0];
+}
+
+/** The disks of a VM read with `follow=disk_attachments.disk`; undefined when the answer lacks them. */
+export function followedDisks(vm: Vm | Template): Disk[] | undefined {
+  const atts = vm.disk_attachments;
+  if (!atts) return undefined;
+  const disks: Disk[] = [];
+  for (const a of atts) {
+    if (!a.disk || (a.disk.alias === undefined && a.disk.provisioned_size === undefined)) return undefined;
+    disks.push({ ...a.disk, bootable: a.bootable });
+  }
+  return disks;
+}
+
+/** The VMs or templates stored on an export domain, fresh and shared. */
+export function exportListing(c: OvirtClient, kind: "vm" | "template", sdId: string): Promise<Array<Vm | Template>> {
+  return freshRead(c.http, `exp|${kind}|${sdId}`, () => c.exportContent(kind).list(sdId));
+}
+
+/** The storage domains as seen from a data center (status), fresh and shared. */
+export function attachedDomains(c: OvirtClient, dcId: string): Promise<StorageDomain[]> {
+  return freshRead(c.http, `att|${dcId}`, () => c.attachedStorageDomains.list(dcId));
+}
+
+/** A storage domain as seen from a data center (status), fresh and shared (one listing of the data center). */
+export async function attachedDomain(c: OvirtClient, dcId: string, sdId: string): Promise<StorageDomain | undefined> {
+  return (await attachedDomains(c, dcId)).find((d) => d.id === sdId);
+}
+
+/** Identity lookups through the 10 s read cache (shared with `check`); a miss is read again, fresh. */
+async function cachedFind<T>(key: string, list: () => Promise<T[]>, pred: (t: T) => boolean): Promise<{ found?: T; all: T[] }> {
+  // names and ids of domains, clusters and data centers do not change during a run: a minute is fine
+  const cached = await cachedRead(key, 60_000, list);
+  const hit = cached.find(pred);
+  if (hit) return { found: hit, all: cached };
+  const fresh = await list();
+  return { found: fresh.find(pred), all: fresh };
+}
+
+/** The read-cache key of an engine connection (the same as `check` uses). */
+export const engineKey = (engine: { url: string; username: string }) => `${engine.url}|${engine.username}`;
+
+export function storageDomainNamed(c: OvirtClient, key: string, name: string) {
+  return cachedFind(`${key}|sds`, () => c.storageDomains.list(), (d: StorageDomain) => d.name === name);
+}
+
+export function clusterNamed(c: OvirtClient, key: string, name: string) {
+  return cachedFind(`${key}|clusters`, () => c.clusters.list(), (d: Cluster) => d.name === name);
+}
+
+export function clusterById(c: OvirtClient, key: string, id: string) {
+  return cachedFind(`${key}|clusters`, () => c.clusters.list(), (d: Cluster) => d.id === id);
+}
+
+export function dataCenterById(c: OvirtClient, key: string, id: string) {
+  return cachedFind(`${key}|dcs`, () => c.datacenters.list(), (d: DataCenter) => d.id === id);
+}
