@@ -4,7 +4,8 @@
 // - overheadRatio: wall time of `pulumi up` migrating 20 VMs (BENCH_DISK_MIB per VM, fixed simulator bandwidth per
 //   copy) / the simulator's own busy time for the same jobs (/__admin/stats busyMs: time in which at least one disk
 //   copy ran). Concurrency = number of VMs (the simulator copies every job at its own bandwidth, so the engine can
-//   run them all at once; a smaller window would serialize what the engine could do in parallel).
+//   run them all at once; a smaller window would serialize what the engine could do in parallel). `pulumi up` runs
+//   with `--parallel 64`: the CLI's default (4 x CPUs = 8 here) would cap the exports of 20 VMs at 8 at a time.
 // - requestsPerVm: HTTP requests the provider sent (simulator request log, SSO included) / migrated VMs.
 // - previewSeconds200 / previewRequests200 / previewMutating200: `pulumi preview` of a 200-VM migration.
 // - peakRssMiB: peak RSS of the dynamic-provider process during that preview (sampled from /proc every 50 ms).
@@ -103,7 +104,7 @@ async function upRun(n: number, stack: string) {
         await e.t.admin("DELETE", "requests");
         const busy0 = (await e.t.admin("GET", "stats")).busyMs as number;
         const upStartMs = Date.now();
-        const up = await e.ws.up();
+        const up = await e.ws.up(["--parallel", "64"]);
         if (up.code !== 0) throw new Error(`pulumi up of ${n} VMs failed:\n${up.output.slice(-3000)}`);
         const stats = await e.t.admin("GET", "stats");
         const req = await e.t.admin("GET", "requests");
@@ -252,6 +253,7 @@ async function main(): Promise<void> {
             totalGiB: round((20 * DISK_MIB) / 1024, 2),
             simulatorMiBpsPerCopy: MIBPS,
             concurrency: "number of VMs",
+            pulumiParallel: 64,
             tls: true,
             backend: "file",
         },
