@@ -8,6 +8,5 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_HOME="${PULUMI_HOME:-$ROOT/.pulumi-home}"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi-state}"
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-demo-passphrase}"
-export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=false
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 mkdir -p "$PULUMI_HOME" "${PULUMI_BACKEND_URL#file://}"
