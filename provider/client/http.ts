@@ -226,6 +226,14 @@ export class EngineHttp {
           .join("&")
       : "";
     const path = (opts.path.startsWith("/ovirt-engine") ? opts.path : this.apiPath + opts.path) + (qs ? `?${qs}` : "");
+    // Only safe requests are repeated: wait with jittered exponential backoff and say whether to try again.
+    const retryable = async (): Promise<boolean> => {
+      if (!idempotent || attempt > this.maxRetries) return false;
+      this.stats.retries++;
+      await sleep(delay + Math.random() * delay * 0.3);
+      delay = Math.min(delay * 2, 3000);
+      return true;
+    };
     for (;;) {
       attempt++;
       this.stats.requests++;
@@ -239,12 +247,7 @@ export class EngineHttp {
         const body = await r.body.text();
         const res: Response = { status: r.statusCode, headers: r.headers as any, body };
         if (RETRY_STATUSES.has(res.status)) {
-          if (idempotent && attempt <= this.maxRetries) {
-            this.stats.retries++;
-            await sleep(delay + Math.random() * delay * 0.3);
-            delay = Math.min(delay * 2, 3000);
-            continue;
-          }
+          if (await retryable()) continue;
           throw new EngineUnavailableError({
             method: opts.method,
             path: this.publicPath(path),
@@ -268,12 +271,7 @@ export class EngineHttp {
           );
         }
         if ((code && NETWORK_CODES.has(code)) || e?.name === "SocketError") {
-          if (idempotent && attempt <= this.maxRetries) {
-            this.stats.retries++;
-            await sleep(delay + Math.random() * delay * 0.3);
-            delay = Math.min(delay * 2, 3000);
-            continue;
-          }
+          if (await retryable()) continue;
           throw new EngineUnavailableError({
             method: opts.method,
             path: this.publicPath(path),
