@@ -110,8 +110,8 @@ describe("e2e: bad arguments fail at preview", function () {
         const before = await e.mutating();
         const r = await e.ws.preview();
         assert.notEqual(r.code, 0);
-        assert.match(r.output, /no-such-vm/);
-        assert.match(r.output, /property name|name/);
+        // the CLI's check-failure line names the property, and the reason repeats it with the fix
+        assert.match(r.output, /property name value \{?no-such-vm\}? has a problem: name: .*no-such-vm/);
         assert.equal(await e.mutating(), before);
     });
 
