@@ -20,7 +20,8 @@ describe("shared job watcher", function () {
 
   it("predicts the end from two progress samples", () => {
     assert.equal(predictEnd(undefined, { t: 1000, p: 10 }), undefined);
-    assert.equal(predictEnd({ t: 0, p: 0 }, { t: 1000, p: 10 }), 10_000);
+    // 10% per second; at 10% (really 10.0 .. 10.99) 89.5% remain: 8.95 s more
+    assert.equal(predictEnd({ t: 0, p: 0 }, { t: 1000, p: 10 }), 9_950);
     assert.equal(predictEnd({ t: 0, p: 10 }, { t: 1000, p: 10 }), undefined);
     assert.equal(jobPercent({ id: "j", steps: [{ id: "a", type: "executing", progress: 40 }, { id: "b", type: "executing", progress: 80, parent_step: { id: "a" } }] }), 40);
   });
