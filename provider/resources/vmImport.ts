@@ -392,9 +392,10 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   const sameId = await getEntity(c, a.kind, copy.id);
   const sameIdDc = sameId ? await entityDc(c, sameId, dcCache) : undefined;
   const named = (await byName.get(a.name)!).filter((e) => e.id !== copy.id);
-  // VM names are unique per data center; template names per engine
+  // VM and template names are unique per data center (the engine's ImportVm/ImportVmTemplate validation looks the
+  // name up with the target storage pool id); ids are unique in the whole engine
   let namedInDc: Entity | undefined;
-  for (const e of named) if (a.kind === "template" || (await entityDc(c, e, dcCache)) === dcId) namedInDc = e;
+  for (const e of named) if ((await entityDc(c, e, dcCache)) === dcId) namedInDc = e;
 
   const corrFor = (n: string) => stableCorrelationId("import", a.engine.url, r.exportSd.id, copy.id, n, cluster.id);
   /** An entity named `n` in the target scope that an earlier attempt of ours created (our correlation id). */
@@ -427,8 +428,7 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
       }
     }
   }
-  // template names are unique in the engine, VM names per data center
-  const nameTaken = a.kind === "template" ? named.length > 0 || (!!sameId && sameId.name === a.name) : !!namedInDc;
+  const nameTaken = !!namedInDc || (!!sameId && sameIdDc === dcId && sameId.name === a.name);
   if (!adopt) {
     if (!clone && (sameId || namedInDc)) {
       const what = sameId
@@ -465,11 +465,11 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   if (clone && !adopt) {
     const taken = await entityByName(c, a.kind, name);
     const inScope: Entity[] = [];
-    for (const t of taken) if (a.kind === "template" || (await entityDc(c, t, dcCache)) === dcId) inScope.push(t);
+    for (const t of taken) if ((await entityDc(c, t, dcCache)) === dcId) inScope.push(t);
     if (inScope.length > 0) {
       throw new ArgError(
         "newName",
-        `newName: the clone name ${name} is already taken ${a.kind === "template" ? "in the engine" : "in the target data center"}; set newName (or another cloneSuffix).`,
+        `newName: the clone name ${name} is already taken in the target data center; set newName (or another cloneSuffix).`,
       );
     }
   }
@@ -656,7 +656,7 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
         for (const cl of clusters) cache.set(cl.id, cl.data_center?.id);
         const sameIdInTarget = !!sameId && (await dcOfCluster(c, sameId.cluster?.id, cache)) === dcId;
         const sameName = vmsOrTs.find(
-          (v) => v.name === args.name && v.id !== copy.id && (args.kind === "template" || cache.get(v.cluster?.id ?? "") === dcId),
+          (v) => v.name === args.name && v.id !== copy.id && cache.get(v.cluster?.id ?? "") === dcId,
         );
         const conflict = (!!sameId && !sameIdInTarget) || !!sameName;
         const clone = args.clone || (conflict && args.onConflict === "clone");

@@ -196,7 +196,8 @@ function registerKind(r: Router, kind: Kind): void {
       }
     } else {
       if (!clone && (e.template(x.id) || e.vm(x.id))) throw F.templateIdExistsOnImport((e.template(x.id) ?? e.vm(x.id))!.name);
-      if (e.state.templates.some((t) => t.name === finalName)) throw F.templateNameExistsOnImport();
+      // ImportVmTemplateCommandBase.isVmTemplateWithSameNameExist: the name is looked up in the target storage pool
+      if (e.state.templates.some((t) => t.name === finalName && e.dcOfCluster(t.clusterId)?.id === dc.id)) throw F.templateNameExistsOnImport();
       if (x.cpuArchitecture !== cluster.cpuArchitecture) throw F.archNotSupported("Template");
     }
 

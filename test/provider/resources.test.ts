@@ -217,6 +217,10 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
       it("template import, then the thin VM without collapse is accepted when the template is expected", async () => {
         const t = await checkAndCreate("VmImport", { engine, exportDomain: "export1", kind: "template", name: "rhel9-base", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone" });
         assert.ok(t.outs.vmId);
+        // the source template (same id) stays in dc-source, so the import is a clone (new id); names are unique per
+        // data center, so the clone keeps the name in dc-target
+        assert.equal(t.outs.cloned, true);
+        assert.equal(t.outs.vmName, "rhel9-base");
         const rep = await diskReport(sim);
         assert.ok(rep.templates.some((x) => x.id === t.outs.vmId && x.dataCenter === "dc-target"));
       });

@@ -147,6 +147,20 @@ describe("simulator: export and import", function () {
       const b = sums.templates.find((x: any) => x.name === "rhel9-base-t");
       assert.equal(b.dataCenter, "dc-target");
       assert.deepEqual(sumsOf(b), sumsOf(a));
+      // template names are unique per data center (the engine looks the name up in the target storage pool):
+      // the clone's name is taken in dc-target, the source's name is taken only in dc-source
+      const again = (name: string) =>
+        t().api("POST", `storagedomains/${I.export1}/templates/${tplId}/import`, xmlAction(`<storage_domain id="${I.dataTarget}"/><cluster id="${I.clTarget}"/><clone>true</clone><template><name>${name}</name></template>`));
+      const taken = await again("rhel9-base-t");
+      assert.equal(taken.status, 409, taken.text);
+      assert.match(taken.text, /Template Name already exists/);
+      const same = await again("rhel9-base");
+      assert.equal(same.status, 202, same.text);
+      assert.equal(await t().waitJob(same.xml.action.job["@_id"]), "finished");
+      const named = (await diskSums(t())).templates.filter((x: any) => x.name === "rhel9-base");
+      assert.deepEqual(named.map((x: any) => x.dataCenter).sort(), ["dc-source", "dc-target"]);
+      const sameId = named.find((x: any) => x.dataCenter === "dc-target").id;
+      assert.equal((await t().api("DELETE", `templates/${sameId}`)).status, 200);
       await moveExportDomain(t(), I.export1, I.dcTarget, I.dcSource);
     });
 
