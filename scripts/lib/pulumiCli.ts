@@ -16,12 +16,35 @@ export interface CliResult {
     /** stdout and stderr together, in arrival order. */
     output: string;
     ms: number;
+    /**
+     * With `killWhen` or `killTree`: true when the CLI was killed, by the trigger or the timeout (false: it
+     * finished first).
+     */
+    killed?: boolean;
+    /** With `killTree`: processes of the killed tree still alive 1 s after the kill (should be none). */
+    survivors?: number[];
+    /** With `killTree`: command lines of the processes killed besides the CLI. */
+    killedTree?: string[];
 }
 
 export interface RunOptions {
-    /** Kill the CLI (and its process group) with this signal when `killWhen` matches the output so far. */
-    killWhen?: (output: string) => boolean;
+    /**
+     * Kill the CLI with `killSignal` when `killWhen` answers true for the output so far. Evaluated on every output
+     * chunk (and every `killPollMs` when set); an asynchronous answer is awaited with at most one check in flight,
+     * and a check that throws or rejects is not a trigger.
+     */
+    killWhen?: (output: string) => boolean | Promise<boolean>;
+    /**
+     * Also evaluate `killWhen` every this many ms, not only when output arrives: for triggers that probe something
+     * other than the output (the engine's state), which can change while the CLI prints nothing.
+     */
+    killPollMs?: number;
     killSignal?: NodeJS.Signals;
+    /**
+     * Kill (on the trigger or the timeout) the CLI and every descendant of it found in /proc, not just the CLI's
+     * process group, and report `survivors` and `killedTree`.
+     */
+    killTree?: boolean;
     env?: Record<string, string>;
     timeoutMs?: number;
     /** Also copy the CLI's output to this process's stdout as it arrives. */
@@ -74,30 +97,81 @@ export class PulumiWorkspace {
             let stderr = "";
             let output = "";
             let killed = false;
+            let done = false;
+            let checking = false;
+            let tree: number[] = [];
+            let killedTree: string[] = [];
             const kill = (sig: NodeJS.Signals) => {
-                if (killed || child.pid === undefined) return;
+                // after `close` the pid may already belong to another process
+                if (killed || done || child.pid === undefined) return;
                 killed = true;
-                try {
-                    process.kill(-child.pid, sig);
-                } catch {
-                    /* already gone */
+                if (!opts.killTree) {
+                    try {
+                        process.kill(-child.pid, sig);
+                    } catch {
+                        /* already gone */
+                    }
+                    return;
+                }
+                // The CLI starts its plugins (language host, dynamic-provider host) in process groups of their own:
+                // killing only the CLI's group leaves them running (and finishing their operations). A killed CI job
+                // loses the whole tree, so collect every descendant first, then signal them all at once.
+                tree = descendants(child.pid);
+                killedTree = tree.map(cmdline);
+                for (const pid of [child.pid, ...tree]) {
+                    try {
+                        process.kill(pid, sig);
+                    } catch {
+                        /* gone */
+                    }
                 }
             };
+            const check = () => {
+                if (!opts.killWhen || checking || killed || done) return;
+                const sig = opts.killSignal ?? "SIGKILL";
+                let verdict: boolean | Promise<boolean>;
+                try {
+                    verdict = opts.killWhen(output);
+                } catch {
+                    return; // a failed probe is not a trigger
+                }
+                if (typeof verdict === "boolean") {
+                    if (verdict) kill(sig);
+                    return;
+                }
+                checking = true;
+                verdict
+                    .then((yes) => { if (yes) kill(sig); }, () => { /* a failed probe is not a trigger */ })
+                    .finally(() => { checking = false; });
+            };
             const timer = setTimeout(() => kill("SIGKILL"), opts.timeoutMs ?? 15 * 60_000);
+            const poll = opts.killWhen && opts.killPollMs ? setInterval(check, opts.killPollMs) : undefined;
             const onData = (which: "out" | "err") => (b: Buffer) => {
                 const s = b.toString();
                 if (which === "out") stdout += s;
                 else stderr += s;
                 output += s;
                 if (opts.echo) process.stdout.write(s);
-                if (opts.killWhen && opts.killWhen(output)) kill(opts.killSignal ?? "SIGKILL");
+                check();
             };
             child.stdout.on("data", onData("out"));
             child.stderr.on("data", onData("err"));
             child.on("error", reject);
-            child.on("close", (code, signal) => {
+            child.on("close", async (code, signal) => {
+                done = true;
                 clearTimeout(timer);
-                resolve({ code, signal, stdout, stderr, output, ms: Date.now() - t0 });
+                clearInterval(poll);
+                const r: CliResult = { code, signal, stdout, stderr, output, ms: Date.now() - t0 };
+                if (opts.killWhen || opts.killTree) r.killed = killed;
+                if (opts.killTree) {
+                    r.survivors = [];
+                    r.killedTree = killedTree;
+                    if (killed && child.pid !== undefined) {
+                        await new Promise((res) => setTimeout(res, 1000));
+                        r.survivors = [child.pid, ...tree].filter(alive);
+                    }
+                }
+                resolve(r);
             });
         });
     }
@@ -140,6 +214,49 @@ export class PulumiWorkspace {
         const r = await this.ok(args);
         return JSON.parse(r.stdout);
     }
+}
+
+function procStat(pid: number | string): { state: string; ppid: number } | undefined {
+    try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return { state: fields[0], ppid: Number(fields[1]) };
+    } catch {
+        return undefined;
+    }
+}
+
+function alive(pid: number): boolean {
+    const s = procStat(pid);
+    return !!s && s.state !== "Z";
+}
+
+function cmdline(pid: number): string {
+    try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+    } catch {
+        return "?";
+    }
+}
+
+/** Every live descendant of `root` (from /proc). */
+export function descendants(root: number): number[] {
+    const children = new Map<number, number[]>();
+    for (const d of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(d)) continue;
+        const s = procStat(d);
+        if (!s) continue;
+        children.set(s.ppid, [...(children.get(s.ppid) ?? []), Number(d)]);
+    }
+    const out: number[] = [];
+    const walk = (p: number) => {
+        for (const c of children.get(p) ?? []) {
+            out.push(c);
+            walk(c);
+        }
+    };
+    walk(root);
+    return out;
 }
 
 /** Parses the "Resources:" block of `pulumi up`/`preview` output into counts by change kind. */

@@ -1,14 +1,10 @@
 // Support for the reliability suites: the real Pulumi CLI killed at a point chosen by polling the engine
 // simulator's admin API, Pulumi's pending-operation handling after a kill, and engine-state assertions
 // (exactly one copy of every migrated VM/template in the target, checksums equal to the source).
-import { spawn } from "child_process";
-import * as fs from "fs";
 import * as assert from "assert";
-import { CliResult, PULUMI_BIN, PulumiWorkspace } from "../support/pulumi";
+import { CliResult, PulumiWorkspace } from "../support/pulumi";
 import { DisksReport, disks, inDc, sums } from "../support/e2e";
 import { TestSimulator } from "../support/simulator";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface KillRun extends CliResult {
     /** True when the trigger fired and the CLI was killed (false: it finished first). */
@@ -23,114 +19,21 @@ export interface KillRun extends CliResult {
  * Runs `pulumi <args>` and SIGKILLs its whole process tree (CLI, language host, dynamic-provider host) as soon
  * as `trigger(output)` answers true; the trigger is evaluated on every output chunk and every `everyMs`.
  */
-export function runAndKill(
+export async function runAndKill(
     ws: PulumiWorkspace,
     args: string[],
     trigger: (output: string) => Promise<boolean> | boolean,
     opts: { everyMs?: number; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<KillRun> {
-    const t0 = Date.now();
-    return new Promise((resolve, reject) => {
-        const child = spawn(PULUMI_BIN, args, {
-            cwd: ws.projectDir,
-            env: { ...ws.env, ...(opts.env ?? {}) },
-            stdio: ["ignore", "pipe", "pipe"],
-            detached: true,
-        });
-        let stdout = "";
-        let stderr = "";
-        let output = "";
-        let killed = false;
-        let done = false;
-        let checking = false;
-        let tree: number[] = [];
-        let killedTree: string[] = [];
-        const kill = () => {
-            if (killed || done || child.pid === undefined) return;
-            killed = true;
-            // The CLI starts its plugins (language host, dynamic-provider host) in process groups of their own:
-            // killing only the CLI's group leaves them running (and finishing their operations). A killed CI job
-            // loses the whole tree, so collect every descendant first, then SIGKILL them all at once.
-            tree = descendants(child.pid);
-            killedTree = tree.map((p) => { try { return fs.readFileSync(`/proc/${p}/cmdline`, "utf8").replace(/\0/g, " ").trim(); } catch { return "?"; } });
-            for (const pid of [child.pid, ...tree]) {
-                try {
-                    process.kill(pid, "SIGKILL");
-                } catch {
-                    /* gone */
-                }
-            }
-        };
-        const check = async () => {
-            if (checking || killed || done) return;
-            checking = true;
-            try {
-                if (await trigger(output)) kill();
-            } catch {
-                /* a failed probe is not a trigger */
-            } finally {
-                checking = false;
-            }
-        };
-        const timer = setInterval(check, opts.everyMs ?? 50);
-        const hard = setTimeout(kill, opts.timeoutMs ?? 10 * 60_000);
-        const onData = (which: "out" | "err") => (b: Buffer) => {
-            const s = b.toString();
-            if (which === "out") stdout += s;
-            else stderr += s;
-            output += s;
-            void check();
-        };
-        child.stdout.on("data", onData("out"));
-        child.stderr.on("data", onData("err"));
-        child.on("error", reject);
-        child.on("close", async (code, signal) => {
-            done = true;
-            clearInterval(timer);
-            clearTimeout(hard);
-            let survivors: number[] = [];
-            if (killed && child.pid !== undefined) {
-                await sleep(1000);
-                survivors = [child.pid, ...tree].filter(alive);
-            }
-            resolve({ code, signal, stdout, stderr, output, ms: Date.now() - t0, killed, survivors, killedTree });
-        });
+    const r = await ws.run(args, {
+        killWhen: trigger,
+        killPollMs: opts.everyMs ?? 50,
+        killSignal: "SIGKILL",
+        killTree: true,
+        timeoutMs: opts.timeoutMs ?? 10 * 60_000,
+        env: opts.env,
     });
-}
-
-function procStat(pid: number | string): { state: string; ppid: number } | undefined {
-    try {
-        const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return { state: fields[0], ppid: Number(fields[1]) };
-    } catch {
-        return undefined;
-    }
-}
-
-function alive(pid: number): boolean {
-    const s = procStat(pid);
-    return !!s && s.state !== "Z";
-}
-
-/** Every live descendant of `root` (from /proc). */
-export function descendants(root: number): number[] {
-    const children = new Map<number, number[]>();
-    for (const d of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(d)) continue;
-        const s = procStat(d);
-        if (!s) continue;
-        children.set(s.ppid, [...(children.get(s.ppid) ?? []), Number(d)]);
-    }
-    const out: number[] = [];
-    const walk = (p: number) => {
-        for (const c of children.get(p) ?? []) {
-            out.push(c);
-            walk(c);
-        }
-    };
-    walk(root);
-    return out;
+    return { ...r, killed: r.killed!, survivors: r.survivors!, killedTree: r.killedTree! };
 }
 
 /** Pending operations (creating/updating/deleting) the killed update left in the stack's state. */
