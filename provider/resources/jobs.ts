@@ -46,6 +46,31 @@ export async function failureReason(c: OvirtClient, correlationId: string | unde
   return job?.description ? `job "${job.description}" ${job.status}` : "the engine job failed";
 }
 
+/** How long "no job and no trace of the operation" must last before the operation counts as lost. */
+export const LOST_AFTER_MS = 10_000;
+
+/**
+ * An `entityFailed` check for operations the engine records before it answers (an import adds the VM, an export
+ * locks the source, both before the 202): once the job is gone (or was never found) and `noTrace()` stays true for
+ * `afterMs`, the engine has lost the operation (it restarted before committing it, or the request never reached
+ * it). Waiting for the deadline would only hide that for minutes; failing lets the next `pulumi up` start it anew.
+ */
+export function lostWhen(noTrace: () => Promise<boolean>, what: string, afterMs = LOST_AFTER_MS): () => Promise<string | undefined> {
+  let since: number | undefined;
+  return async () => {
+    if (!(await noTrace())) {
+      since = undefined;
+      return undefined;
+    }
+    since ??= Date.now();
+    if (Date.now() - since < afterMs) return undefined;
+    return (
+      `the engine lists no job for the ${what} and has shown no trace of it for ${Math.round(afterMs / 1000)} s ` +
+      `(it may have restarted before recording it); run pulumi up again to start it anew`
+    );
+  };
+}
+
 /**
  * Waits for an engine job. With a job id (from the action answer, or found once by correlation id) the job is
  * followed by the engine's shared job watcher (`client/jobWatcher.ts`: one polling loop per engine for every

@@ -37,7 +37,7 @@ import {
   zName,
 } from "./common";
 import { progressFor, Progress } from "../progress";
-import { waitForJob } from "./jobs";
+import { waitForJob, lostWhen } from "./jobs";
 import { attachedDomain, clusterById, dataCenterById, engineKey, exportListing, followedDisks, storageDomainNamed, vmsNamed } from "./reads";
 
 export const VmExportArgs = z
@@ -401,6 +401,12 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
       if (s && (s.status === "image_locked" || s.status === "locked")) return false;
       return present;
     },
+    // the engine locks the source before it answers and unlocks it after the copy is on the domain: unlocked with no
+    // copy and no job means the export was lost
+    entityFailed: lostWhen(async () => {
+      const [s, present] = await Promise.all([currentSource(), copyPresent()]);
+      return !!s && s.status !== "image_locked" && s.status !== "locked" && !present;
+    }, `export of ${label}`),
   });
   // waitForJob answers only once entityDone saw the copy on the domain
   o.progress.info(`exported ${label} to ${sd.name}`);

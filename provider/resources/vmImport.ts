@@ -36,7 +36,7 @@ import {
   zName,
 } from "./common";
 import { progressFor, Progress } from "../progress";
-import { waitForJob, failureReason } from "./jobs";
+import { waitForJob, failureReason, lostWhen } from "./jobs";
 import { mixedArchitectures } from "./vmExport";
 import { attachedDomain, attachedDomains, clusterById, clusterNamed, engineKey, exportListing, followedDisks, storageDomainNamed, vmById, vmsNamed } from "./reads";
 
@@ -493,6 +493,17 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   } else {
     const specs = diskSpecs(a, r.copyDisks, r.diskSdIds);
     progress.info(`importing ${label}${clone ? ` as ${name}` : ""} into ${cluster.name}${collapse ? " (collapsing snapshots)" : ""}`);
+    /** The entity this import creates: by id, or for a clone by name in the target data center (the source VM of
+     * the same name lives in another data center of this engine and must not be taken for it). */
+    const find = async (): Promise<Entity | undefined> => {
+      if (!clone) {
+        const e = await getEntity(c, a.kind, copy.id);
+        return e && (await entityDc(c, e, dcCache)) === dcId ? e : undefined;
+      }
+      const list = await entityByName(c, a.kind, name);
+      for (const x of list) if ((await entityDc(c, x, dcCache)) === dcId) return x;
+      return undefined;
+    };
     let jobId: string | undefined;
     for (;;) {
       try {
@@ -515,8 +526,7 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
             jobId = jobs[0].id;
             break;
           }
-          const found = clone ? (await entityByName(c, a.kind, name))[0] : await getEntity(c, a.kind, copy.id);
-          if (found) break;
+          if (await find()) break;
           if (Date.now() > deadline) throw e;
           continue;
         }
@@ -537,14 +547,9 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
         throw e;
       }
     }
-    const find = async (): Promise<Entity | undefined> => {
-      if (!clone) return getEntity(c, a.kind, copy.id);
-      const list = await entityByName(c, a.kind, name);
-      for (const x of list) if ((await entityDc(c, x, dcCache)) === dcId) return x;
-      return undefined;
-    };
     let seen = false;
     let done: Entity | undefined;
+    const lost = lostWhen(async () => !(await find()), `import of ${label}`);
     await waitForJob({
       c,
       jobId,
@@ -561,7 +566,8 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
         return ok;
       },
       entityFailed: async () => {
-        if (!seen) return undefined;
+        // seen, then gone: the engine's failure path removed it; never seen: lost after a grace period
+        if (!seen) return lost();
         const e = await find();
         return e ? undefined : await failureReason(c, correlationId);
       },

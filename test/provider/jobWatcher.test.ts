@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { Sim, startSim } from "./helpers";
 import { connect, closeAllEngines, stableCorrelationId } from "../../provider/client";
 import { jobWatcher, predictEnd, jobPercent } from "../../provider/client/jobWatcher";
-import { waitForJob } from "../../provider/resources/jobs";
+import { lostWhen, waitForJob } from "../../provider/resources/jobs";
 
 const quiet = { update() {}, info() {}, warn() {} } as any;
 
@@ -61,5 +61,24 @@ describe("shared job watcher", function () {
     const lastEnd = Math.max(...jobs.map((j) => j.endMs));
     assert.ok(Math.max(...ends) - lastEnd < 1500, `lag ${Math.max(...ends) - lastEnd} ms`);
     assert.equal(jobWatcher(c.http).watching, 0);
+  });
+
+  it("an operation with no job and no trace in the engine fails as lost after the grace period, not at the deadline", async () => {
+    const c = connect(sim.engine);
+    let traces = 2; // a trace on the first two looks (the grace restarts), then none
+    const t0 = Date.now();
+    await assert.rejects(
+      waitForJob({
+        c,
+        what: "import of VM ghost-01",
+        deadline: Date.now() + 60_000,
+        progress: quiet,
+        entityDone: async () => false,
+        entityFailed: lostWhen(async () => traces-- <= 0, "import of VM ghost-01", 600),
+      }),
+      (e: any) => e.name === "JobFailedError" && /import of VM ghost-01 failed in the engine: .*no job.*no trace.*run pulumi up again/.test(e.message),
+    );
+    const ms = Date.now() - t0;
+    assert.ok(ms >= 600 && ms < 10_000, `failed after ${ms} ms`);
   });
 });

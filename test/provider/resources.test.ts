@@ -193,6 +193,26 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
         }
       });
 
+      it("a connection reset on the import POST: the import is sent again, and the same-named source VM in dc-source is not taken for it", async () => {
+        // the reset comes before the engine handles the request, so the engine never saw it: the provider must find
+        // no job and no app-01 in dc-target, and send the import again (before the fix it took the source VM app-01
+        // for the import and waited for it until the deadline)
+        await sim.admin("PUT", "/faults", { rules: [{ method: "POST", path: "/vms/[^/]+/import$", kind: "reset", max: 1 }] });
+        try {
+          const t0 = Date.now();
+          const r = await checkAndCreate("VmImport", { engine, exportDomain: "export1", name: "app-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone" });
+          assert.equal((await sim.admin("GET", "/faults")).rules[0].hits, 1, "the import POST was not reset");
+          assert.ok(Date.now() - t0 < 60_000, `took ${Date.now() - t0} ms`);
+          const rep = await diskReport(sim);
+          const dst = rep.vms.filter((v) => v.name === "app-01" && v.dataCenter === "dc-target");
+          assert.equal(dst.length, 1);
+          assert.equal(dst[0].id, r.outs.vmId);
+          assert.deepEqual(shas(dst[0]), shas(rep.vms.find((v) => v.name === "app-01" && v.dataCenter === "dc-source")));
+        } finally {
+          await sim.admin("DELETE", "/faults");
+        }
+      });
+
       it("a second create adopts the import (no duplicate VM)", async () => {
         const again = await checkAndCreate("VmImport", { engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone", disks: [{ alias: "web-01_disk0", allocation: "preallocated" }] });
         assert.equal(again.outs.vmId, imp.outs.vmId);

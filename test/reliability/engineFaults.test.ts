@@ -71,11 +71,11 @@ describe("reliability: engine faults during `pulumi up`", function () {
                 await sleep(50);
             }
         })();
-        const runs: Array<{ code: number | null; tail: string }> = [];
+        const runs: Array<{ code: number | null; tail: string; ms: number }> = [];
         try {
             for (let i = 0; i < 5; i++) {
                 const up = await e.ws.up();
-                runs.push({ code: up.code, tail: up.output.slice(-1500) });
+                runs.push({ code: up.code, tail: up.output.slice(-1500), ms: up.ms });
                 if (up.code === 0) break;
             }
         } finally {
@@ -85,6 +85,10 @@ describe("reliability: engine faults during `pulumi up`", function () {
         const faults = (await e.t.admin("GET", "faults")).rules;
         await e.t.admin("DELETE", "faults");
         assert.strictEqual(runs[runs.length - 1].code, 0, `no up succeeded in ${runs.length} runs:\n${runs.map((r) => r.tail).join("\n-----\n")}`);
+        // a failed run fails fast: an operation lost in the restart (or a request the engine never saw) is noticed in
+        // seconds, not after the wait deadline (an earlier bug waited 5 minutes for an import that never started)
+        const slow = runs.filter((r) => r.ms > 90_000);
+        assert.deepStrictEqual(slow.map((r) => r.ms), [], `runs took minutes:\n${slow.map((r) => r.tail).join("\n-----\n")}`);
         // the faults really happened
         assert.ok(restarted, "the engine was never restarted (no import was running)");
         assert.ok(restarted.failedJobs >= 1, `the restart failed no running job (${JSON.stringify(restarted)})`);
