@@ -22,4 +22,5 @@ GOFLAGS="-mod=readonly" CGO_ENABLED=0 go build -trimpath \
   -o "$bin/vcsim.tmp" github.com/vmware/govmomi/vcsim
 mv "$bin/vcsim.tmp" "$bin/vcsim"
 echo "$version" > "$stamp"
-"$bin/vcsim" version | head -1
+# sed reads to the end: `head -1` may exit first, and with pipefail the SIGPIPE of vcsim fails the build
+"$bin/vcsim" version | sed -n 1p
