@@ -22,7 +22,8 @@ export interface JobWait {
   totalBytes?: number;
   /** Entity-side completion check (used when the job is gone, and to confirm a finished job). */
   entityDone: () => Promise<boolean>;
-  /** Entity-side failure hint when the job is gone (e.g. the imported VM vanished). */
+  /** Entity-side failure hint when the job is gone (e.g. the imported VM vanished); called right after entityDone
+   * answered false, so it may judge from the read entityDone just made. */
   entityFailed?: () => Promise<string | undefined>;
   timeoutHint?: string;
 }
@@ -128,11 +129,12 @@ export async function waitForJob(w: JobWait): Promise<void> {
   // no job (never found, or purged): entity state
   await poll<true>(
     async () => {
+      if (await w.entityDone()) return { done: true, value: true };
+      // right after entityDone, so it can judge from the same read
       if (w.entityFailed) {
         const f = await w.entityFailed();
         if (f) throw new JobFailedError(`${w.what} failed in the engine: ${f}`);
       }
-      if (await w.entityDone()) return { done: true, value: true };
       return { done: false, progress: line() };
     },
     {

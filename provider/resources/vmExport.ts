@@ -387,6 +387,7 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
       throw e;
     }
   }
+  let look: { unlocked: boolean; present: boolean } | undefined;
   await waitForJob({
     c,
     jobId,
@@ -398,15 +399,13 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
     entityDone: async () => {
       // both reads are fresh and shared with the other exports finishing now
       const [s, present] = await Promise.all([currentSource(), copyPresent()]);
-      if (s && (s.status === "image_locked" || s.status === "locked")) return false;
-      return present;
+      const unlocked = !!s && s.status !== "image_locked" && s.status !== "locked";
+      look = { unlocked, present };
+      return (!s || unlocked) && present;
     },
     // the engine locks the source before it answers and unlocks it after the copy is on the domain: unlocked with no
-    // copy and no job means the export was lost
-    entityFailed: lostWhen(async () => {
-      const [s, present] = await Promise.all([currentSource(), copyPresent()]);
-      return !!s && s.status !== "image_locked" && s.status !== "locked" && !present;
-    }, `export of ${label}`),
+    // copy and no job means the export was lost (judged from entityDone's read, which waitForJob makes just before)
+    entityFailed: lostWhen(async () => !!look && look.unlocked && !look.present, `export of ${label}`),
   });
   // waitForJob answers only once entityDone saw the copy on the domain
   o.progress.info(`exported ${label} to ${sd.name}`);

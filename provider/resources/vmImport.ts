@@ -391,18 +391,22 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   byName.forEach((p) => p.catch(() => undefined));
   const sameId = await getEntity(c, a.kind, copy.id);
   const sameIdDc = sameId ? await entityDc(c, sameId, dcCache) : undefined;
-  const named = (await byName.get(a.name)!).filter((e) => e.id !== copy.id);
-  // VM and template names are unique per data center (the engine's ImportVm/ImportVmTemplate validation looks the
-  // name up with the target storage pool id); ids are unique in the whole engine
-  let namedInDc: Entity | undefined;
-  for (const e of named) if ((await entityDc(c, e, dcCache)) === dcId) namedInDc = e;
+  /**
+   * Entities named `n` in the target data center: VM and template names are unique per data center (the engine's
+   * ImportVm/ImportVmTemplate validation looks the name up with the target storage pool id), ids in the whole engine.
+   * `read` is an answer already asked for; without it the read is fresh.
+   */
+  const inTargetDc = async (n: string, read?: Promise<Entity[]>): Promise<Entity[]> => {
+    const out: Entity[] = [];
+    for (const e of await (read ?? entityByName(c, a.kind, n))) if ((await entityDc(c, e, dcCache)) === dcId) out.push(e);
+    return out;
+  };
+  const namedInDc = (await inTargetDc(a.name, byName.get(a.name))).find((e) => e.id !== copy.id);
 
   const corrFor = (n: string) => stableCorrelationId("import", a.engine.url, r.exportSd.id, copy.id, n, cluster.id);
   /** An entity named `n` in the target scope that an earlier attempt of ours created (our correlation id). */
   const oursNamed = async (n: string): Promise<Entity | undefined> => {
-    const list = (await (byName.get(n) ?? entityByName(c, a.kind, n))).filter((e) => e.id !== copy.id);
-    const inDc: Entity[] = [];
-    for (const e of list) if ((await entityDc(c, e, dcCache)) === dcId) inDc.push(e);
+    const inDc = (await inTargetDc(n, byName.get(n))).filter((e) => e.id !== copy.id);
     if (inDc.length === 0) return undefined;
     const cid = corrFor(n);
     const ours =
@@ -463,10 +467,7 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   };
 
   if (clone && !adopt) {
-    const taken = await entityByName(c, a.kind, name);
-    const inScope: Entity[] = [];
-    for (const t of taken) if ((await entityDc(c, t, dcCache)) === dcId) inScope.push(t);
-    if (inScope.length > 0) {
+    if ((await inTargetDc(name)).length > 0) {
       throw new ArgError(
         "newName",
         `newName: the clone name ${name} is already taken in the target data center; set newName (or another cloneSuffix).`,
@@ -500,9 +501,7 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
         const e = await getEntity(c, a.kind, copy.id);
         return e && (await entityDc(c, e, dcCache)) === dcId ? e : undefined;
       }
-      const list = await entityByName(c, a.kind, name);
-      for (const x of list) if ((await entityDc(c, x, dcCache)) === dcId) return x;
-      return undefined;
+      return (await inTargetDc(name))[0];
     };
     let jobId: string | undefined;
     for (;;) {
@@ -547,9 +546,11 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
         throw e;
       }
     }
+    // entityDone reads; entityFailed judges from that same read (waitForJob calls it right after)
     let seen = false;
+    let last: Entity | undefined;
     let done: Entity | undefined;
-    const lost = lostWhen(async () => !(await find()), `import of ${label}`);
+    const lost = lostWhen(async () => !last, `import of ${label}`);
     await waitForJob({
       c,
       jobId,
@@ -559,7 +560,7 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
       progress,
       totalBytes: bytes,
       entityDone: async () => {
-        const e = await find();
+        const e = (last = await find());
         if (e) seen = true;
         const ok = !!e && e.status !== "image_locked" && e.status !== "locked";
         if (ok) done = e;
@@ -568,8 +569,7 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
       entityFailed: async () => {
         // seen, then gone: the engine's failure path removed it; never seen: lost after a grace period
         if (!seen) return lost();
-        const e = await find();
-        return e ? undefined : await failureReason(c, correlationId);
+        return last ? undefined : await failureReason(c, correlationId);
       },
     });
     // the entity entityDone saw unlocked (a fresh read made after the job ended)
