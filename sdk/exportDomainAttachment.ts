@@ -65,6 +65,8 @@ export class ExportDomainAttachment extends OvirtResource {
   public readonly dataCenterId!: pulumi.Output<string>;
   /** Status of the domain in the data center (`active`). */
   public readonly status!: pulumi.Output<string>;
+  /** The domain was attached to `dataCenter` before this resource: destroy leaves it attached. */
+  public readonly foundAttached!: pulumi.Output<boolean | undefined>;
   public readonly exportDomain!: pulumi.Output<string>;
   public readonly dataCenter!: pulumi.Output<string>;
 
@@ -86,6 +88,7 @@ export class ExportDomainAttachment extends OvirtResource {
         exportDomainId: undefined,
         dataCenterId: undefined,
         status: undefined,
+        foundAttached: undefined,
       },
       opts,
       ["moveFrom", "handOffTo"],

@@ -165,6 +165,8 @@ export class Migration extends pulumi.ComponentResource {
           exportDomain: args.exportDomain,
           kind: item.kind,
           name: item.name,
+          // names are unique per data center only: the source is the one in the source data center
+          dataCenter: args.source.dataCenter,
           exclusive: args.exclusive ?? true,
           discardSnapshots: item.kind === "vm" ? (item.vm?.discardSnapshots ?? args.discardSnapshots ?? false) : undefined,
           shutdownIfRunning: item.kind === "vm" ? (item.vm?.shutdownIfRunning ?? args.shutdownIfRunning ?? false) : undefined,

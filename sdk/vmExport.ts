@@ -20,6 +20,11 @@ export interface VmExportArgs {
   /** Name of the VM or template to export. */
   name: pulumi.Input<string>;
   /**
+   * Data center of the source. Names are unique per data center only: required when another VM/template of that
+   * name exists elsewhere in the engine (the preview lists what it found). After create the source is followed by id.
+   */
+  dataCenter?: pulumi.Input<string>;
+  /**
    * "Force override": overwrite a copy on the export domain. With it, a later `pulumi up` re-exports only when the
    * source changed since the export (disks, sizes, snapshots), never on every run.
    */
@@ -35,6 +40,11 @@ export interface VmExportArgs {
   shutdownTimeoutSeconds?: pulumi.Input<number>;
   /** Keep the copy on the export domain when this resource is destroyed (default false: remove it). */
   keepOnDelete?: pulumi.Input<boolean>;
+  /**
+   * Use a copy already on the export domain that this resource did not make, as it is: it is never overwritten and
+   * is kept on destroy. Without it such a copy is an error at preview (or overwritten with `exclusive`).
+   */
+  adopt?: pulumi.Input<boolean>;
   /** Time limit in minutes (default derived from the disk sizes). */
   timeoutMinutes?: pulumi.Input<number>;
   /** The batch this VM belongs to (mixed CPU architectures are rejected at preview). */
@@ -58,6 +68,8 @@ export class VmExport extends OvirtResource {
   /** Template this (thin) VM still depends on in the export, if not collapsed. */
   public readonly templateName!: pulumi.Output<string | undefined>;
   public readonly name!: pulumi.Output<string>;
+  /** `created` (this resource's export made the copy: removed on destroy) or `adopted` (kept). */
+  public readonly ownership!: pulumi.Output<"created" | "adopted">;
   public readonly kind!: pulumi.Output<"vm" | "template">;
   public readonly exportDomain!: pulumi.Output<string>;
 
@@ -70,6 +82,8 @@ export class VmExport extends OvirtResource {
         exportDomain: args.exportDomain,
         kind: args.kind ?? "vm",
         name: args.name,
+        dataCenter: args.dataCenter,
+        adopt: args.adopt,
         exclusive: args.exclusive,
         discardSnapshots: args.discardSnapshots,
         shutdownIfRunning: args.shutdownIfRunning,
@@ -85,6 +99,7 @@ export class VmExport extends OvirtResource {
         diskBytes: undefined,
         architecture: undefined,
         templateName: undefined,
+        ownership: undefined,
       },
       opts,
     );

@@ -63,6 +63,12 @@ export interface VmImportArgs {
   batch?: BatchArgs;
   /** Keep the imported VM when this resource is destroyed (default false: remove it). */
   keepOnDelete?: pulumi.Input<boolean>;
+  /**
+   * Adopt a VM/template already in the target data center with the copy's id or the target name, which this
+   * resource did not create: it is then managed (permissions, CPU profile) but never stopped or removed, by destroy
+   * or by replace. Without it such an entity is a conflict (`onConflict`).
+   */
+  adopt?: pulumi.Input<boolean>;
   /** Time limit in minutes (default derived from the disk sizes). */
   timeoutMinutes?: pulumi.Input<number>;
 }
@@ -79,6 +85,8 @@ export class VmImport extends OvirtResource {
   public readonly imported!: pulumi.Output<boolean>;
   /** True when imported as a clone. */
   public readonly cloned!: pulumi.Output<boolean>;
+  /** `created` (this resource imported it: removed on destroy), `adopted` or `skipped` (never stopped or removed). */
+  public readonly ownership!: pulumi.Output<"created" | "adopted" | "skipped">;
   public readonly architecture!: pulumi.Output<string | undefined>;
   public readonly clusterId!: pulumi.Output<string>;
   public readonly dataCenterId!: pulumi.Output<string>;
@@ -106,12 +114,14 @@ export class VmImport extends OvirtResource {
         expectTemplates: args.expectTemplates,
         batch: args.batch,
         keepOnDelete: args.keepOnDelete,
+        adopt: args.adopt,
         timeoutMinutes: args.timeoutMinutes,
         vmId: undefined,
         vmName: undefined,
         importedDisks: undefined,
         imported: undefined,
         cloned: undefined,
+        ownership: undefined,
         architecture: undefined,
         clusterId: undefined,
         dataCenterId: undefined,

@@ -60,8 +60,17 @@ export const EngineArgs = z
     caFile: z.string().min(1).optional(),
     caPem: z.string().min(1).optional(),
     insecure: z.boolean().optional(),
+    /** Explicit opt-in to a plain-HTTP engine URL (the SSO password grant then travels in clear text). */
+    allowHttp: z.boolean().optional(),
+    /** A stable identity of the engine the user declares; wins over the URL when deciding "same engine". */
+    id: z.string().min(1, "engine.id must not be empty").max(128).optional(),
   })
-  .refine((e) => !(e.caFile && e.caPem), { message: "give engine.caFile or engine.caPem, not both", path: ["caFile"] });
+  .refine((e) => !(e.caFile && e.caPem), { message: "give engine.caFile or engine.caPem, not both", path: ["caFile"] })
+  .refine((e) => !/^http:/i.test(e.url ?? "") || e.allowHttp === true, {
+    message:
+      "engine.url: an http:// URL sends the SSO password grant over the wire in clear text; use https://, or set engine.allowHttp: true (stack config ovirt:allowHttp) to accept that explicitly",
+    path: ["url"],
+  });
 export type EngineArgs = z.infer<typeof EngineArgs>;
 
 export const zKind = z.enum(["vm", "template"], { error: 'kind must be "vm" or "template"' });
@@ -150,6 +159,8 @@ export function clientFor(engine: EngineArgs): OvirtClient {
     caFile: engine.caFile,
     caPem: engine.caPem,
     insecure: engine.insecure,
+    // refused by the client unless set (EngineArgs refuses http:// without it already)
+    ...(engine.allowHttp ? { allowHttp: true } : {}),
   });
 }
 
@@ -163,10 +174,46 @@ export function isEngineStatus(e: unknown, ...statuses: number[]): boolean {
   return e instanceof EngineError && statuses.includes(e.status);
 }
 
-/** Same connection? (url + user; the password may rotate without making it another engine) */
-export function sameEngine(a?: EngineArgs, b?: EngineArgs): boolean {
-  if (!a || !b) return false;
-  return a.url.replace(/\/+$/, "") === b.url.replace(/\/+$/, "") && a.username === b.username;
+/**
+ * The identity of an engine: the `engine.id` the user declares, else the URL normalised (scheme and host lower case,
+ * default port dropped, trailing slashes dropped). The user name and password are not part of it: another account
+ * or a rotated password on the same engine is the same engine.
+ */
+export function engineIdentity(e: { url: string; id?: string }): string {
+  if (e.id) return `id:${e.id}`;
+  try {
+    const u = new URL(e.url);
+    const port = u.port && !((u.protocol === "https:" && u.port === "443") || (u.protocol === "http:" && u.port === "80")) ? `:${u.port}` : "";
+    return `${u.protocol.toLowerCase()}//${u.hostname.toLowerCase()}${port}${u.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return e.url.replace(/\/+$/, "");
+  }
+}
+
+/** Same engine by declared identity or normalised URL (no engine read; see `sameEngineLive` for host aliases). */
+export function sameEngine(a?: { url: string; id?: string }, b?: { url: string; id?: string }): boolean {
+  if (!a || !b || typeof a !== "object" || typeof b !== "object" || typeof a.url !== "string" || typeof b.url !== "string") return false;
+  if (a.id && b.id) return a.id === b.id;
+  return engineIdentity({ url: a.url }) === engineIdentity({ url: b.url });
+}
+
+/**
+ * Same engine, also when reached by another host name (127.0.0.1 vs localhost, a DNS alias): the engine at the new
+ * URL knows the data center this resource recorded (data center ids are UUIDs made by each engine; a data center
+ * never moves between engines). A read only; an engine that cannot be read counts as another engine. Two declared
+ * `engine.id`s decide alone.
+ */
+export async function sameEngineLive(prev: EngineArgs | undefined, next: EngineArgs | undefined, recordedDataCenterId?: string): Promise<boolean> {
+  if (!prev || !next || typeof prev !== "object" || typeof next !== "object") return false;
+  if (prev.id && next.id) return prev.id === next.id;
+  if (sameEngine(prev, next)) return true;
+  if (!recordedDataCenterId || containsUnknown(next) || !EngineArgs.safeParse(next).success) return false;
+  try {
+    const dc = await clientFor(next).datacenters.get(recordedDataCenterId);
+    return !!dc && dc.id === recordedDataCenterId;
+  } catch {
+    return false;
+  }
 }
 
 /** Deep equality of plain JSON values, treating undefined and missing keys alike. */

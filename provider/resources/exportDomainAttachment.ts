@@ -7,7 +7,8 @@
  *   storage connection and a host, attach, activate) or imported from `storageConnection`.
  * - update: a new `dataCenter` moves the domain in place (wait for running tasks, deactivate, detach, attach,
  *   activate); a new `engine` moves it across engines the same way as above, using the old engine from state.
- * - delete: deactivate + detach (when it is still attached to this resource's data center).
+ * - delete: deactivate + detach (when it is still attached to this resource's data center) — only when this resource
+ *   attached it: an attachment found in place at create (`foundAttached`) is left as it was found (ownership rule).
  * - `handOffTo`: marks an attachment as a stage (e.g. the source side of a migration): once the domain sits in the
  *   hand-off data center, refresh and delete leave it alone.
  */
@@ -26,6 +27,7 @@ import {
   engineText,
   jsonEqual,
   sameEngine,
+  sameEngineLive,
   suggest,
   userInputs,
   normalizeArgs,
@@ -65,6 +67,8 @@ export interface ExportDomainAttachmentOutputs extends ExportDomainAttachmentArg
   exportDomainId: string;
   dataCenterId: string;
   status: string;
+  /** the domain was already attached to `dataCenter` when this resource was created: destroy leaves it attached */
+  foundAttached?: boolean;
   storage?: { type?: string; address?: string; path?: string };
 }
 
@@ -228,11 +232,44 @@ async function attachAndActivate(c: OvirtClient, dc: DataCenter, sd: StorageDoma
   }
 }
 
-/** Detach from every DC of engine `from` and remove the domain from that engine without formatting it. */
-async function releaseFromEngine(from: OvirtClient, sd: StorageDomain, deadline: number, progress: Progress) {
-  for (const dcId of attachedDcIds(sd)) {
+/**
+ * Where a domain sits in another engine, and whether this resource may take it from there: only from the data
+ * center it names (`moveFrom.dataCenter`, or the one recorded in state), or from anywhere with `takeOver`.
+ */
+async function placementElsewhere(
+  from: OvirtClient,
+  sd: StorageDomain,
+  allowedDc: string | undefined,
+  takeOver: boolean,
+): Promise<{ where: string; refusal?: string }> {
+  const full = (await from.storageDomains.get(sd.id)) ?? sd;
+  const names: string[] = [];
+  const refused: string[] = [];
+  for (const dcId of attachedDcIds(full)) {
+    const dcName = (await from.datacenters.get(dcId))?.name ?? dcId;
+    const st = (await from.attachedStorageDomains.get(dcId, sd.id))?.status ?? "attached";
+    names.push(`${st} in data center ${dcName}`);
+    if (!takeOver && dcName !== allowedDc) refused.push(dcName);
+  }
+  const where = names.length ? names.join(", ") : "not attached to any data center";
+  if (!refused.length) return { where };
+  return {
+    where,
+    refusal:
+      `moveFrom.dataCenter: export domain ${sd.name} is ${where} of engine ${from.url}, not in ${allowedDc ?? "(no moveFrom.dataCenter)"}; ` +
+      `this resource takes it only from the data center it names. Set moveFrom.dataCenter to "${refused[0]}" if that is where this stack's source stage attached it, ` +
+      `or takeOver: true to take it from wherever it is. Nothing was changed.`,
+  };
+}
+
+/** Detach from the data centers of engine `from` and remove the domain from that engine without formatting it. */
+async function releaseFromEngine(from: OvirtClient, sd: StorageDomain, allowedDc: string | undefined, takeOver: boolean, deadline: number, progress: Progress) {
+  const full = (await from.storageDomains.get(sd.id)) ?? sd;
+  const placed = await placementElsewhere(from, full, allowedDc, takeOver);
+  if (placed.refusal) throw new ArgError("moveFrom.dataCenter", placed.refusal);
+  for (const dcId of attachedDcIds(full)) {
     const dc = await from.datacenters.get(dcId);
-    await detachFrom(from, dcId, dc?.name ?? dcId, sd, deadline, progress);
+    await detachFrom(from, dcId, dc?.name ?? dcId, full, deadline, progress);
   }
   const hosts = (await from.hosts.list()).filter((h) => h.status === "up");
   if (hosts.length === 0) throw new Error(`engine ${from.url} has no host up to remove export domain ${sd.name} (without format)`);
@@ -260,6 +297,8 @@ interface EnsureOpts {
   previousDataCenter?: string;
   /** the engine the domain may be taken from (previous state of this resource) */
   previousEngine?: EngineArgs;
+  /** the data center of `previousEngine` the domain may be taken from (previous state of this resource) */
+  previousEngineDataCenter?: string;
   progress: Progress;
 }
 
@@ -292,7 +331,8 @@ async function ensure(o: EnsureOpts): Promise<ExportDomainAttachmentOutputs> {
       const old = await findExportDomain(from, a.exportDomain);
       if (old) {
         conn = conn ?? old.storage;
-        await releaseFromEngine(from, old, deadline, o.progress);
+        const allowedDc = fromEngine === a.moveFrom?.engine ? a.moveFrom?.dataCenter : o.previousEngineDataCenter;
+        await releaseFromEngine(from, old, allowedDc, a.takeOver === true, deadline, o.progress);
       }
     }
     if (!conn || !conn.path) {
@@ -341,9 +381,11 @@ async function ensure(o: EnsureOpts): Promise<ExportDomainAttachmentOutputs> {
     }
     await detachFrom(c, otherId, otherName, sd, deadline, o.progress);
   }
+  // found in place: this resource did not attach it, so its destroy will not detach it
+  const foundAttached = !!(await c.attachedStorageDomains.get(dc.id, sd.id));
   const status = await attachAndActivate(c, dc, sd, deadline, o.progress);
-  o.progress.info(`export domain ${sd.name} is ${status} in ${dc.name}`);
-  return { ...a, exportDomainId: sd.id, dataCenterId: dc.id, status, storage };
+  o.progress.info(`export domain ${sd.name} is ${status} in ${dc.name}${foundAttached ? " (found attached there: destroy leaves it attached)" : ""}`);
+  return { ...a, exportDomainId: sd.id, dataCenterId: dc.id, status, storage, foundAttached };
 }
 
 async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
@@ -363,6 +405,32 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
       const sd = await c.storageDomains.findByName(args.exportDomain);
       if (sd && sd.type && sd.type !== "export") {
         fs.push({ property: "exportDomain", reason: `exportDomain: "${args.exportDomain}" is a ${sd.type} domain, not an export domain` });
+      } else if (!sd && args.moveFrom?.engine && !sameEngine(args.moveFrom.engine, args.engine)) {
+        // the domain comes from the other engine: read it there (reads only) and show where it actually sits
+        try {
+          const from = clientFor(args.moveFrom.engine);
+          const old = await findExportDomain(from, args.exportDomain);
+          if (!old) {
+            if (!args.storageConnection) {
+              fs.push({
+                property: "moveFrom.engine",
+                reason: `moveFrom.engine: export domain "${args.exportDomain}" is neither in engine ${args.engine.url} nor in engine ${args.moveFrom.engine.url}; give storageConnection to import it.`,
+              });
+            }
+          } else {
+            const placed = await placementElsewhere(from, old, args.moveFrom.dataCenter, args.takeOver === true);
+            if (placed.refusal) fs.push({ property: "moveFrom.dataCenter", reason: placed.refusal });
+            else {
+              progressFor(news[PROGRESS_URN_KEY], `export domain ${args.exportDomain}`).info(
+                `export domain ${args.exportDomain} is ${placed.where} of engine ${args.moveFrom.engine.url}: it will be detached and removed there (content kept) and imported into ${args.engine.url}`,
+              );
+            }
+          }
+        } catch (e) {
+          const f = connectionFailure(e);
+          if (!f) throw e;
+          fs.push({ property: `moveFrom.${f.property}`, reason: `moveFrom.${f.reason}` });
+        }
       } else if (!sd && !args.moveFrom?.engine && !args.storageConnection && !(prev && !sameEngine(prev.engine, args.engine))) {
         const all = (await c.storageDomains.list()).filter((d) => d.type === "export").map((d) => d.name);
         fs.push({
@@ -419,14 +487,17 @@ async function update(_id: string, olds: any, news: any): Promise<dynamic.Update
   const args = ExportDomainAttachmentArgs.parse(userInputs(news));
   const prev = userInputs(olds) as ExportDomainAttachmentOutputs;
   const progress = progressFor(news[PROGRESS_URN_KEY], `export domain ${args.exportDomain}`);
-  const moving = prev.dataCenter !== args.dataCenter || !sameEngine(prev.engine, args.engine);
+  // the same engine reached by another URL is not a cross-engine move
+  const same = await sameEngineLive(prev.engine, args.engine, prev.dataCenterId);
+  const moving = prev.dataCenter !== args.dataCenter || !same;
   if (!moving) {
     return { outs: { ...prev, ...args, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
   }
   const outs = await ensure({
     args,
-    previousDataCenter: sameEngine(prev.engine, args.engine) ? prev.dataCenter : undefined,
-    previousEngine: sameEngine(prev.engine, args.engine) ? undefined : prev.engine,
+    previousDataCenter: same ? prev.dataCenter : undefined,
+    previousEngine: same ? undefined : prev.engine,
+    previousEngineDataCenter: same ? undefined : prev.dataCenter,
     progress,
   });
   return { outs: { ...outs, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
@@ -449,6 +520,11 @@ async function read(id: string, props: any): Promise<dynamic.ReadResult> {
 async function del(id: string, props: any): Promise<void> {
   const p = userInputs(props) as ExportDomainAttachmentOutputs;
   if (p.detachOnDelete === false) return;
+  if (p.foundAttached) {
+    // not ours to undo: it was attached there before this resource existed
+    progressFor(props[PROGRESS_URN_KEY], `export domain ${p.exportDomain}`).info(`export domain ${p.exportDomain} was attached to ${p.dataCenter} before this stack; it stays attached`);
+    return;
+  }
   const c = clientFor(p.engine);
   const sd = (await c.storageDomains.get(id)) ?? (await c.storageDomains.findByName(p.exportDomain));
   if (!sd) return;

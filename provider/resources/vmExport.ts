@@ -29,6 +29,8 @@ import {
   engineText,
   jsonEqual,
   sameEngine,
+  sameEngineLive,
+  containsUnknown,
   suggest,
   userInputs,
   normalizeArgs,
@@ -38,7 +40,8 @@ import {
 } from "./common";
 import { progressFor, Progress } from "../progress";
 import { waitForJob, lostWhen } from "./jobs";
-import { attachedDomain, clusterById, dataCenterById, engineKey, exportListing, followedDisks, storageDomainNamed, vmsNamed } from "./reads";
+import { Ownership, adoptionNote, createdBy, mayRemove, ownershipOf, resourceCorrelationId } from "./ownership";
+import { attachedDomain, clusterById, dataCenterById, engineKey, exportListing, followedDisks, storageDomainNamed, vmById, vmsNamed } from "./reads";
 
 export const VmExportArgs = z
   .object({
@@ -46,12 +49,16 @@ export const VmExportArgs = z
     exportDomain: zName("exportDomain"),
     kind: zKind.default("vm"),
     name: zName("name"),
+    /** Data center of the source (names are unique per data center only); required when the name is not unique in the engine. */
+    dataCenter: zName("dataCenter").optional(),
     exclusive: z.boolean().default(false),
     discardSnapshots: z.boolean().default(false),
     shutdownIfRunning: z.boolean().default(false),
     /** grace for the guest's ACPI shutdown before a hard power-off (with shutdownIfRunning) */
     shutdownTimeoutSeconds: z.number().positive().max(24 * 3600).default(300),
     keepOnDelete: z.boolean().default(false),
+    /** Use a copy already on the domain that this resource did not make, as it is (never overwritten, kept on destroy). */
+    adopt: z.boolean().default(false),
     timeoutMinutes: z.number().positive().max(7 * 24 * 60).optional(),
     batch: BatchArgs.optional(),
   })
@@ -84,30 +91,70 @@ export interface VmExportOutputs extends VmExportArgs {
   templateId?: string;
   templateName?: string;
   exportedAt: string;
+  /** the copy was there and taken as it is (adopt: true): never overwritten or removed */
   adopted: boolean;
+  /** created: this resource's export made the copy (its correlation id); adopted: kept on destroy */
+  ownership: Ownership;
+  /** the export shut the source VM down (shutdownIfRunning) */
+  shutDownForExport?: boolean;
 }
 
 type Source = Vm | Template;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function findSource(c: OvirtClient, kind: "vm" | "template", name: string): Promise<Source> {
-  if (kind === "vm") {
-    // fresh, shared with the other exports starting now (one search for all names, disks and snapshots followed)
-    const vm = (await vmsNamed(c, name))[0];
-    if (!vm) {
-      const all = (await c.vms.list()).map((v) => v.name);
-      throw new ArgError("name", `name: VM "${name}" does not exist in engine ${c.url}.${suggest(name, all)}`);
-    }
-    return vm;
+/** Template versions share a name: the base version (or the only one) stands for the template. */
+function baseVersions<T extends Source>(ts: T[]): T[] {
+  const bases = ts.filter((t) => !(t as Template).version?.version_number || (t as Template).version!.version_number === 1);
+  return bases.length ? bases : ts.slice(0, 1);
+}
+
+/**
+ * The one source named `name` in `dataCenter` (or in the engine, when no data center is given). Names are unique
+ * per data center only: after a same-engine migration two VMs share a name, one per data center. Absent in the data
+ * center but present elsewhere, or several matches: an error listing what was found (name, id, data center).
+ */
+export function pickSource<T extends { id: string; name: string }>(
+  kind: "vm" | "template",
+  name: string,
+  dataCenter: string | undefined,
+  found: Array<{ s: T; dc?: string }>,
+  engineUrl: string,
+): { source?: T; failure?: CheckFailure } {
+  const what = kind === "vm" ? "VM" : "template";
+  const list = (xs: Array<{ s: T; dc?: string }>) => xs.map((x) => `${x.s.name} (id ${x.s.id}, data center ${x.dc ?? "unknown"})`).join(", ");
+  const inScope = dataCenter ? found.filter((x) => x.dc === dataCenter) : found;
+  if (inScope.length === 1) return { source: inScope[0].s };
+  if (inScope.length === 0 && found.length > 0) {
+    return {
+      failure: {
+        property: "dataCenter",
+        reason: `dataCenter: no ${what} named "${name}" in data center ${dataCenter}; found ${list(found)}. Set dataCenter to the data center of the source you mean.`,
+      },
+    };
   }
-  const ts = await c.templates.findByName(name);
-  if (ts.length === 0) {
-    const all = (await c.templates.list()).map((t) => t.name);
-    throw new ArgError("name", `name: template "${name}" does not exist in engine ${c.url}.${suggest(name, all)}`);
+  if (inScope.length === 0) return { failure: { property: "name", reason: `name: ${what} "${name}" does not exist in engine ${engineUrl}.` } };
+  return {
+    failure: {
+      property: dataCenter ? "name" : "dataCenter",
+      reason: dataCenter
+        ? `name: ${inScope.length} ${what}s named "${name}" in data center ${dataCenter}: ${list(inScope)}. Rename one of them.`
+        : `dataCenter: ${inScope.length} ${what}s are named "${name}" in engine ${engineUrl}: ${list(inScope)}. Set dataCenter to the data center of the source to export.`,
+    },
+  };
+}
+
+async function findSource(c: OvirtClient, key: string, kind: "vm" | "template", name: string, dataCenter?: string): Promise<Source> {
+  // VMs: fresh, shared with the other exports starting now (one search for all names, disks and snapshots followed)
+  const candidates: Source[] = kind === "vm" ? await vmsNamed(c, name) : baseVersions(await c.templates.findByName(name));
+  const found = await Promise.all(candidates.filter((s) => s.name === name).map(async (s) => ({ s, dc: (await dcOfSource(c, key, s).catch(() => undefined))?.name })));
+  const { source, failure } = pickSource(kind, name, dataCenter, found, c.url);
+  if (source) return source;
+  if (failure!.property === "name" && found.length === 0) {
+    const all = (kind === "vm" ? await c.vms.list() : await c.templates.list()).map((v) => v.name);
+    throw new ArgError("name", `${failure!.reason}${suggest(name, all)}`);
   }
-  // several versions share a name: the base version (or the only one)
-  return ts.find((t) => !t.version?.version_number || t.version.version_number === 1) ?? ts[0];
+  throw new ArgError(failure!.property, failure!.reason);
 }
 
 async function sourceDisks(c: OvirtClient, kind: "vm" | "template", id: string): Promise<Disk[]> {
@@ -253,16 +300,26 @@ interface RunOpts {
   progress: Progress;
   /** Export even if a copy exists (update: source changed, or collapse setting changed). */
   force?: boolean;
+  /** The resource's URN (correlation ids). */
+  urn?: string;
+  /** The source recorded in the state: re-resolved by this id, never by name. */
+  sourceId?: string;
 }
 
 async function run(o: RunOpts): Promise<VmExportOutputs> {
   const { timeoutMsForBytes } = require("../client/wait") as typeof import("../client/wait");
-  const { stableCorrelationId } = require("../client/http") as typeof import("../client/http");
   const a = o.args;
   const c = clientFor(a.engine);
   const label = `${a.kind === "vm" ? "VM" : "template"} ${a.name}`;
   const key = engineKey(a.engine);
-  let src = await findSource(c, a.kind, a.name);
+  let src: Source;
+  if (o.sourceId) {
+    const byId = a.kind === "vm" ? await vmById(c, o.sourceId) : await c.templates.get(o.sourceId);
+    if (!byId) throw new ArgError("name", `name: the source ${label} recorded in the state (id ${o.sourceId}) no longer exists in engine ${c.url}`);
+    src = byId;
+  } else {
+    src = await findSource(c, key, a.kind, a.name, a.dataCenter);
+  }
   const sd = await exportDomainByName(c, key, a.exportDomain);
   const dc = await dcOfSource(c, key, src);
   // status matters: a fresh (shared) listing of the data center's domains
@@ -277,7 +334,8 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
   let { fp, disks } = await fingerprint(c, a.kind, src);
   const diskBytes = disks.reduce((s, d) => s + Math.max(d.provisionedBytes, d.actualBytes), 0);
   const deadline = Date.now() + timeoutMsForBytes(diskBytes, a.timeoutMinutes);
-  const correlationId = stableCorrelationId("export", a.engine.url, sd.id, src.id, fp, String(a.discardSnapshots));
+  // per resource (its URN), never per URL: see ownership.ts
+  const correlationId = resourceCorrelationId(o.urn, "export", sd.id, src.id, fp, String(a.discardSnapshots));
   const content = c.exportContent(a.kind);
   const architecture = await architectureOf(c, key, src);
   const templateRef = a.kind === "vm" ? (src as Vm).template : undefined;
@@ -285,7 +343,8 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
   let templateName: string | undefined;
   if (templateId) templateName = (await c.templates.get(templateId))?.name;
 
-  const result = (adopted: boolean): VmExportOutputs => ({
+  let shutDownForExport = false;
+  const result = (ownership: Ownership): VmExportOutputs => ({
     ...a,
     sourceId: src.id,
     exportDomainId: sd.id,
@@ -297,7 +356,9 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
     templateId,
     templateName,
     exportedAt: new Date().toISOString(),
-    adopted,
+    adopted: ownership === "adopted",
+    ownership,
+    shutDownForExport: shutDownForExport || undefined,
   });
   // the export domain's listing: fresh, one request shared by the exports asking at the same time
   const copyPresent = async () => (await exportListing(c, a.kind, sd.id)).some((x) => x.id === src.id);
@@ -340,16 +401,26 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
       );
     }
   } else if (!o.force) {
+    // a copy this resource made (its correlation id on the engine's export event) is its own to keep or redo; any
+    // other copy is overwritten only with exclusive (force override), or taken as it is with adopt
+    const ours = await createdBy(c, [correlationId], src.id);
     const current = await copyIsCurrent(c, a.kind, sd.id, src.id, disks);
-    if (current || !a.exclusive) {
+    if (ours && (current || !a.exclusive)) {
       if (!current) o.progress.warn(`the copy of ${label} on ${sd.name} differs from the source; set exclusive: true to overwrite it`);
-      else o.progress.info(`adopted the current copy of ${label} on ${sd.name}`);
-      return result(true);
+      else o.progress.info(`the current copy of ${label} on ${sd.name} is this resource's own earlier export`);
+      return result("created");
     }
+    if (!ours && a.adopt) {
+      o.progress.info(`${adoptionNote(`copy of ${label} on`, sd.name, src.id)}${current ? "" : " (it differs from the source)"}`);
+      return result("adopted");
+    }
+    if (!ours && !a.exclusive) throw foreignCopyError(label, sd.name, src.id);
   }
 
   // 3. export
+  const before = src.status;
   src = await ensureDown(c, a, src, deadline, o.progress);
+  shutDownForExport = a.kind === "vm" && before !== "down" && src.status === "down" && before !== "image_locked" && before !== "locked";
   const exclusive = !!existing || a.exclusive;
   o.progress.info(`exporting ${label} to ${sd.name}${a.discardSnapshots ? " (collapsing snapshots)" : ""}`);
   let jobId: string | undefined;
@@ -409,7 +480,15 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
   });
   // waitForJob answers only once entityDone saw the copy on the domain
   o.progress.info(`exported ${label} to ${sd.name}`);
-  return result(false);
+  return result("created");
+}
+
+function foreignCopyError(label: string, domain: string, id: string): ArgError {
+  return new ArgError(
+    "exclusive",
+    `exclusive: export domain ${domain} already holds a copy of ${label} (id ${id}) that this resource did not make. ` +
+      `Set exclusive: true to overwrite it (force override), or adopt: true to use it as it is (it is then never overwritten and kept on destroy).`,
+  );
 }
 
 async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
@@ -418,7 +497,12 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   const fs: CheckFailure[] = [];
   const prev = olds && Object.keys(olds).length ? userInputs(olds) : undefined;
   const identityChanged =
-    !prev || prev.name !== args.name || (prev.kind ?? "vm") !== args.kind || prev.exportDomain !== args.exportDomain || !sameEngine(prev.engine, args.engine);
+    !prev ||
+    prev.name !== args.name ||
+    (prev.kind ?? "vm") !== args.kind ||
+    prev.exportDomain !== args.exportDomain ||
+    prev.dataCenter !== args.dataCenter ||
+    !sameEngine(prev.engine, args.engine);
   const batchChanged = !prev || !jsonEqual(prev.batch, args.batch);
   if (!hasUnknowns && (identityChanged || batchChanged)) {
     try {
@@ -434,11 +518,42 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
       } else if (sd.type && sd.type !== "export") {
         fs.push({ property: "exportDomain", reason: `exportDomain: "${args.exportDomain}" is a ${sd.type} domain, not an export domain` });
       }
+      // the data center of every candidate source, from cached listings (names are unique per data center only)
+      const clusters = await cachedRead(`${key}|clusters`, 10_000, () => c.clusters.list());
+      const dcs = await cachedRead(`${key}|dcs`, 10_000, () => c.datacenters.list());
+      const dcName = (s: Source) => {
+        const dcId = clusters.find((cl) => cl.id === s.cluster?.id)?.data_center?.id;
+        return dcs.find((d) => d.id === dcId)?.name;
+      };
+      if (args.dataCenter && !dcs.some((d) => d.name === args.dataCenter)) {
+        fs.push({ property: "dataCenter", reason: `dataCenter: data center "${args.dataCenter}" does not exist in engine ${args.engine.url}.${suggest(args.dataCenter, dcs.map((d) => d.name))}` });
+      }
+      const pick = async (all: Source[]): Promise<Source | undefined> => {
+        const named = all.filter((s) => s.name === args.name);
+        const { source, failure } = pickSource(args.kind, args.name, args.dataCenter, named.map((s) => ({ s, dc: dcName(s) })), args.engine.url);
+        if (failure) fs.push(named.length === 0 ? { ...failure, reason: failure.reason + suggest(args.name, all.map((v) => v.name)) } : failure);
+        return source;
+      };
+      // a copy on the domain that this resource did not make: overwritten only with exclusive, taken only with adopt
+      const foreignCopy = async (src: Source) => {
+        if (!sd || sd.type !== "export" || args.exclusive || args.adopt || !identityChanged) return;
+        const listing = await cachedRead(`${key}|exp|${sd.id}|${args.kind}`, 10_000, () => c.exportContent(args.kind).list(sd.id).catch(() => [] as Source[]));
+        if (!listing.some((x) => x.id === src.id)) return;
+        // only when a copy is there (a re-run after a lost state, or someone else's copy): is it this resource's?
+        const urn = news[PROGRESS_URN_KEY] as string | undefined;
+        const { fp } = await fingerprint(c, args.kind, src);
+        const cid = resourceCorrelationId(urn, "export", sd.id, src.id, fp, String(args.discardSnapshots));
+        if (!(await createdBy(c, [cid], src.id))) {
+          const e = foreignCopyError(`${args.kind === "vm" ? "VM" : "template"} ${src.name}`, sd.name, src.id);
+          fs.push({ property: e.property, reason: e.message });
+        }
+      };
       if (args.kind === "vm") {
         const vms = await cachedRead(`${key}|vms`, 10_000, () => c.vms.list());
-        const vm = vms.find((v) => v.name === args.name);
+        const vm = await pick(vms);
+        if (vm) await foreignCopy(vm);
         if (!vm) {
-          fs.push({ property: "name", reason: `name: VM "${args.name}" does not exist in engine ${args.engine.url}.${suggest(args.name, vms.map((v) => v.name))}` });
+          // reported by pick
         } else if (identityChanged && vm.status && !["down", "image_locked"].includes(vm.status) && !args.shutdownIfRunning) {
           fs.push({
             property: "shutdownIfRunning",
@@ -450,7 +565,6 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
             fs.push({ property: "batch.members", reason: `batch.members: must include this VM (${args.name})` });
           }
           const archs: Array<{ name: string; arch?: string }> = [];
-          const clusters = await cachedRead(`${key}|clusters`, 10_000, () => c.clusters.list());
           for (const m of args.batch.members) {
             const v = vms.find((x) => x.name === m);
             if (!v) continue;
@@ -470,9 +584,8 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
         }
       } else {
         const ts = await cachedRead(`${key}|templates`, 10_000, () => c.templates.list());
-        if (!ts.some((t) => t.name === args.name)) {
-          fs.push({ property: "name", reason: `name: template "${args.name}" does not exist in engine ${args.engine.url}.${suggest(args.name, ts.map((t) => t.name))}` });
-        }
+        const t = await pick(baseVersions(ts.filter((x) => x.name === args.name)).concat(ts.filter((x) => x.name !== args.name)));
+        if (t) await foreignCopy(t);
       }
     } catch (e) {
       const f = connectionFailure(e);
@@ -489,11 +602,18 @@ async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResu
   const oa = normalizeArgs(VmExportArgs, olds);
   const na = normalizeArgs(VmExportArgs, news);
   const replaces: string[] = [];
-  if (!sameEngine(oa.engine, na.engine)) replaces.push("engine");
-  for (const k of ["exportDomain", "kind", "name"]) if (!jsonEqual(oa[k], na[k])) replaces.push(k);
-  const keys = ["engine", "exportDomain", "kind", "name", "exclusive", "discardSnapshots", "shutdownIfRunning", "shutdownTimeoutSeconds", "keepOnDelete", "timeoutMinutes", "batch"];
+  // the same engine by another URL (alias, case, default port) is not another engine: no replace
+  if (!(await sameEngineLive(oa.engine, na.engine, o.dataCenterId))) replaces.push("engine");
+  for (const k of ["exportDomain", "kind"]) if (!jsonEqual(oa[k], na[k])) replaces.push(k);
+  // a new name or data center that still means the recorded source (renamed out of band; dataCenter added to an
+  // existing stack) is not a new export
+  if ((!jsonEqual(oa.name, na.name) || !jsonEqual(oa.dataCenter, na.dataCenter)) && !(await stillTheSource(o, na))) {
+    replaces.push(!jsonEqual(oa.name, na.name) ? "name" : "dataCenter");
+  }
+  const keys = ["engine", "exportDomain", "kind", "name", "dataCenter", "exclusive", "discardSnapshots", "shutdownIfRunning", "shutdownTimeoutSeconds", "keepOnDelete", "adopt", "timeoutMinutes", "batch"];
   const changed = keys.filter((k) => !jsonEqual(oa[k] ?? defaults[k], na[k] ?? defaults[k]));
-  if (replaces.length > 0) return { changes: true, replaces, deleteBeforeReplace: false };
+  // delete first: the new resource must not take over a copy that the old one's delete then removes
+  if (replaces.length > 0) return { changes: true, replaces, deleteBeforeReplace: true };
   // force override: re-export only when the source changed since the export (and the domain is still there)
   if (n.exclusive === true && o.sourceFingerprint && o.sourceId && n.engine && typeof n.engine === "object") {
     try {
@@ -517,12 +637,27 @@ async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResu
   return { changes: changed.length > 0, replaces: [], stables: ["sourceId", "exportDomainId", "dataCenterId"] };
 }
 
-const defaults: Record<string, unknown> = { exclusive: false, discardSnapshots: false, shutdownIfRunning: false, shutdownTimeoutSeconds: 300, keepOnDelete: false };
+const defaults: Record<string, unknown> = { exclusive: false, discardSnapshots: false, shutdownIfRunning: false, shutdownTimeoutSeconds: 300, keepOnDelete: false, adopt: false };
+
+/** Does (name, dataCenter) of the new inputs still resolve to the source recorded in the state? (reads only) */
+async function stillTheSource(o: any, na: any): Promise<boolean> {
+  if (!o.sourceId || containsUnknown(na)) return false;
+  const parsed = EngineArgs.safeParse(na.engine);
+  if (!parsed.success) return false;
+  try {
+    const c = clientFor(parsed.data);
+    const kind = (na.kind ?? "vm") as "vm" | "template";
+    const src = await findSource(c, engineKey(parsed.data), kind, na.name, na.dataCenter);
+    return src.id === o.sourceId;
+  } catch {
+    return false;
+  }
+}
 
 async function create(inputs: any): Promise<dynamic.CreateResult> {
   const args = VmExportArgs.parse(userInputs(inputs));
   const progress = progressFor(inputs[PROGRESS_URN_KEY], `export ${args.name}`);
-  const outs = await run({ args, progress });
+  const outs = await run({ args, progress, urn: inputs[PROGRESS_URN_KEY] });
   return { id: `${outs.exportDomainId}:${args.kind}:${outs.sourceId}`, outs: { ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] } };
 }
 
@@ -532,13 +667,19 @@ async function update(_id: string, olds: any, news: any): Promise<dynamic.Update
   const progress = progressFor(news[PROGRESS_URN_KEY], `export ${args.name}`);
   const collapseChanged = (prev.discardSnapshots ?? false) !== args.discardSnapshots;
   let needExport = collapseChanged;
+  if (ownershipOf(prev) !== "created") {
+    // an adopted copy is never overwritten
+    if (collapseChanged || args.exclusive) progress.warn(`the copy of ${args.name} on ${args.exportDomain} was adopted (adopt: true); it is not exported again`);
+    return { outs: { ...prev, ...args, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  }
   if (!needExport && args.exclusive) {
     const c = clientFor(args.engine);
     const src = args.kind === "vm" ? await c.vms.get(prev.sourceId) : await c.templates.get(prev.sourceId);
     if (src) needExport = (await fingerprint(c, args.kind, src)).fp !== prev.sourceFingerprint;
   }
   if (!needExport) return { outs: { ...prev, ...args, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
-  const outs = await run({ args: { ...args }, progress, force: true });
+  // the recorded source, by id (a same-named VM that appeared elsewhere since is not it)
+  const outs = await run({ args: { ...args }, progress, force: true, urn: news[PROGRESS_URN_KEY], sourceId: prev.sourceId });
   return { outs: { ...outs, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
 }
 
@@ -560,9 +701,14 @@ async function read(id: string, props: any): Promise<dynamic.ReadResult> {
 
 async function del(_id: string, props: any): Promise<void> {
   const p = userInputs(props) as VmExportOutputs;
-  if (p.keepOnDelete) return;
-  const c = clientFor(p.engine);
   const progress = progressFor(props[PROGRESS_URN_KEY], `export ${p.name}`);
+  if (p.keepOnDelete) return;
+  // only a copy this resource made is removed; an adopted one stays (ownership.ts)
+  if (!mayRemove(p)) {
+    progress.info(`the copy of ${p.name} on ${p.exportDomain} was adopted; it stays`);
+    return;
+  }
+  const c = clientFor(p.engine);
   const sd = await c.storageDomains.get(p.exportDomainId);
   const attached = sd && ((sd.data_centers ?? []).length > 0 || sd.data_center);
   if (!attached) {

@@ -27,7 +27,7 @@ import {
   connectionFailure,
   engineText,
   jsonEqual,
-  sameEngine,
+  sameEngineLive,
   suggest,
   userInputs,
   normalizeArgs,
@@ -37,6 +37,12 @@ import {
 } from "./common";
 import { progressFor, Progress } from "../progress";
 import { waitForJob, failureReason, lostWhen } from "./jobs";
+import { Ownership, adoptionNote, createdBy, guardReplace, mayRemove, ownershipOf, resourceCorrelationId } from "./ownership";
+
+/** The correlation id of this resource's import of `copyId` as `name` into `clusterId` (see ownership.ts). */
+function importCorrelationId(urn: string | undefined, exportSdId: string, copyId: string, name: string, clusterId: string): string {
+  return resourceCorrelationId(urn, "import", exportSdId, copyId, name, clusterId);
+}
 import { mixedArchitectures } from "./vmExport";
 import { attachedDomain, attachedDomains, clusterById, clusterNamed, engineKey, exportListing, followedDisks, storageDomainNamed, vmById, vmsNamed } from "./reads";
 
@@ -76,6 +82,11 @@ export const VmImportArgs = z
     permissions: z.array(PermissionArgs).optional(),
     expectTemplates: z.array(zName("expectTemplates[]")).optional(),
     batch: BatchArgs.optional(),
+    /**
+     * Adopt a VM/template that is already in the target data center with the copy's id or the target name (one this
+     * resource did not create): it is then managed (permissions, CPU profile) but never stopped or removed.
+     */
+    adopt: z.boolean().default(false),
     keepOnDelete: z.boolean().default(false),
     timeoutMinutes: z.number().positive().max(7 * 24 * 60).optional(),
   })
@@ -108,8 +119,10 @@ export interface VmImportOutputs extends VmImportArgs {
   storageDomainId: string;
   importedDisks: ImportedDisk[];
   architecture?: string;
-  /** false when onConflict "skip" kept an existing VM (then delete leaves it alone) */
+  /** false when onConflict "skip" kept an existing VM or `adopt` took one over (then delete leaves it alone) */
   imported: boolean;
+  /** created: this resource imported it (proven by its correlation id); adopted / skipped: never stopped or removed */
+  ownership: Ownership;
   cloned: boolean;
   collapsed: boolean;
   permissionIds: string[];
@@ -343,7 +356,7 @@ export function unknownCpuProfile(cluster: string, name: string, profiles: Array
   return `cpuProfile: cluster ${cluster} has no CPU profile "${name}". Its CPU profiles: ${names.length ? names.map((n) => JSON.stringify(n)).join(", ") : "(none)"}.`;
 }
 
-async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { imported: boolean; cloned: boolean; collapsed: boolean; permissionIds: string[]; cpuProfileId?: string }): Promise<VmImportOutputs> {
+async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { imported: boolean; ownership: Ownership; cloned: boolean; collapsed: boolean; permissionIds: string[]; cpuProfileId?: string }): Promise<VmImportOutputs> {
   const disks = (a.kind === "vm" ? followedDisks(e) : undefined) ?? (a.kind === "vm" ? await r.c.vms.disks(e.id) : await r.c.templates.disks(e.id));
   return {
     ...a,
@@ -367,9 +380,8 @@ async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { impo
   };
 }
 
-async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs): Promise<VmImportOutputs> {
+async function run(a: VmImportArgs, progress: Progress, urn: string | undefined, prev?: VmImportOutputs): Promise<VmImportOutputs> {
   const { timeoutMsForBytes } = require("../client/wait") as typeof import("../client/wait");
-  const { stableCorrelationId } = require("../client/http") as typeof import("../client/http");
   const r = await resolve(a);
   const { c, cluster, dcId, copy } = r;
   const label = `${a.kind === "vm" ? "VM" : "template"} ${a.name}`;
@@ -403,23 +415,24 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   };
   const namedInDc = (await inTargetDc(a.name, byName.get(a.name))).find((e) => e.id !== copy.id);
 
-  const corrFor = (n: string) => stableCorrelationId("import", a.engine.url, r.exportSd.id, copy.id, n, cluster.id);
-  /** An entity named `n` in the target scope that an earlier attempt of ours created (our correlation id). */
+  // stable per resource (its URN) and per target: an interrupted or state-lost run of this same resource proves its
+  // own import; another stack or resource importing the same copy does not (ownership.ts)
+  const corrFor = (n: string) => importCorrelationId(urn, r.exportSd.id, copy.id, n, cluster.id);
+  /** An entity named `n` in the target data center that an earlier attempt of this resource created. */
   const oursNamed = async (n: string): Promise<Entity | undefined> => {
-    const inDc = (await inTargetDc(n, byName.get(n))).filter((e) => e.id !== copy.id);
-    if (inDc.length === 0) return undefined;
-    const cid = corrFor(n);
-    const ours =
-      (await c.jobs.byCorrelationId(cid).catch(() => [])).length > 0 ||
-      (await c.events.byCorrelationId(cid).catch(() => [])).length > 0;
-    return ours ? inDc[0] : undefined;
+    for (const e of (await inTargetDc(n, byName.get(n))).filter((x) => x.id !== copy.id)) {
+      if (await createdBy(c, [corrFor(n)], e.id)) return e;
+    }
+    return undefined;
   };
 
   let clone = a.clone;
+  /** resumed: an import this resource started earlier (ours); adopted: taken over because the user said adopt */
   let adopt: Entity | undefined;
+  let ownership: Ownership = "created";
   let name = a.name;
-  if (sameId && sameIdDc === dcId && !a.clone && (sameId.cluster?.id === cluster.id || a.kind === "template")) {
-    adopt = sameId; // our earlier (interrupted) plain import, or the same VM imported already
+  if (sameId && sameIdDc === dcId && !a.clone && (await createdBy(c, [corrFor(a.name)], sameId.id))) {
+    adopt = sameId; // our own earlier (interrupted, or state lost) plain import
   }
   if (!adopt && (a.clone || a.onConflict === "clone")) {
     for (const n of cloneNames) {
@@ -432,6 +445,16 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
       }
     }
   }
+  if (!adopt && a.adopt) {
+    // the user told us to take over what is there (same id, or the target name, in the target data center)
+    const there = sameId && sameIdDc === dcId ? sameId : namedInDc;
+    if (there) {
+      adopt = there;
+      ownership = "adopted";
+      name = there.name;
+      progress.info(`${label}: ${adoptionNote(a.kind === "vm" ? "VM" : "template", there.name, there.id)}`);
+    }
+  }
   const nameTaken = !!namedInDc || (!!sameId && sameIdDc === dcId && sameId.name === a.name);
   if (!adopt) {
     if (!clone && (sameId || namedInDc)) {
@@ -441,12 +464,14 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
       if (a.onConflict === "skip") {
         const existing = namedInDc ?? sameId!;
         progress.info(`${label}: ${what}; skipped (onConflict: "skip")`);
-        return outputsFor(r, a, existing, { imported: false, cloned: false, collapsed: false, permissionIds: [] });
+        return outputsFor(r, a, existing, { imported: false, ownership: "skipped", cloned: false, collapsed: false, permissionIds: [] });
       }
       if (a.onConflict === "fail") {
         throw new ArgError(
           "onConflict",
-          `onConflict: cannot import ${label}: ${what}. Set onConflict: "clone" to import a copy (new id and MACs; newName or cloneSuffix for a new name), or onConflict: "skip" to keep the existing one.`,
+          `onConflict: cannot import ${label}: ${what} (id ${(sameId ?? namedInDc)!.id}), and this resource did not create it. ` +
+            `Set onConflict: "clone" to import a copy (new id and MACs; newName or cloneSuffix for a new name), onConflict: "skip" to leave the existing one alone, ` +
+            `or adopt: true to manage the existing one (it is then kept on destroy). Check cluster too: importing into the source's own data center conflicts with the source.`,
         );
       }
       clone = true;
@@ -478,7 +503,7 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   let entity: Entity | undefined = adopt;
   let adoptedLocked = false;
   if (adopt) {
-    progress.info(`${label}: adopting ${adopt.name} (${adopt.id}) from an earlier attempt`);
+    if (ownership === "created") progress.info(`${label}: resuming ${adopt.name} (${adopt.id}), imported by an earlier run of this resource`);
     if (adopt.status === "image_locked" || adopt.status === "locked") {
       adoptedLocked = true;
       await waitForJob({
@@ -595,7 +620,7 @@ async function run(a: VmImportArgs, progress: Progress, prev?: VmImportOutputs):
   const permissionIds = await applyPermissions(c, a.kind, entity!.id, a.permissions, prev?.permissionIds ?? [], progress);
   // read again only when we changed the entity (permissions live apart from it)
   if (changed || (a.kind === "vm" && !followedDisks(entity!))) entity = (await getEntity(c, a.kind, entity!.id)) ?? entity!;
-  return outputsFor(r, a, entity!, { imported: true, cloned: clone, collapsed: collapse, permissionIds, cpuProfileId });
+  return outputsFor(r, a, entity!, { imported: ownership === "created", ownership, cloned: clone, collapsed: collapse, permissionIds, cpuProfileId });
 }
 
 async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
@@ -664,18 +689,35 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
         const sameName = vmsOrTs.find(
           (v) => v.name === args.name && v.id !== copy.id && cache.get(v.cluster?.id ?? "") === dcId,
         );
-        const conflict = (!!sameId && !sameIdInTarget) || !!sameName;
+        // the same id in the target data center is ours only when this resource's own import made it (a crash
+        // before the state was written); otherwise it is someone else's VM — e.g. the source itself, when the
+        // target cluster is in the source's data center
+        const urn = news[PROGRESS_URN_KEY] as string | undefined;
+        const oursById = sameIdInTarget && (await createdBy(c, [importCorrelationId(urn, exportSd.id, copy.id, args.name, cluster.id)], sameId!.id));
+        const adopted = args.adopt && !oursById ? (sameIdInTarget ? sameId : sameName) : undefined;
+        if (adopted) {
+          progressFor(urn, `import ${args.name}`).info(
+            `${adoptionNote(args.kind === "vm" ? "VM" : "template", adopted.name, adopted.id)} (adopt: true); nothing is imported`,
+          );
+        }
+        const conflict = !adopted && ((!!sameId && !oursById) || !!sameName);
         const clone = args.clone || (conflict && args.onConflict === "clone");
         const skip = !args.clone && conflict && args.onConflict === "skip";
         const collapse = args.collapseSnapshots || (clone && args.kind === "vm");
-        if (!skip && !sameIdInTarget) {
+        if (!skip && !adopted && !oursById) {
           const tp = await templateProblem(c, args, copy, exportSd.id, dcId, collapse);
           if (tp) fs.push(tp);
         }
         if (!args.clone && args.onConflict === "fail" && conflict) {
+          const other = (sameName ?? sameId)!;
+          const otherDc = other.cluster?.id ? cache.get(other.cluster.id) : undefined;
+          const where = otherDc === dcId ? "in the target data center" : `in engine ${args.engine.url} (same id${otherDc ? `, data center ${otherDc}` : ""})`;
           fs.push({
             property: "onConflict",
-            reason: `onConflict: ${args.kind} ${args.name} already exists ${sameName ? "in the target data center" : `in engine ${args.engine.url} (same id)`}; set onConflict: "clone" (new id and MACs; newName or cloneSuffix for a new name) or "skip".`,
+            reason:
+              `onConflict: ${args.kind} ${args.name} already exists ${where}: ${other.name} (id ${other.id}), not created by this resource` +
+              `${sameIdInTarget && !sameName ? " — it is the source itself: is cluster right? (the target cluster is in the source's data center)" : ""}. ` +
+              `Set onConflict: "clone" (new id and MACs; newName or cloneSuffix for a new name), "skip" (leave it alone), or adopt: true (manage it; kept on destroy).`,
           });
         }
       }
@@ -737,23 +779,32 @@ async function checkPermissionsAndProfile(args: VmImportArgs, fs: CheckFailure[]
 }
 
 const REPLACE_KEYS = ["exportDomain", "kind", "name", "cluster", "storageDomain", "collapseSnapshots", "onConflict", "clone", "newName", "cloneSuffix", "disks"];
-const UPDATE_KEYS = ["permissions", "cpuProfile", "keepOnDelete", "timeoutMinutes", "batch", "expectTemplates", "engine"];
-const defaults: Record<string, unknown> = { kind: "vm", collapseSnapshots: false, onConflict: "fail", clone: false, keepOnDelete: false };
+const UPDATE_KEYS = ["permissions", "cpuProfile", "keepOnDelete", "timeoutMinutes", "batch", "expectTemplates", "engine", "adopt"];
+const defaults: Record<string, unknown> = { kind: "vm", collapseSnapshots: false, onConflict: "fail", clone: false, keepOnDelete: false, adopt: false };
 
 async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
   const o = normalizeArgs(VmImportArgs, olds);
   const n = normalizeArgs(VmImportArgs, news);
   const eq = (k: string) => jsonEqual(o[k] ?? defaults[k], n[k] ?? defaults[k]);
   const replaces = REPLACE_KEYS.filter((k) => !eq(k));
-  if (!sameEngine(o.engine, n.engine)) replaces.push("engine");
+  // the same engine reached by another URL (alias, case, default port) is not a new engine
+  if (!(await sameEngineLive(o.engine, n.engine, olds?.dataCenterId))) replaces.push("engine");
   const changed = [...replaces, ...UPDATE_KEYS.filter((k) => !eq(k))];
+  // a replace removes the VM this resource created first: refused when that VM has run since the import
+  const prev = userInputs(olds) as VmImportOutputs;
+  if (replaces.length && prev.vmId && mayRemove(prev) && !prev.keepOnDelete && o.engine && typeof o.engine === "object") {
+    const parsed = EngineArgs.safeParse(o.engine);
+    if (parsed.success) {
+      await guardReplace(clientFor(parsed.data), prev.kind ?? "vm", [{ id: prev.vmId, name: prev.vmName }], replaces, `VmImport of ${prev.name}`);
+    }
+  }
   return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0, stables: replaces.length ? [] : ["vmId", "vmName", "sourceId"] };
 }
 
 async function create(inputs: any): Promise<dynamic.CreateResult> {
   const args = VmImportArgs.parse(userInputs(inputs));
   const progress = progressFor(inputs[PROGRESS_URN_KEY], `import ${args.name}`);
-  const outs = await run(args, progress);
+  const outs = await run(args, progress, inputs[PROGRESS_URN_KEY]);
   return { id: outs.vmId, outs: { ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] } };
 }
 
@@ -764,7 +815,8 @@ async function update(_id: string, olds: any, news: any): Promise<dynamic.Update
   const c = clientFor(args.engine);
   let cpuProfileId = prev.cpuProfileId;
   let permissionIds = prev.permissionIds ?? [];
-  if (prev.imported !== false) {
+  // an adopted entity is managed (profile, permissions); a skipped one is left alone
+  if (ownershipOf(prev) !== "skipped") {
     if (!jsonEqual(prev.cpuProfile, args.cpuProfile) && args.cpuProfile) {
       const profiles = await c.clusters.cpuProfiles(prev.clusterId);
       const p = profiles.find((x) => x.name === args.cpuProfile);
@@ -790,13 +842,19 @@ async function read(id: string, props: any): Promise<dynamic.ReadResult> {
 
 async function del(id: string, props: any): Promise<void> {
   const p = userInputs(props) as VmImportOutputs;
-  if (p.keepOnDelete || p.imported === false) return;
+  // only what this resource created is ever removed (adopted and skipped entities stay: ownership.ts)
+  if (p.keepOnDelete || !mayRemove(p)) return;
   const c = clientFor(p.engine);
   const kind = p.kind ?? "vm";
+  // by the recorded id, never by name (a rename out of band does not change what we created)
   const e = await getEntity(c, kind, p.vmId ?? id);
   if (!e) return;
   if (kind === "vm" && e.status && !["down", "image_locked"].includes(e.status)) {
-    throw new Error(`VM ${e.name} (${e.id}) is ${e.status}; stop it before destroying its VmImport (or set keepOnDelete: true)`);
+    // never stopped by us: a running VM is someone's production now
+    throw new Error(
+      `VM ${e.name} (${e.id}) is ${e.status}; destroy never stops a VM. Shut it down yourself and run destroy again, ` +
+        `or set keepOnDelete: true and run pulumi up first to keep it.`,
+    );
   }
   const progress = progressFor(props[PROGRESS_URN_KEY], `import ${p.name}`);
   const { poll } = require("../client/wait") as typeof import("../client/wait");

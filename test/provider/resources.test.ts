@@ -88,10 +88,12 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
       assert.ok(web.outs.sourceFingerprint.length > 10);
     });
 
-    it("a second create adopts the current copy without exporting again; diff is empty", async () => {
+    it("a second create of the same resource (state lost) finds its own current copy without exporting again; diff is empty", async () => {
       await sim.resetRequests();
       const again = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "web-01", exclusive: true });
-      assert.equal(again.outs.adopted, true);
+      // proven its own by the correlation id on the engine's export event: still "created" (removed on destroy)
+      assert.equal(again.outs.ownership, "created");
+      assert.equal(again.outs.adopted, false);
       assert.equal(await sim.mutating(), 0);
       const d = await providerOf("VmExport").diff(web.id, web.outs, { engine, exportDomain: "export1", name: "web-01", exclusive: true });
       assert.equal(d.changes, false);
