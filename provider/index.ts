@@ -3,9 +3,12 @@
  * `pulumi.dynamic.ResourceProvider` of one resource kind. Modules load lazily, once per process.
  *
  * Adding a kind (e.g. V2V): export `<name>Provider` from `provider/resources/<file>.ts` and list it in KINDS.
+ *
+ * The first `getProvider` also starts the orphan watchdog and installs the shutdown hooks that revoke the SSO tokens
+ * of every engine connection when the process ends (`provider/orphanWatchdog.ts`).
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { startOrphanWatchdog } from "./orphanWatchdog";
+import { installShutdownHooks, startOrphanWatchdog } from "./orphanWatchdog";
 
 export type ResourceKind = "ExportDomainAttachment" | "VmExport" | "VmImport" | "V2VImport";
 
@@ -20,6 +23,8 @@ const cache = new Map<string, dynamic.ResourceProvider>();
 
 export function getProvider(kind: ResourceKind | string): dynamic.ResourceProvider {
   startOrphanWatchdog();
+  // revoke the engines' SSO tokens when the process ends (normally or by SIGTERM/SIGINT), ~1 s at most
+  installShutdownHooks();
   const hit = cache.get(kind);
   if (hit) return hit;
   const entry = (KINDS as Record<string, { module: string; export: string }>)[kind];

@@ -77,6 +77,41 @@ export class TlsVerificationError extends Error {
   }
 }
 
+/**
+ * A name that matches several engine entities where one was meant, e.g. the bare user name `jdoe` with users
+ * `jdoe@a-authz` and `jdoe@b-authz`. `matches` lists every candidate as the user should write it.
+ */
+export class AmbiguousLookupError extends Error {
+  /** What was looked up: "user" or "group". */
+  readonly what: "user" | "group";
+  /** The name as given. */
+  readonly given: string;
+  /** Every entity it matched, as it can be written unambiguously (`jdoe@a-authz`). */
+  readonly matches: string[];
+  constructor(what: "user" | "group", given: string, matches: string[], engine?: string) {
+    super(
+      `${what} "${given}" matches ${matches.length} ${what}s${engine ? ` in engine ${engine}` : ""}: ${matches.join(", ")}; ` +
+        `write the ${what} as ${what}@domain (e.g. "${matches[0]}") to pick one`,
+    );
+    this.name = "AmbiguousLookupError";
+    this.what = what;
+    this.given = given;
+    this.matches = matches;
+  }
+}
+
+/**
+ * The engine URL cannot be used as given (plain http:// without `allowHttp`, not a URL, another scheme). The
+ * message starts with `engine.url:`, the argument to fix.
+ */
+export class EngineUrlError extends Error {
+  readonly property = "engine.url";
+  constructor(message: string) {
+    super(message.startsWith("engine.url:") ? message : `engine.url: ${message}`);
+    this.name = "EngineUrlError";
+  }
+}
+
 /** Replaces every occurrence of the secrets in `text` by `***`. */
 export function redact(text: string, secrets: Array<string | undefined>): string {
   let out = text;

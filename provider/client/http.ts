@@ -6,7 +6,7 @@ import { randomUUID, createHash } from "node:crypto";
 import * as fs from "node:fs";
 import { Pool } from "undici";
 import { z } from "zod";
-import { AuthenticationError, EngineError, EngineUnavailableError, TlsVerificationError, redact } from "./errors";
+import { AuthenticationError, EngineError, EngineUnavailableError, EngineUrlError, TlsVerificationError, redact } from "./errors";
 import { parseXml, readCollection, readEntity, writeXml, parseWith } from "./xml";
 import { Action, Fault } from "./types";
 
@@ -22,6 +22,11 @@ export interface EngineConnectionOptions {
   caPem?: string;
   /** Skip TLS verification (explicit opt-in only). */
   insecure?: boolean;
+  /**
+   * Accept a plain `http://` URL (explicit opt-in only): the SSO password grant and every token then travel in
+   * clear text. Without it such a URL is refused (`EngineUrlError`).
+   */
+  allowHttp?: boolean;
   /** Per-request timeout for headers/body (ms); default 120000. */
   requestTimeoutMs?: number;
   /** Retries for safe requests; default 8 (about 20 s of backoff in all). */
@@ -94,6 +99,41 @@ export interface HttpStats {
   requests: number;
   retries: number;
   tokenFetches: number;
+  /** SSO tokens revoked (`/ovirt-engine/services/sso-logout` answered without error). */
+  revokes: number;
+}
+
+/**
+ * Refuses an engine URL that is not https:// unless the caller opted in to plain HTTP (`allowHttp: true`): the SSO
+ * password grant would go over the wire in clear text.
+ */
+export function checkEngineUrl(o: Pick<EngineConnectionOptions, "url" | "allowHttp">): URL {
+  let u: URL;
+  try {
+    u = new URL(o.url);
+  } catch {
+    throw new EngineUrlError(`engine.url: ${JSON.stringify(o.url)} is not a URL; expected https://engine.example.com/ovirt-engine/api`);
+  }
+  if (u.protocol === "https:") return u;
+  if (u.protocol === "http:") {
+    if (o.allowHttp === true) return u;
+    throw new EngineUrlError(
+      `engine.url: ${u.origin} is plain http://: the SSO password grant (user name and password) and the access ` +
+        `token would go over the wire in clear text. Use https://, or set engine.allowHttp: true (stack config ` +
+        `<namespace>:allowHttp) to accept that explicitly.`,
+    );
+  }
+  throw new EngineUrlError(`engine.url: scheme ${u.protocol} is not supported; use https://engine.example.com/ovirt-engine/api`);
+}
+
+/** Resolves with `p`, or with `fallback` after `ms` (the work itself goes on; callers stop waiting for it). */
+function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  const timer = new Promise<T>((resolve) => {
+    t = setTimeout(() => resolve(fallback), ms);
+    t.unref?.();
+  });
+  return Promise.race([p, timer]).finally(() => clearTimeout(t));
 }
 
 export class EngineHttp {
@@ -106,10 +146,10 @@ export class EngineHttp {
   private token?: string;
   private tokenPromise?: Promise<string>;
   private readonly maxRetries: number;
-  readonly stats: HttpStats = { requests: 0, retries: 0, tokenFetches: 0 };
+  readonly stats: HttpStats = { requests: 0, retries: 0, tokenFetches: 0, revokes: 0 };
 
   constructor(opts: EngineConnectionOptions) {
-    const u = new URL(opts.url);
+    const u = checkEngineUrl(opts);
     this.url = opts.url.replace(/\/+$/, "");
     this.origin = u.origin;
     this.apiPath = u.pathname.replace(/\/+$/, "") || "/ovirt-engine/api";
@@ -152,8 +192,63 @@ export class EngineHttp {
     return redact(s, [this.password]);
   }
 
-  async close(): Promise<void> {
-    await this.pool.close().catch(() => undefined);
+  /**
+   * Closes the pool: waits up to `timeoutMs` for requests in flight, then drops the connections. Does not revoke
+   * the token (`revokeToken`, or `closeAllEngines` which does both).
+   */
+  async close(timeoutMs = 5000): Promise<void> {
+    const closed = await within(
+      this.pool.close().then(() => true, () => true),
+      timeoutMs,
+      false,
+    );
+    if (!closed) await this.pool.destroy().catch(() => undefined);
+  }
+
+  /**
+   * Revokes the SSO token like the Python SDK's `Connection.close()` (`_revoke_access_token`): `POST
+   * /ovirt-engine/services/sso-logout` with the form `scope=ovirt-app-api&token=<token>`, JSON answer, an `error`
+   * member meaning it failed. Best effort and bounded by `timeoutMs`: never throws, never retries. Answers true
+   * when the engine confirmed it (counted in `stats.revokes`). The token is forgotten either way.
+   */
+  async revokeToken(timeoutMs = 1000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let token = this.token;
+    if (!token && this.tokenPromise) {
+      token = await within(this.tokenPromise.catch(() => undefined), timeoutMs, undefined);
+    }
+    this.token = undefined;
+    if (!token) return false;
+    const left = Math.max(1, deadline - Date.now());
+    const form = new URLSearchParams({ scope: "ovirt-app-api", token }).toString();
+    this.stats.requests++;
+    try {
+      const r = await this.pool.request({
+        method: "POST",
+        path: this.ssoPath("/services/sso-logout"),
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          accept: "application/json",
+          "user-agent": "pulumi-ovirt-migrate/0.1",
+        },
+        body: form,
+        signal: AbortSignal.timeout(left),
+      });
+      const text = await r.body.text();
+      if (r.statusCode >= 400) return false;
+      let json: any = {};
+      try {
+        json = text.trim() ? JSON.parse(text) : {};
+      } catch {
+        // the engine may answer the logout with a redirect or HTML: the token is gone all the same
+      }
+      if (Array.isArray(json)) json = json[0] ?? {};
+      if (json && typeof json === "object" && json.error) return false;
+      this.stats.revokes++;
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private ssoPath(suffix: string): string {
@@ -479,6 +574,8 @@ function poolKey(o: EngineConnectionOptions): string {
 
 /** The shared connection (one keep-alive pool and one SSO token) for an engine and user. */
 export function engineHttp(o: EngineConnectionOptions): EngineHttp {
+  // before the pool lookup: an http:// pool opened with allowHttp is not handed to a caller without it
+  checkEngineUrl(o);
   const key = poolKey(o);
   let h = pools.get(key);
   if (!h) {
@@ -490,9 +587,21 @@ export function engineHttp(o: EngineConnectionOptions): EngineHttp {
   return h;
 }
 
-/** Closes every pool (tests). */
-export async function closeAllEngines(): Promise<void> {
+/**
+ * Revokes the SSO token of every engine connection (like the Python SDK's `Connection.close()`) and closes the
+ * pools. Called when the provider process ends (`provider/orphanWatchdog.ts`) and by tests. Best effort, bounded:
+ * the revokes run in parallel within `timeoutMs` (default 1 s), then the pools close within the same bound.
+ * `revoke: false` only closes.
+ */
+export async function closeAllEngines(opts: { revoke?: boolean; timeoutMs?: number } = {}): Promise<{ revoked: number }> {
+  const timeoutMs = opts.timeoutMs ?? 1000;
   const all = [...pools.values()];
   pools.clear();
-  await Promise.all(all.map((h) => h.close()));
+  let revoked = 0;
+  if (opts.revoke !== false) {
+    const done = await Promise.all(all.map((h) => h.revokeToken(timeoutMs)));
+    revoked = done.filter(Boolean).length;
+  }
+  await Promise.all(all.map((h) => h.close(timeoutMs)));
+  return { revoked };
 }

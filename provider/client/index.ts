@@ -16,7 +16,8 @@ import { Api } from "./types";
 
 export * from "./errors";
 export * from "./types";
-export { EngineConnectionOptions, EngineHttp, newCorrelationId, stableCorrelationId, closeAllEngines } from "./http";
+export { EngineConnectionOptions, EngineHttp, HttpStats, newCorrelationId, stableCorrelationId, closeAllEngines, checkEngineUrl } from "./http";
+export { searchValue, searchEq, searchName, searchNames } from "./services/util";
 
 export class OvirtClient {
   readonly datacenters: DataCentersService;

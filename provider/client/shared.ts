@@ -11,6 +11,7 @@
  * - `KeyedBatcher`: many keys in one request (e.g. `GET /vms?search=name="a" or name="b"&follow=...`).
  */
 import type { EngineHttp } from "./http";
+import { EngineError } from "./errors";
 
 export const SHARE_WINDOW_MS = 10;
 
@@ -41,10 +42,27 @@ export function freshRead<T>(http: EngineHttp, key: string, fn: () => Promise<T>
   return promise;
 }
 
-/** Loads many keys with one request per window (at most `maxKeys` per request). */
+type Outcome<V> = { ok: true; values: V[] } | { ok: false; error: unknown };
+
+/** An engine answer that blames the request (4xx, e.g. a search the engine cannot parse), not the engine. */
+function requestRefused(e: unknown): boolean {
+  return e instanceof EngineError && e.status >= 400 && e.status < 500;
+}
+
+/**
+ * Loads many keys with one request per window (at most `maxKeys` per request).
+ *
+ * One bad key never fails the others: when the batched request is refused with a 4xx (one name the engine's search
+ * cannot take fails the whole `name="a" or name="b"` search), each key of the batch is read again alone, so only
+ * the bad key's callers get the error. Other failures (5xx after retries, connection errors, authentication) reach
+ * every caller of the batch: they are not about one key.
+ */
 export class KeyedBatcher<V> {
-  private pending?: { keys: Set<string>; promise: Promise<Map<string, V[]>> };
+  private pending?: { keys: Set<string>; promise: Promise<Map<string, Outcome<V>>> };
+  /** Requests sent (batches and single-key retries). */
   requests = 0;
+  /** Batches refused with a 4xx and read again key by key. */
+  splits = 0;
 
   constructor(
     private readonly fetch: (keys: string[]) => Promise<Map<string, V[]>>,
@@ -56,18 +74,45 @@ export class KeyedBatcher<V> {
   async load(key: string): Promise<V[]> {
     if (!this.pending || this.pending.keys.size >= this.maxKeys) {
       const keys = new Set<string>();
-      const promise = new Promise<Map<string, V[]>>((resolve, reject) => {
+      const promise = new Promise<Map<string, Outcome<V>>>((resolve, reject) => {
         setTimeout(() => {
           if (this.pending?.keys === keys) this.pending = undefined;
-          this.requests++;
-          this.fetch([...keys]).then(resolve, reject);
+          this.run([...keys]).then(resolve, reject);
         }, this.windowMs);
       });
       this.pending = { keys, promise };
     }
     this.pending.keys.add(key);
-    const m = await this.pending.promise;
-    return m.get(key) ?? [];
+    const o = (await this.pending.promise).get(key);
+    if (!o) return [];
+    if (!o.ok) throw o.error;
+    return o.values;
+  }
+
+  private async run(keys: string[]): Promise<Map<string, Outcome<V>>> {
+    const out = new Map<string, Outcome<V>>();
+    try {
+      this.requests++;
+      const m = await this.fetch(keys);
+      for (const k of keys) out.set(k, { ok: true, values: m.get(k) ?? [] });
+      return out;
+    } catch (e) {
+      if (keys.length < 2 || !requestRefused(e)) throw e;
+    }
+    // the batch was refused: each key alone, so the engine's error lands on the key that caused it
+    this.splits++;
+    await Promise.all(
+      keys.map(async (k) => {
+        try {
+          this.requests++;
+          const m = await this.fetch([k]);
+          out.set(k, { ok: true, values: m.get(k) ?? [] });
+        } catch (error) {
+          out.set(k, { ok: false, error });
+        }
+      }),
+    );
+    return out;
   }
 }
 

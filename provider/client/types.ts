@@ -235,6 +235,11 @@ export const Permission = z.object({
   role: Ref.optional(),
   user: Ref.optional(),
   group: Ref.optional(),
+  /** The object the grant is on (a grant inherited from a cluster or data center names that one instead). */
+  vm: Ref.optional(),
+  template: Ref.optional(),
+  cluster: Ref.optional(),
+  data_center: Ref.optional(),
 });
 export type Permission = z.infer<typeof Permission>;
 export const CpuProfile = z.object({ id: z.string(), name: zStr, cluster: Ref.optional() });

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { OvirtClient } from "../client";
-import { EngineError, EngineUnavailableError, TlsVerificationError, AuthenticationError } from "../client/errors";
+import { EngineError, EngineUnavailableError, TlsVerificationError, AuthenticationError, EngineUrlError } from "../client/errors";
 
 /** The value Pulumi sends for an input that is not known yet (during preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -144,6 +144,7 @@ export function connectionFailure(e: unknown): CheckFailure | undefined {
     return { property: /caFile/.test(e.message) && /cannot read|not a PEM/.test(e.message) ? "engine.caFile" : "engine.caFile", reason: e.message };
   }
   if (e instanceof AuthenticationError) return { property: "engine.password", reason: e.message };
+  if (e instanceof EngineUrlError) return { property: "engine.url", reason: e.message };
   // name the field in the text too ("cannot reach the engine at ..." alone did not say which argument to fix)
   if (e instanceof EngineUnavailableError) return { property: "engine.url", reason: /^engine\.url\b/.test(e.message) ? e.message : `engine.url: ${e.message}` };
   return undefined;

@@ -3,13 +3,15 @@
  *
  * - Fresh, shared: VMs by name / by id (one `GET /vms?search=name="a" or name="b"...` per window, with disks and
  *   snapshots followed), an export domain's listing, a data center's attached domains (`client/shared.ts`). A
- *   caller always gets the answer of a request sent after it asked.
+ *   caller always gets the answer of a request sent after it asked. Names are quoted by `searchNames` (the
+ *   engine's search syntax, `client/services/util.ts`) and matched exactly here; a batch the engine refuses with
+ *   a 4xx is read again name by name, so one bad name fails only its own caller (`KeyedBatcher`).
  * - Identity lookups (storage domains, clusters, data centers: names, ids, types, data center of a cluster) come from
  *   the `cachedRead` cache that `check` fills (kept a minute for these); a name missing there is read again before anyone fails on it.
  */
 import type { OvirtClient, Vm, Disk, StorageDomain, Cluster, DataCenter, Template } from "../client";
 import { KeyedBatcher, batcher, freshRead } from "../client/shared";
-import { searchName } from "../client/services/util";
+import { searchNames } from "../client/services/util";
 import { cachedRead } from "./common";
 
 const VM_FOLLOW = "disk_attachments.disk,snapshots";
@@ -18,7 +20,7 @@ function vmsByName(c: OvirtClient): KeyedBatcher<Vm> {
   return batcher(c.http, "vmsByName", () =>
     new KeyedBatcher<Vm>(async (names) => {
       const out = new Map<string, Vm[]>();
-      for (const vm of await c.vms.list(names.map(searchName).join(" or "), VM_FOLLOW)) {
+      for (const vm of await c.vms.list(searchNames(names), VM_FOLLOW)) {
         if (!names.includes(vm.name)) continue; // the search is a case-insensitive LIKE: exact match here
         out.set(vm.name, [...(out.get(vm.name) ?? []), vm]);
       }

@@ -37,6 +37,7 @@ import {
 } from "./common";
 import { progressFor, Progress } from "../progress";
 import { waitForJob, failureReason, lostWhen } from "./jobs";
+import { applyPermissions, checkPermissions } from "./permissions";
 import { Ownership, adoptionNote, createdBy, guardReplace, mayRemove, ownershipOf, resourceCorrelationId } from "./ownership";
 
 /** The correlation id of this resource's import of `copyId` as `name` into `clusterId` (see ownership.ts). */
@@ -125,7 +126,10 @@ export interface VmImportOutputs extends VmImportArgs {
   ownership: Ownership;
   cloned: boolean;
   collapsed: boolean;
+  /** every grant matching `permissions` on the entity */
   permissionIds: string[];
+  /** the grants this resource added: the only ones it ever removes */
+  ownPermissionIds?: string[];
   cpuProfileId?: string;
 }
 
@@ -259,50 +263,6 @@ function diskSpecs(a: VmImportArgs, copyDisks: Disk[], sdIds: Map<string, string
   });
 }
 
-async function applyPermissions(
-  c: OvirtClient,
-  kind: "vm" | "template",
-  id: string,
-  wanted: PermissionArgs[] | undefined,
-  previouslyOurs: string[],
-  progress: Progress,
-): Promise<string[]> {
-  if ((!wanted || wanted.length === 0) && previouslyOurs.length === 0) return [];
-  const existing = await c.permissions.list(kind, id);
-  const ids: string[] = [];
-  const roles = wanted && wanted.length ? await c.permissions.roles() : [];
-  const keep = new Set<string>();
-  for (const [i, p] of (wanted ?? []).entries()) {
-    const role = roles.find((r) => r.name === p.role);
-    if (!role) throw new ArgError(`permissions[${i}].role`, `permissions[${i}].role: role "${p.role}" does not exist.${suggest(p.role, roles.map((r) => r.name))}`);
-    let userId: string | undefined;
-    let groupId: string | undefined;
-    if (p.user) {
-      const u = await c.permissions.user(p.user);
-      if (!u) throw new ArgError(`permissions[${i}].user`, `permissions[${i}].user: user "${p.user}" does not exist in engine ${c.url}`);
-      userId = u.id;
-    } else {
-      const g = await c.permissions.group(p.group!);
-      if (!g) throw new ArgError(`permissions[${i}].group`, `permissions[${i}].group: group "${p.group}" does not exist in engine ${c.url}`);
-      groupId = g.id;
-    }
-    const have = existing.find((e) => e.role?.id === role.id && (userId ? e.user?.id === userId : e.group?.id === groupId));
-    if (have) {
-      ids.push(have.id);
-      keep.add(have.id);
-      continue;
-    }
-    const added = await c.permissions.add(kind, id, { roleId: role.id, userId, groupId });
-    progress.info(`granted ${p.role} on ${kind} to ${p.user ?? p.group}`);
-    ids.push(added.id);
-    keep.add(added.id);
-  }
-  for (const old of previouslyOurs) {
-    if (!keep.has(old) && existing.some((e) => e.id === old)) await c.permissions.remove(kind, id, old);
-  }
-  return ids;
-}
-
 interface Resolved {
   c: OvirtClient;
   cluster: Cluster;
@@ -356,7 +316,7 @@ export function unknownCpuProfile(cluster: string, name: string, profiles: Array
   return `cpuProfile: cluster ${cluster} has no CPU profile "${name}". Its CPU profiles: ${names.length ? names.map((n) => JSON.stringify(n)).join(", ") : "(none)"}.`;
 }
 
-async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { imported: boolean; ownership: Ownership; cloned: boolean; collapsed: boolean; permissionIds: string[]; cpuProfileId?: string }): Promise<VmImportOutputs> {
+async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { imported: boolean; ownership: Ownership; cloned: boolean; collapsed: boolean; permissionIds: string[]; ownPermissionIds?: string[]; cpuProfileId?: string }): Promise<VmImportOutputs> {
   const disks = (a.kind === "vm" ? followedDisks(e) : undefined) ?? (a.kind === "vm" ? await r.c.vms.disks(e.id) : await r.c.templates.disks(e.id));
   return {
     ...a,
@@ -617,10 +577,18 @@ async function run(a: VmImportArgs, progress: Progress, urn: string | undefined,
       changed = true;
     }
   }
-  const permissionIds = await applyPermissions(c, a.kind, entity!.id, a.permissions, prev?.permissionIds ?? [], progress);
+  const granted = await applyPermissions(c, a.kind, entity!.id, a.permissions, prev?.ownPermissionIds ?? [], progress);
   // read again only when we changed the entity (permissions live apart from it)
   if (changed || (a.kind === "vm" && !followedDisks(entity!))) entity = (await getEntity(c, a.kind, entity!.id)) ?? entity!;
-  return outputsFor(r, a, entity!, { imported: ownership === "created", ownership, cloned: clone, collapsed: collapse, permissionIds, cpuProfileId });
+  return outputsFor(r, a, entity!, {
+    imported: ownership === "created",
+    ownership,
+    cloned: clone,
+    collapsed: collapse,
+    permissionIds: granted.ids,
+    ownPermissionIds: granted.ours,
+    cpuProfileId,
+  });
 }
 
 async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
@@ -748,20 +716,7 @@ async function checkPermissionsAndProfile(args: VmImportArgs, fs: CheckFailure[]
   const c = clientFor(args.engine);
   const key = `${args.engine.url}|${args.engine.username}`;
   try {
-    if (args.permissions && args.permissions.length) {
-      const roles = await cachedRead(`${key}|roles`, 10_000, () => c.permissions.roles());
-      for (const [i, p] of args.permissions.entries()) {
-        if (!roles.some((r) => r.name === p.role)) {
-          fs.push({ property: `permissions[${i}].role`, reason: `permissions[${i}].role: role "${p.role}" does not exist.${suggest(p.role, roles.map((r) => r.name))}` });
-        }
-        if (p.user && !(await c.permissions.user(p.user))) {
-          fs.push({ property: `permissions[${i}].user`, reason: `permissions[${i}].user: user "${p.user}" does not exist in engine ${args.engine.url}` });
-        }
-        if (p.group && !(await c.permissions.group(p.group))) {
-          fs.push({ property: `permissions[${i}].group`, reason: `permissions[${i}].group: group "${p.group}" does not exist in engine ${args.engine.url}` });
-        }
-      }
-    }
+    await checkPermissions(c, key, args.permissions, fs);
     if (args.cpuProfile) {
       const cl = cluster ?? (await c.clusters.findByName(args.cluster));
       if (cl) {
@@ -815,6 +770,8 @@ async function update(_id: string, olds: any, news: any): Promise<dynamic.Update
   const c = clientFor(args.engine);
   let cpuProfileId = prev.cpuProfileId;
   let permissionIds = prev.permissionIds ?? [];
+  // states written before ownPermissionIds mixed found and added grants: claim none of them (never removes another's)
+  let ownPermissionIds = prev.ownPermissionIds ?? [];
   // an adopted entity is managed (profile, permissions); a skipped one is left alone
   if (ownershipOf(prev) !== "skipped") {
     if (!jsonEqual(prev.cpuProfile, args.cpuProfile) && args.cpuProfile) {
@@ -826,10 +783,12 @@ async function update(_id: string, olds: any, news: any): Promise<dynamic.Update
       cpuProfileId = p.id;
     }
     if (!jsonEqual(prev.permissions, args.permissions)) {
-      permissionIds = await applyPermissions(c, args.kind, prev.vmId, args.permissions, prev.permissionIds ?? [], progress);
+      const granted = await applyPermissions(c, args.kind, prev.vmId, args.permissions, ownPermissionIds, progress);
+      permissionIds = granted.ids;
+      ownPermissionIds = granted.ours;
     }
   }
-  return { outs: { ...prev, ...args, cpuProfileId, permissionIds, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  return { outs: { ...prev, ...args, cpuProfileId, permissionIds, ownPermissionIds, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
 }
 
 async function read(id: string, props: any): Promise<dynamic.ReadResult> {

@@ -1,5 +1,6 @@
-// SSO like the engine: POST /ovirt-engine/sso/oauth/token (password grant) answering JSON, sso-logout, and the
-// REST API credential check (Bearer token, Basic). Tokens live in memory: an engine restart invalidates them.
+// SSO like the engine: POST /ovirt-engine/sso/oauth/token (password grant) answering JSON, the token revoke
+// (POST /ovirt-engine/services/sso-logout, form scope + token, as the Python SDK's Connection.close() sends it), and
+// the REST API credential check (Bearer token, Basic). Tokens live in memory: an engine restart invalidates them.
 import * as crypto from "node:crypto";
 
 export const USERS = ["admin@internal", "admin@internal-authz"];
@@ -44,8 +45,33 @@ export class Sso {
     return [200, { access_token: t, scope, exp: String(expiresAt), token_type: "bearer" }];
   }
 
+  /** Tokens revoked since start (sso-logout with a live token). */
+  revoked = 0;
+
+  /**
+   * The SSO revoke the Python SDK's `Connection.close()` sends (`_revoke_access_token`): `POST
+   * /ovirt-engine/services/sso-logout` with the form `scope=ovirt-app-api&token=<token>`, answered in JSON. The
+   * token is invalid from then on (the API answers 401 to it). An unknown or already revoked token is not an error
+   * (the logout is idempotent); a missing one is `invalid_request`. Answers [status, JSON].
+   */
+  revoke(form: URLSearchParams): [number, Record<string, string>] {
+    const token = form.get("token");
+    if (!token) return [400, { error_code: "invalid_request", error: "The request is missing a required parameter: token." }];
+    if (this.tokens.delete(token)) this.revoked++;
+    return [200, {}];
+  }
+
+  /** sso-logout with the token of the form (or query): revokes it (see `revoke`). */
   logout(token: string | null): void {
-    if (token) this.tokens.delete(token);
+    if (token) this.revoke(new URLSearchParams({ token }));
+  }
+
+  /** Live (not revoked, not expired) tokens. */
+  activeTokens(): number {
+    const now = Date.now();
+    let n = 0;
+    for (const t of this.tokens.values()) if (t.expiresAt > now) n++;
+    return n;
   }
 
   expireAll(): number {

@@ -30,7 +30,9 @@ const SHELL_NAME = "web-01; rm -rf / $(id) `id` | cat && echo";
 
 const base: Record<Kind, Record<string, unknown>> = {
     ExportDomainAttachment: { exportDomain: "export1", dataCenter: "dc-source" },
-    VmExport: { exportDomain: "export1", kind: "vm", name: "web-01" },
+    // the set-up puts a copy of web-01 on export1 out of band: a copy this resource did not make is overwritten only
+    // with exclusive (force override), as Migration does by default
+    VmExport: { exportDomain: "export1", kind: "vm", name: "web-01", exclusive: true },
     VmImport: { exportDomain: "export1", kind: "vm", name: "app-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone" },
     V2VImport: {
         provider: "vmware",

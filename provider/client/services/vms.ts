@@ -1,6 +1,6 @@
 import { EngineHttp } from "../http";
 import { Disk, DiskAttachment, Snapshot, Vm } from "../types";
-import { exact, searchName, encodeId } from "./util";
+import { exact, searchName, searchNames, encodeId } from "./util";
 
 export class VmsService {
   constructor(private readonly http: EngineHttp) {}
@@ -17,8 +17,7 @@ export class VmsService {
   async findByNames(names: string[]): Promise<Map<string, Vm>> {
     const out = new Map<string, Vm>();
     if (names.length === 0) return out;
-    const search = names.map(searchName).join(" or ");
-    for (const vm of await this.list(search)) if (names.includes(vm.name)) out.set(vm.name, vm);
+    for (const vm of await this.list(searchNames(names))) if (names.includes(vm.name)) out.set(vm.name, vm);
     return out;
   }
   async diskAttachments(id: string): Promise<DiskAttachment[]> {
