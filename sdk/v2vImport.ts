@@ -16,15 +16,24 @@ export interface VCenterSourceArgs {
   username: pulumi.Input<string>;
   /** vCenter password; always stored as a secret and never shown in an error message. */
   password: pulumi.Input<string>;
-  /** Verify the vCenter certificate against the system CAs (default true). `false` = virt-v2v's `no_verify=1`. */
+  /**
+   * Verify the vCenter certificate (default true): here against the system CAs, `caPem` or `certificateFingerprint`,
+   * and by virt-v2v on the proxy host against that host's own trust store. `false` turns both off (`no_verify=1`).
+   */
   verifyCertificate?: pulumi.Input<boolean>;
   /**
-   * Pin the vCenter certificate: SHA-256 (or SHA-1) fingerprint, hex with colons. The preflight and the power-state
-   * watch verify it; the engine's virt-v2v then connects with `no_verify=1` (virt-v2v cannot pin).
+   * Pin the vCenter certificate for the Pulumi host (preflight, power-state watch): SHA-256 (or SHA-1) fingerprint,
+   * hex with colons. virt-v2v on the proxy host cannot pin: it still verifies with its trust store (install the
+   * vCenter CA there) unless `proxySkipVerify` is set.
    */
   certificateFingerprint?: pulumi.Input<string>;
-  /** Extra CA certificate (PEM) for the vCenter verification. */
+  /** Extra CA certificate (PEM) for the vCenter verification by the Pulumi host (not the proxy host). */
   caPem?: pulumi.Input<string>;
+  /**
+   * Let virt-v2v on the proxy host skip the vCenter certificate check (`no_verify=1`) while this host still verifies
+   * (default false): the vCenter password then travels from the proxy host unverified, and the preview warns.
+   */
+  proxySkipVerify?: pulumi.Input<boolean>;
 }
 
 /** SSH access to the proxy host, used to check (or install) virt-v2v before the import. */
@@ -68,7 +77,7 @@ export interface V2VImportArgs {
   proxyHost: pulumi.Input<string>;
   /** Thin-provisioned disks (default true) or preallocated. */
   sparse?: pulumi.Input<boolean>;
-  /** CPU profile id. */
+  /** CPU profile of the target cluster, by name or id (checked at preview); changing it updates the VMs in place. */
   cpuProfile?: pulumi.Input<string>;
   /** Import under another name: `name` (one VM) or `suffix` (each VM). The engine gives imported VMs new MACs when needed. */
   clone?: pulumi.Input<{ name?: pulumi.Input<string>; suffix?: pulumi.Input<string> }>;
@@ -79,6 +88,13 @@ export interface V2VImportArgs {
   /** Permissions applied after import (export/import never keeps roles). */
   permissions?: pulumi.Input<pulumi.Input<V2VPermissionArgs>[]>;
   proxySsh?: ProxySshArgs;
+  /**
+   * Take over a VM of the target name that this resource did not create (e.g. one imported through the portal):
+   * its CPU profile and permissions are applied, but it is never stopped or removed, and destroy keeps it.
+   */
+  adopt?: pulumi.Input<boolean>;
+  /** Keep the VMs on destroy and on replace (default false: destroy removes the VMs this resource created, if down). */
+  keepOnDelete?: pulumi.Input<boolean>;
   /** Overall deadline (default derived from the disk sizes). */
   timeoutMinutes?: pulumi.Input<number>;
   /** Interval of the source power-state watch in ms (default 1000). */
@@ -92,13 +108,20 @@ export interface ImportedVmOutput {
   cpus: number;
   memoryBytes: number;
   disks: { id: string; alias?: string; provisionedBytes: number; sparse?: boolean }[];
+  /** `created` (imported by this resource: removed on destroy) or `adopted` (`adopt: true`: kept on destroy). */
+  ownership: "created" | "adopted";
+  /** `ownership === "adopted"`. */
   adopted: boolean;
+  /** Permission grants this resource added on the VM (the only ones it ever removes). */
+  permissionIds: string[];
 }
 
 /**
  * VMs imported from VMware (or KVM/Xen) into a target cluster through virt-v2v on a proxy host. The preflight
  * (during `pulumi preview`) checks the source VMs exist and are powered off, the proxy host and its virt-v2v, and
- * the file-based target domain; `pulumi up` imports with progress and stops if a source VM is powered on.
+ * the file-based target domain; `pulumi up` imports with progress and stops if a source VM is powered on. A VM of
+ * the target name that this resource did not create is a preview error (`clone` or `adopt`); destroy removes only
+ * the VMs it created, and never stops one.
  */
 export class V2VImport extends OvirtResource {
   declare readonly vms: pulumi.Output<ImportedVmOutput[]>;
@@ -108,6 +131,8 @@ export class V2VImport extends OvirtResource {
   declare readonly storageDomainId: pulumi.Output<string>;
   declare readonly proxyHostId: pulumi.Output<string>;
   declare readonly virtV2vInstalled: pulumi.Output<boolean>;
+  /** Every permission grant this resource added (on all its VMs): the only grants it ever removes. */
+  declare readonly permissionIds: pulumi.Output<string[]>;
 
   constructor(name: string, args: V2VImportArgs, opts?: pulumi.CustomResourceOptions) {
     const vcenter = args.vcenter ? { ...args.vcenter, password: pulumi.secret(args.vcenter.password) } : undefined;
@@ -134,6 +159,7 @@ export class V2VImport extends OvirtResource {
         storageDomainId: undefined,
         proxyHostId: undefined,
         virtV2vInstalled: undefined,
+        permissionIds: undefined,
       },
       opts,
       ["vcenter", "proxySsh", "sourcePassword"],

@@ -20,6 +20,8 @@ const imported = new V2VImport("vmware-import", {
     password: vc.requireSecret("password"),
     certificateFingerprint: vc.get("fingerprint"),
     verifyCertificate: vc.getBoolean("verifyCertificate") ?? true,
+    // virt-v2v on the proxy host verifies the vCenter with its own trust store; true skips that (explicit opt-in)
+    proxySkipVerify: vc.getBoolean("proxySkipVerify") ?? false,
   },
   sourceVms: v2v.requireObject<string[]>("vms"),
   cluster: v2v.require("cluster"),
@@ -27,6 +29,9 @@ const imported = new V2VImport("vmware-import", {
   proxyHost: v2v.require("proxyHost"),
   sparse: v2v.getBoolean("sparse") ?? true,
   clone: v2v.get("cloneSuffix") ? { suffix: v2v.get("cloneSuffix") } : undefined,
+  // a VM of the target name this stack did not import is refused unless adopted (then kept on destroy)
+  adopt: v2v.getBoolean("adopt") ?? false,
+  keepOnDelete: v2v.getBoolean("keepOnDelete") ?? false,
   proxySsh: sshKeyFile
     ? {
         host: v2v.get("sshHost"),
@@ -39,6 +44,6 @@ const imported = new V2VImport("vmware-import", {
     : undefined,
 });
 
-export const importedVms = imported.vms.apply((vms) => vms.map((v) => ({ source: v.sourceName, name: v.name, id: v.id, cpus: v.cpus, memoryBytes: v.memoryBytes, disks: v.disks.map((d) => d.provisionedBytes) })));
+export const importedVms = imported.vms.apply((vms) => vms.map((v) => ({ source: v.sourceName, name: v.name, id: v.id, cpus: v.cpus, memoryBytes: v.memoryBytes, disks: v.disks.map((d) => d.provisionedBytes), ownership: v.ownership })));
 export const sourceUrl = imported.sourceUrl;
 export const virtV2vInstalled = imported.virtV2vInstalled;

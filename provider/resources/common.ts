@@ -150,9 +150,19 @@ export function connectionFailure(e: unknown): CheckFailure | undefined {
   return undefined;
 }
 
+const warnedHttp = new Set<string>();
+
 /** Lazily loads the client module (kept out of the serialized provider) and connects. */
 export function clientFor(engine: EngineArgs): OvirtClient {
   const c = require("../client") as typeof import("../client");
+  if (engine.allowHttp && /^http:/i.test(engine.url) && !warnedHttp.has(engine.url)) {
+    // the opt-in is explicit, and still worth a line in every preview and update that uses it
+    warnedHttp.add(engine.url);
+    const { progressFor } = require("../progress") as typeof import("../progress");
+    progressFor(undefined, "engine").warn(
+      `engine ${engine.url} is reached over plain HTTP (engine.allowHttp: true): the SSO password grant and every API call travel unencrypted`,
+    );
+  }
   return c.connect({
     url: engine.url,
     username: engine.username,

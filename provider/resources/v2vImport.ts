@@ -5,19 +5,30 @@
  *
  * - `check` (also during `pulumi preview`, read-only): the target cluster, file-based storage domain (NFS, POSIX,
  *   Gluster; block domains are refused) active in the cluster's data center, the proxy host up and in that data
- *   center, target names free (or a clone requested); for VMware: vCenter login (TLS: CA, pinned fingerprint or
- *   explicitly off), each VM found at the datacenter path / cluster / ESXi host and powered off; with `proxySsh`:
- *   the proxy's pinned host key and virt-v2v (mode `check`) or a package manager to install it (mode `install`).
+ *   center, target names free (or the VM there proven this resource's own, or `adopt: true`); for VMware: vCenter
+ *   login (TLS: CA, pinned fingerprint or explicitly off), each VM found at the datacenter path / cluster / ESXi host
+ *   and powered off, and a warning when virt-v2v on the proxy host will not verify the vCenter certificate; with
+ *   `proxySsh`: the proxy's pinned host key and virt-v2v (mode `check`) or a package manager (mode `install`).
+ * - Ownership (provider/resources/ownership.ts): each VM's import carries the correlation id
+ *   `resourceCorrelationId(urn, "v2v", target cluster id, target name, source identity)`. A VM of the target name in
+ *   the target data center is this resource's only when the engine's audit log proves it (`createdBy`: event 1165 /
+ *   1193 with that correlation id and the VM's id). Then a running import is waited for, a finished one taken
+ *   (ownership "created"), a half-made one (failed import) removed and imported again. Any other VM of that name is
+ *   a conflict (preview error naming `clone` and `adopt`), or, with `adopt: true`, adopted (ownership "adopted":
+ *   CPU profile and permissions applied; never stopped, removed or replaced).
  * - `create`: installs virt-v2v when asked, imports VM by VM behind the engine job, shows progress, and watches the
- *   source's power state: a VM powered on in VMware during the import fails the resource with a clear error and
- *   no half-made VM is left. A re-run adopts a VM an interrupted run imported, waits for one still importing, and
- *   removes a half-made one (failed import) before trying again.
- * - `delete` removes only the VMs this resource created (by id).
+ *   source's power state: a VM powered on in VMware during the import fails the resource with a clear error, and
+ *   the half-made VM (only one this resource created) is removed.
+ * - `update`: `cpuProfile` (PUT on every VM of the resource), `permissions` (only grants it added are removed).
+ * - `diff`: import-time arguments replace (delete before replace), but `guardReplace` refuses at preview when a VM the
+ *   replace would delete has run since the import.
+ * - `delete` removes only the VMs this resource created (ownership "created"), by recorded id, never stops a VM
+ *   (one that is not down fails the delete), and nothing with `keepOnDelete`.
  */
 import { z } from "zod";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { OvirtClient, Vm } from "../client";
-import { EngineError } from "../client/errors";
+import { EngineError, EngineUnavailableError } from "../client/errors";
 import {
   ArgError,
   CheckFailure,
@@ -28,11 +39,13 @@ import {
   engineText,
   jsonEqual,
   sameEngine,
+  sameEngineLive,
   suggest,
   userInputs,
   validate,
   zName,
 } from "./common";
+import { Ownership, adoptionNote, createdBy, guardReplace, mayRemove, ownershipOf, resourceCorrelationId } from "./ownership";
 import { progressFor, Progress } from "../progress";
 import type { VSphereClient, VmInfo } from "../vsphere";
 
@@ -48,11 +61,19 @@ export const VCenterArgs = z.object({
   esxiHost: z.string({ error: "vcenter.esxiHost is required (the ESXi host the VMs run on)" }).min(1, "vcenter.esxiHost must not be empty"),
   username: z.string({ error: "vcenter.username is required" }).min(1, "vcenter.username must not be empty"),
   password: z.string({ error: "vcenter.password is required (a secret)" }).min(1, "vcenter.password must not be empty"),
+  /** false: nobody verifies the vCenter certificate (the Pulumi host, and virt-v2v on the proxy host: `no_verify=1`). */
   verifyCertificate: z.boolean().default(true),
-  /** SHA-256 or SHA-1 fingerprint of the vCenter certificate. */
+  /** SHA-256 or SHA-1 fingerprint of the vCenter certificate (checked by the Pulumi host only). */
   certificateFingerprint: z.string().min(1).optional(),
   caPem: z.string().min(1).optional(),
+  /**
+   * virt-v2v on the proxy host connects with `no_verify=1` although the Pulumi host verifies (fingerprint / caPem):
+   * an explicit opt-in for a proxy host that does not trust the vCenter CA; the vCenter password then travels from
+   * the proxy host without certificate verification (the preview warns).
+   */
+  proxySkipVerify: z.boolean().default(false),
 });
+export type VCenterArgs = z.infer<typeof VCenterArgs>;
 
 export const ProxySshArgs = z.object({
   /** Defaults to the engine's address of the proxy host. */
@@ -84,12 +105,17 @@ export const V2VImportArgs = z
     storageDomain: zName("storageDomain"),
     proxyHost: zName("proxyHost"),
     sparse: z.boolean().default(true),
+    /** CPU profile of the target cluster, by name or id; changing it updates the VMs in place. */
     cpuProfile: z.string().min(1).optional(),
     clone: z.object({ name: z.string().min(1).optional(), suffix: z.string().min(1).optional() }).optional(),
     collapseSnapshots: z.boolean().default(true),
     driversIso: z.string().min(1).optional(),
     permissions: z.array(PermissionArg).default([]),
     proxySsh: ProxySshArgs.optional(),
+    /** Take over a VM of the target name that this resource did not create: configured, never stopped or removed. */
+    adopt: z.boolean().default(false),
+    /** Keep the VMs on destroy and on replace (default false: remove the ones this resource created). */
+    keepOnDelete: z.boolean().default(false),
     timeoutMinutes: z.number().positive().max(7 * 24 * 60).optional(),
     /** How often the source power state is checked during the import (default 1 s). */
     watchIntervalMs: z.number().int().min(100).max(60_000).default(1000),
@@ -128,7 +154,12 @@ export interface ImportedVm {
   cpus: number;
   memoryBytes: number;
   disks: ImportedDisk[];
+  /** created: imported by this resource (proven by the engine's audit log); adopted: `adopt: true`, kept on destroy. */
+  ownership: Ownership;
+  /** ownership === "adopted" (kept for states and programs written before `ownership`). */
   adopted: boolean;
+  /** The permission grants this resource added on the VM: the only ones it ever removes. */
+  permissionIds: string[];
 }
 
 export interface V2VImportOutputs extends V2VImportArgs {
@@ -138,6 +169,8 @@ export interface V2VImportOutputs extends V2VImportArgs {
   proxyHostId: string;
   sourceUrl: string;
   vms: ImportedVm[];
+  /** Every permission grant this resource added, on all its VMs (`vms[].permissionIds` together). */
+  permissionIds: string[];
   virtV2vInstalled: boolean;
 }
 
@@ -159,7 +192,16 @@ export function targetName(a: V2VImportArgs, source: string): string {
   return source;
 }
 
-/** The source URL the engine gets. With a pinned fingerprint the provider verified the vCenter; virt-v2v gets no_verify. */
+/**
+ * Does virt-v2v on the proxy host skip the vCenter certificate check (`no_verify=1`)? Only when the user says so:
+ * `verifyCertificate: false`, or `proxySkipVerify: true`. A pinned fingerprint or caPem protects the Pulumi host
+ * only; without the opt-in the proxy host verifies the vCenter with its own trust store.
+ */
+export function proxySkipsVerify(v: Pick<VCenterArgs, "verifyCertificate" | "proxySkipVerify">): boolean {
+  return v.verifyCertificate === false || v.proxySkipVerify === true;
+}
+
+/** The source URL the engine gets. `no_verify=1` only on the user's explicit opt-in (`proxySkipsVerify`). */
 export function sourceUrlOf(a: V2VImportArgs): string {
   if (a.provider !== "vmware") return a.sourceUrl!;
   const { buildVpxUrl } = require("../vsphere/v2vUrl") as typeof import("../vsphere/v2vUrl");
@@ -170,8 +212,39 @@ export function sourceUrlOf(a: V2VImportArgs): string {
     datacenterPath: v.datacenterPath,
     cluster: v.cluster,
     esxiHost: v.esxiHost,
-    noVerify: !v.verifyCertificate || !!v.certificateFingerprint,
+    noVerify: proxySkipsVerify(v),
   });
+}
+
+/** The preview warning when virt-v2v will not verify the vCenter certificate; undefined when it will. */
+export function proxyTlsWarning(a: V2VImportArgs): string | undefined {
+  if (a.provider !== "vmware" || !a.vcenter || !proxySkipsVerify(a.vcenter)) return undefined;
+  const why = a.vcenter.verifyCertificate === false ? "vcenter.verifyCertificate: false" : "vcenter.proxySkipVerify: true";
+  return (
+    `${why}: virt-v2v on proxy host ${a.proxyHost} connects to vCenter ${a.vcenter.host} with no_verify=1, so the vCenter password ` +
+    `travels from the proxy host without certificate verification. To have it verified, install the vCenter CA in the proxy ` +
+    `host's trust store and ${a.vcenter.verifyCertificate === false ? "set verifyCertificate: true (and pin certificateFingerprint or caPem)" : "remove proxySkipVerify"}.`
+  );
+}
+
+/**
+ * The identity of one source VM in the correlation id: the VMware VM's UUID (found again through any vCenter URL),
+ * or, for KVM/Xen, the libvirt host and the VM name. Undefined for VMware without the vCenter's answer.
+ */
+export function sourceIdentity(a: V2VImportArgs, sourceName: string, info?: { uuid?: string }): string | undefined {
+  if (a.provider === "vmware") return info ? `vmware:${info.uuid || `${a.vcenter?.datacenterPath}/${sourceName}`}` : undefined;
+  try {
+    const { parseLibvirtSshUrl } = require("../vsphere/v2vUrl") as typeof import("../vsphere/v2vUrl");
+    const u = parseLibvirtSshUrl(a.sourceUrl!);
+    return `${a.provider}:${u.host.toLowerCase()}${u.port ? `:${u.port}` : ""}/${sourceName}`;
+  } catch {
+    return `${a.provider}:${a.sourceUrl}/${sourceName}`;
+  }
+}
+
+/** Correlation id of this resource's import of one source VM as `name` into cluster `clusterId` (ownership.ts). */
+export function v2vCorrelationId(urn: string | undefined, clusterId: string, name: string, source: string): string {
+  return resourceCorrelationId(urn, "v2v", clusterId, name, source);
 }
 
 function vsphereOptions(v: z.infer<typeof VCenterArgs>) {
@@ -365,35 +438,97 @@ async function vcenterFailures(a: V2VImportArgs): Promise<{ failures: CheckFailu
   return { failures, vms };
 }
 
-async function targetNameFailures(c: OvirtClient, a: V2VImportArgs): Promise<CheckFailure[]> {
-  const names = a.sourceVms.map((s) => targetName(a, s));
-  const existing = await c.vms.findByNames(names);
-  // a VM of that name imported from the same kind of source is what create adopts (an earlier run's import;
-  // Pulumi may also call check without the old inputs); anything else blocks the name
-  const taken = [...existing.values()].filter((vm) => vm.origin !== a.provider).map((vm) => vm.name);
-  return taken.map((n) => ({
-    property: a.clone ? "clone" : "sourceVms",
-    reason: a.clone
-      ? `clone: a VM named "${n}" already exists in engine ${c.url}; choose another clone.name / clone.suffix`
-      : `sourceVms: a VM named "${n}" already exists in engine ${c.url}; import it as a clone with a new name (clone.name or clone.suffix)`,
-  }));
+/** VMs named one of `names` in data center `dcId` (a name is unique per data center, not per engine), with their cluster. */
+async function vmsNamedInDc(c: OvirtClient, dcId: string, names: string[]): Promise<Map<string, { vm: Vm; cluster: string }>> {
+  const out = new Map<string, { vm: Vm; cluster: string }>();
+  if (names.length === 0) return out;
+  const { searchNames } = require("../client/services/util") as typeof import("../client/services/util");
+  const found = (await c.vms.list(searchNames(names))).filter((vm) => names.includes(vm.name));
+  if (found.length === 0) return out;
+  const clusters = await c.clusters.list();
+  for (const vm of found) {
+    const cl = clusters.find((x) => x.id === vm.cluster?.id);
+    if (cl && cl.data_center?.id === dcId) out.set(vm.name, { vm, cluster: cl.name });
+  }
+  return out;
 }
 
-/** Preflight of `permissions`: each role, user and group must exist, or the import would end half-applied. */
-async function permissionFailures(c: OvirtClient, a: V2VImportArgs): Promise<CheckFailure[]> {
+/** A VM of the target name that this resource did not create, without `adopt: true`: the error and both ways out. */
+function conflictFailure(a: V2VImportArgs, vm: Vm, cluster: string, dc: string): CheckFailure {
+  const property = a.clone ? "clone" : "sourceVms";
+  const portal = vm.origin === a.provider ? ` (it was imported from ${a.provider} earlier, e.g. through the Administration Portal or by another stack)` : "";
+  return {
+    property,
+    reason:
+      `${property}: VM "${vm.name}" (id ${vm.id}, cluster ${cluster}${vm.origin ? `, origin ${vm.origin}` : ""}) already exists in data center ${dc} ` +
+      `and was not created by this resource${portal}; nothing was changed. Import under another name with ` +
+      `${a.clone ? "another clone.name / clone.suffix" : 'clone: { name: "..." } (one VM) or clone: { suffix: "..." }'}, or set adopt: true to manage ` +
+      `that VM (CPU profile and permissions applied; it is never stopped or removed, and is kept on destroy).`,
+  };
+}
+
+/**
+ * Preview of the target names: a VM of a target name in the target data center must be this resource's own (proven by
+ * the engine's audit log), or adopted (`adopt: true`, announced), or it is a failure naming `clone` and `adopt`.
+ * `prev` (the arguments in the state, on a replace): a VM its import created is this resource's too — the replace
+ * deletes it before importing again.
+ */
+async function targetNameFailures(
+  c: OvirtClient,
+  a: V2VImportArgs,
+  t: Target,
+  infos: Map<string, VmInfo>,
+  urn: string | undefined,
+  progress: Progress,
+  prev?: V2VImportArgs,
+): Promise<CheckFailure[]> {
+  const named = await vmsNamedInDc(c, t.dc.id, a.sourceVms.map((s) => targetName(a, s)));
   const out: CheckFailure[] = [];
-  for (const [i, p] of a.permissions.entries()) {
-    if (!(await c.permissions.role(p.role))) {
-      const roles = (await c.permissions.roles()).map((r) => r.name);
-      out.push({ property: `permissions[${i}].role`, reason: `permissions[${i}].role: role "${p.role}" does not exist in engine ${c.url}.${suggest(p.role, roles)}` });
+  const prevClusterId = prev && named.size ? (prev.cluster === a.cluster ? t.cluster.id : (await c.clusters.findByName(prev.cluster))?.id) : undefined;
+  for (const src of a.sourceVms) {
+    const there = named.get(targetName(a, src));
+    if (!there) continue;
+    const source = sourceIdentity(a, src, infos.get(src));
+    if (!source) continue; // the vCenter did not answer: its failure is reported; ownership cannot be decided
+    const cids = [v2vCorrelationId(urn, t.cluster.id, there.vm.name, source)];
+    if (prev && prevClusterId) {
+      for (const ps of prev.sourceVms) {
+        if (targetName(prev, ps) !== there.vm.name) continue;
+        const prevSource = sourceIdentity(prev, ps, infos.get(ps));
+        if (prevSource) cids.push(v2vCorrelationId(urn, prevClusterId, there.vm.name, prevSource));
+      }
     }
-    if (p.user && !(await c.permissions.user(p.user))) {
-      out.push({ property: `permissions[${i}].user`, reason: `permissions[${i}].user: user "${p.user}" does not exist in engine ${c.url} (user names look like alice@internal-authz)` });
+    if (await createdBy(c, cids, there.vm.id)) continue; // ours: up resumes it, or the replace deletes it first
+    if (a.adopt) {
+      progress.info(adoptionNote("VM", there.vm.name, there.vm.id));
+      continue;
     }
-    if (p.group && !(await c.permissions.group(p.group))) {
-      out.push({ property: `permissions[${i}].group`, reason: `permissions[${i}].group: group "${p.group}" does not exist in engine ${c.url}` });
-    }
+    out.push(conflictFailure(a, there.vm, there.cluster, t.dc.name));
   }
+  return out;
+}
+
+const REPLACE_KEYS = ["provider", "sourceUrl", "sourceVms", "cluster", "storageDomain", "proxyHost", "sparse", "clone", "driversIso", "collapseSnapshots"];
+const VCENTER_IDENTITY = ["host", "datacenterPath", "cluster", "esxiHost"];
+const IN_PLACE = ["permissions", "proxySsh", "timeoutMinutes", "watchIntervalMs", "vcenter", "engine", "sourceUsername", "sourcePassword", "cpuProfile", "adopt", "keepOnDelete"];
+const defaults: Record<string, unknown> = { provider: "vmware", sparse: true, permissions: [], watchIntervalMs: 1000, collapseSnapshots: true, adopt: false, keepOnDelete: false };
+
+/** `vcenter` with its defaults, so an old state without `proxySkipVerify` compares equal to `false`. */
+function vcenterNorm(v: any): any {
+  if (!v || typeof v !== "object") return v;
+  return { ...v, verifyCertificate: v.verifyCertificate ?? true, proxySkipVerify: v.proxySkipVerify ?? false };
+}
+
+/** The import-time arguments that differ (a new import: replace), the engine left to the caller. */
+function importKeysChanged(o: any, n: any): string[] {
+  const out: string[] = [];
+  for (const k of REPLACE_KEYS) {
+    if (k === "sourceUrl" && (n.provider ?? "vmware") === "vmware") continue; // an output for vpx://
+    if (!jsonEqual(o[k] ?? defaults[k], n[k] ?? defaults[k])) out.push(k);
+  }
+  const ov = o.vcenter ?? {};
+  const nv = n.vcenter ?? {};
+  for (const k of VCENTER_IDENTITY) if (!jsonEqual(ov[k], nv[k])) out.push(`vcenter.${k}`);
   return out;
 }
 
@@ -401,20 +536,39 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   const { args, failures, hasUnknowns } = validate(V2VImportArgs, userInputs(news));
   if (!args) return { inputs: news, failures };
   if (hasUnknowns) return { inputs: news, failures };
-  const prev = olds && Object.keys(olds).length ? userInputs(olds) : undefined;
-  // olds exist only for a resource already in the state: the import is done, so the source is not re-checked
-  // (it may be running again by now) and its own VMs are not "name taken"
-  if (
-    prev &&
-    jsonEqual(prev.sourceVms, args.sourceVms) &&
-    sameEngine(prev.engine, args.engine) &&
-    prev.cluster === args.cluster &&
-    (prev.cpuProfile ?? undefined) === (args.cpuProfile ?? undefined) &&
-    jsonEqual(prev.clone, args.clone) &&
-    (prev.provider ?? "vmware") === args.provider
-  ) {
-    return { inputs: news, failures };
+  const urn = news[PROGRESS_URN_KEY] as string | undefined;
+  const progress = progressFor(urn, `v2v ${args.sourceVms.join(", ")}`);
+  const cacheKey = `${args.engine.url}|${args.engine.username}`;
+  const { checkPermissions } = require("./permissions") as typeof import("./permissions");
+  const prev = olds && Object.keys(userInputs(olds)).length ? userInputs(olds) : undefined;
+  // olds exist only for a resource already in the state: with the same import identity the import is done, so the
+  // source is not re-checked (it may be running again by now); only what changes in place is
+  if (prev && sameEngine(prev.engine, args.engine) && importKeysChanged(prev, args).length === 0) {
+    const fs: CheckFailure[] = [];
+    const profileChanged = !!args.cpuProfile && !jsonEqual(prev.cpuProfile, args.cpuProfile);
+    const permsChanged = !jsonEqual(prev.permissions ?? [], args.permissions);
+    if (profileChanged || permsChanged) {
+      try {
+        const c = clientFor(args.engine);
+        if (profileChanged) {
+          const cl = await c.clusters.findByName(args.cluster);
+          const profiles = cl ? await c.clusters.cpuProfiles(cl.id) : [];
+          if (cl && !profiles.some((p) => p.name === args.cpuProfile || p.id === args.cpuProfile)) {
+            const { unknownCpuProfile } = require("./vmImport") as typeof import("./vmImport");
+            fs.push({ property: "cpuProfile", reason: unknownCpuProfile(cl.name, args.cpuProfile!, profiles) });
+          }
+        }
+        if (permsChanged) await checkPermissions(c, cacheKey, args.permissions, fs);
+      } catch (e) {
+        const f = connectionFailure(e);
+        if (f) fs.push(f);
+        else throw e;
+      }
+    }
+    return { inputs: news, failures: [...failures, ...fs] };
   }
+  const warning = proxyTlsWarning(args);
+  if (warning) progress.warn(warning);
   const fs: CheckFailure[] = [];
   try {
     const { V2vUrlError, parseLibvirtSshUrl } = require("../vsphere/v2vUrl") as typeof import("../vsphere/v2vUrl");
@@ -437,9 +591,11 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
       if (e instanceof ArgError) fs.push({ property: e.property, reason: e.message });
       else throw e;
     }
-    fs.push(...(await targetNameFailures(c, args)));
-    fs.push(...(await permissionFailures(c, args)));
-    fs.push(...(await vcenterFailures(args)).failures);
+    const vc = await vcenterFailures(args);
+    const prevArgs = prev ? V2VImportArgs.safeParse(prev) : undefined;
+    if (target) fs.push(...(await targetNameFailures(c, args, target, vc.vms, urn, progress, prevArgs?.success ? prevArgs.data : undefined)));
+    await checkPermissions(c, cacheKey, args.permissions, fs);
+    fs.push(...vc.failures);
     if (target) fs.push(...(await proxyFailures(args, target.host, false)).failures);
   } catch (e) {
     const f = connectionFailure(e);
@@ -449,7 +605,18 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   return { inputs: news, failures: [...failures, ...fs] };
 }
 
-const REPLACE_KEYS = ["provider", "sourceUrl", "sourceVms", "cluster", "storageDomain", "proxyHost", "sparse", "cpuProfile", "clone", "driversIso"];
+/**
+ * A replace deletes the VMs this resource created (not adopted ones, nothing with keepOnDelete) before importing
+ * again: refused at preview when one of them has run since the import (`guardReplace`, ownership.ts).
+ */
+async function guardV2vReplace(o: any, replaces: string[]): Promise<void> {
+  if (o.keepOnDelete) return;
+  const doomed = ((o.vms ?? []) as ImportedVm[]).filter((v) => v && v.id && mayRemove(v)).map((v) => ({ id: v.id, name: v.name }));
+  if (doomed.length === 0) return;
+  const e = EngineArgs.safeParse(o.engine);
+  if (!e.success) return;
+  await guardReplace(clientFor(e.data), "vm", doomed, replaces, `V2VImport of ${(o.sourceVms ?? []).join(", ")}`);
+}
 
 async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
   // olds are the outputs (args parsed with their defaults, plus sourceUrl etc.); parse news the same way
@@ -458,20 +625,17 @@ async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResu
   const parsed = V2VImportArgs.safeParse(raw);
   const n: any = parsed.success ? parsed.data : raw;
   const replaces: string[] = [];
-  if (!sameEngine(o.engine, n.engine)) replaces.push("engine");
-  for (const k of REPLACE_KEYS) {
-    if (k === "sourceUrl" && (n.provider ?? "vmware") === "vmware") continue; // an output for vpx://
-    if (!jsonEqual(o[k], n[k])) replaces.push(k);
+  // the same engine reached by another URL (alias, case, default port) is not another engine
+  if (!(await sameEngineLive(o.engine, n.engine, o.dataCenterId))) replaces.push("engine");
+  replaces.push(...importKeysChanged(o, n));
+  if (replaces.length) {
+    await guardV2vReplace(o, replaces);
+    return { changes: true, replaces, deleteBeforeReplace: true };
   }
-  const ov = o.vcenter ?? {};
-  const nv = n.vcenter ?? {};
-  for (const k of ["host", "datacenterPath", "cluster", "esxiHost"]) if (!jsonEqual(ov[k], nv[k])) replaces.push(`vcenter.${k}`);
-  if (replaces.length) return { changes: true, replaces, deleteBeforeReplace: true };
-  const inPlace = ["permissions", "proxySsh", "timeoutMinutes", "watchIntervalMs", "vcenter", "engine", "sourceUsername", "sourcePassword", "collapseSnapshots"];
-  const changed = inPlace.filter((k) => !jsonEqual(o[k] ?? defaults[k], n[k] ?? defaults[k]));
+  const norm = (k: string, v: any) => (k === "vcenter" ? vcenterNorm(v) : v ?? defaults[k]);
+  const changed = IN_PLACE.filter((k) => !jsonEqual(norm(k, o[k]), norm(k, n[k])));
   return { changes: changed.length > 0, replaces: [], stables: ["vms", "dataCenterId", "clusterId", "storageDomainId", "proxyHostId"] };
 }
-const defaults: Record<string, unknown> = { permissions: [], watchIntervalMs: 1000, collapseSnapshots: true };
 
 /** Watches the source power state; resolves with a message as soon as the VM is powered on. */
 function powerWatch(a: V2VImportArgs, info: VmInfo | undefined): { stop(): void; tripped: Promise<string> } {
@@ -538,7 +702,7 @@ async function waitGone(c: OvirtClient, id: string, deadline: number): Promise<v
   }
 }
 
-async function importedVm(c: OvirtClient, vm: Vm, sourceName: string, adopted: boolean): Promise<ImportedVm> {
+async function importedVm(c: OvirtClient, vm: Vm, sourceName: string, ownership: Ownership, permissionIds: string[]): Promise<ImportedVm> {
   const disks = await c.vms.disks(vm.id);
   return {
     sourceName,
@@ -547,23 +711,30 @@ async function importedVm(c: OvirtClient, vm: Vm, sourceName: string, adopted: b
     cpus: (vm.cpu?.topology?.sockets ?? 1) * (vm.cpu?.topology?.cores ?? 1) * (vm.cpu?.topology?.threads ?? 1),
     memoryBytes: vm.memory ?? 0,
     disks: disks.map((d) => ({ id: d.id, alias: d.alias ?? d.name, provisionedBytes: d.provisioned_size ?? 0, sparse: d.sparse })),
-    adopted,
+    ownership,
+    adopted: ownership === "adopted",
+    permissionIds,
   };
 }
 
-async function applyPermissions(c: OvirtClient, a: V2VImportArgs, vmId: string, progress: Progress): Promise<void> {
-  if (!a.permissions.length) return;
-  const existing = await c.permissions.list("vm", vmId);
-  for (const p of a.permissions) {
-    const role = await c.permissions.role(p.role);
-    if (!role) throw new ArgError("permissions", `permissions: role "${p.role}" does not exist in engine ${c.url}`);
-    const principal = p.user ? await c.permissions.user(p.user) : await c.permissions.group(p.group!);
-    if (!principal) throw new ArgError("permissions", `permissions: ${p.user ? `user "${p.user}"` : `group "${p.group}"`} does not exist in engine ${c.url}`);
-    const has = existing.some((e: any) => e.role?.id === role.id && (e.user?.id === principal.id || e.group?.id === principal.id));
-    if (has) continue;
-    await c.permissions.add("vm", vmId, { roleId: role.id, userId: p.user ? principal.id : undefined, groupId: p.group ? principal.id : undefined });
-    progress.info(`granted ${p.role} on ${vmId} to ${p.user ?? p.group}`);
+/** CPU profile and permissions on a VM of this resource (created or adopted); answers its outputs. Never stops it. */
+async function configure(
+  c: OvirtClient,
+  a: V2VImportArgs,
+  t: Target,
+  vm: Vm,
+  sourceName: string,
+  ownership: Ownership,
+  progress: Progress,
+): Promise<ImportedVm> {
+  const { applyPermissions } = require("./permissions") as typeof import("./permissions");
+  let cur = vm;
+  if (t.cpuProfile && vm.cpu_profile?.id !== t.cpuProfile.id) {
+    cur = await c.vms.update(vm.id, { cpu_profile: { id: t.cpuProfile.id } });
+    progress.info(`set CPU profile ${t.cpuProfile.name} on ${vm.name} (${vm.id})`);
   }
+  const perms = await applyPermissions(c, "vm", vm.id, a.permissions, [], progress);
+  return importedVm(c, cur, sourceName, ownership, perms.ours);
 }
 
 async function importOne(
@@ -573,28 +744,36 @@ async function importOne(
   sourceName: string,
   info: VmInfo | undefined,
   progress: Progress,
+  urn: string | undefined,
 ): Promise<ImportedVm> {
-  const { stableCorrelationId } = require("../client/http") as typeof import("../client/http");
   const { timeoutMsForBytes } = require("../client/wait") as typeof import("../client/wait");
   const { waitForJob, JobFailedError } = require("./jobs") as typeof import("./jobs");
   const name = targetName(a, sourceName);
   const url = sourceUrlOf(a);
-  const correlationId = stableCorrelationId("v2v", a.engine.url, url, sourceName, name, info?.uuid ?? "");
+  const source = sourceIdentity(a, sourceName, info);
+  if (!source) throw new Error(`VM "${sourceName}" could not be read from vCenter ${a.vcenter?.host}; run pulumi up again`);
+  const correlationId = v2vCorrelationId(urn, t.cluster.id, name, source);
   const bytes = info ? info.disks.reduce((s, d) => s + d.capacityBytes, 0) : 0;
   const deadline = Date.now() + timeoutMsForBytes(bytes, a.timeoutMinutes);
-  const origin = a.provider;
+  /** The VM of the target name in the target data center, only when this resource's import created it. */
+  const ourVmNamed = async (): Promise<Vm | undefined> => {
+    const there = (await vmsNamedInDc(c, t.dc.id, [name])).get(name);
+    return there && (await createdBy(c, [correlationId], there.vm.id)) ? there.vm : undefined;
+  };
 
-  // 1. what an earlier, interrupted run left behind
-  const jobs = await c.jobs.byCorrelationId(correlationId).catch(() => []);
-  const existing = await c.vms.findByName(name);
-  if (existing) {
-    const ours = existing.origin === origin || jobs.length > 0;
-    if (!ours) {
-      throw new ArgError(
-        a.clone ? "clone" : "sourceVms",
-        `${a.clone ? "clone" : "sourceVms"}: a VM named "${name}" already exists in engine ${c.url} and was not imported by this resource; import as a clone with another name`,
-      );
+  // 1. a VM of the target name already in the target data center: ours (an earlier, interrupted run), or not
+  const there = (await vmsNamedInDc(c, t.dc.id, [name])).get(name);
+  if (there) {
+    const existing = there.vm;
+    if (!(await createdBy(c, [correlationId], existing.id))) {
+      if (!a.adopt) {
+        const f = conflictFailure(a, existing, there.cluster, t.dc.name);
+        throw new ArgError(f.property, f.reason);
+      }
+      progress.info(adoptionNote("VM", existing.name, existing.id));
+      return configure(c, a, t, existing, sourceName, "adopted", progress);
     }
+    const jobs = await c.jobs.byCorrelationId(correlationId).catch(() => []);
     const running = jobs.find((j) => j.status === "started");
     const failed = jobs.length > 0 && jobs.every((j) => j.status === "failed" || j.status === "aborted");
     if (running) {
@@ -603,19 +782,19 @@ async function importOne(
         await waitForJob({ c, jobId: running.id, correlationId, what: `import of ${name}`, deadline, progress, totalBytes: bytes, entityDone: async () => !!(await c.vms.get(existing.id)) });
         const vm = await c.vms.get(existing.id);
         if (vm) {
-          progress.info(`adopted ${name}, imported by an earlier run`);
-          return importedVm(c, vm, sourceName, true);
+          progress.info(`resumed ${name} (${vm.id}), imported by an earlier run of this resource`);
+          return configure(c, a, t, vm, sourceName, "created", progress);
         }
       } catch (e) {
         if (!(e instanceof JobFailedError)) throw e;
       }
     } else if (!failed && existing.status !== "image_locked") {
-      progress.info(`adopted ${name} (${existing.id}), imported by an earlier run`);
-      return importedVm(c, existing, sourceName, true);
+      progress.info(`resumed ${name} (${existing.id}), imported by an earlier run of this resource`);
+      return configure(c, a, t, existing, sourceName, "created", progress);
     }
-    // a half-made VM from a failed import: remove it and try again
+    // a half-made VM of ours, from a failed import: remove it and try again
     if (await c.vms.get(existing.id)) {
-      progress.warn(`removing ${name} (${existing.id}), left half-made by a failed import`);
+      progress.warn(`removing ${name} (${existing.id}), left half-made by a failed import of this resource`);
       await waitGone(c, existing.id, deadline);
     }
   }
@@ -637,18 +816,33 @@ async function importOne(
     drivers_iso: a.driversIso ? { id: a.driversIso } : undefined,
   };
   const watch = powerWatch(a, info);
+  /** The VM this import created: the id in the POST answer (or proven by the audit log after an ambiguous POST). */
   let vmId: string | undefined;
   try {
     let res: z.infer<typeof ExternalVmImport>;
     try {
       res = await c.http.add("/externalvmimports", "external_vm_import", body, ExternalVmImport, { correlationId });
     } catch (e) {
-      if (e instanceof EngineError) {
+      if (e instanceof EngineUnavailableError && e.ambiguous) {
+        // the request may have reached the engine: its VM is ours only when the audit log says so
+        await sleep(1000);
+        const mine = await ourVmNamed();
+        if (!mine) throw e;
+        res = { vm: { id: mine.id, name: mine.name } };
+      } else if (e instanceof EngineError) {
         const text = engineText(e);
-        const prop = /storage/i.test(text) ? "storageDomain" : /proxy|host/i.test(text) ? "proxyHost" : /name/i.test(text) ? "sourceVms" : "sourceVms";
+        if (a.provider === "vmware" && /SSL|certificate/i.test(text)) {
+          throw new ArgError(
+            "vcenter.proxySkipVerify",
+            `import of ${sourceName} refused by the engine: ${text}. virt-v2v on proxy host ${t.host.name} verifies the certificate of vCenter ` +
+              `${a.vcenter!.host} with the proxy host's own trust store (a pinned certificateFingerprint or caPem protects the Pulumi host only): ` +
+              `install the vCenter CA on the proxy host (/etc/pki/ca-trust/source/anchors/, then update-ca-trust), or set vcenter.proxySkipVerify: true ` +
+              `to skip that check (the vCenter password then travels from the proxy host without certificate verification).`,
+          );
+        }
+        const prop = /storage/i.test(text) ? "storageDomain" : /proxy|host/i.test(text) ? "proxyHost" : "sourceVms";
         throw new ArgError(prop, `import of ${sourceName} refused by the engine: ${text}`);
-      }
-      throw e;
+      } else throw e;
     }
     vmId = res.vm?.id;
     const done = waitForJob({
@@ -659,16 +853,17 @@ async function importOne(
       progress,
       totalBytes: bytes,
       entityDone: async () => {
-        const vm = vmId ? await c.vms.get(vmId) : await c.vms.findByName(name);
+        const vm = vmId ? await c.vms.get(vmId) : await ourVmNamed();
         return !!vm && vm.status !== "image_locked";
       },
       entityFailed: async () => (vmId && !(await c.vms.get(vmId)) ? "the imported VM was removed" : undefined),
     }).then(() => undefined);
     const outcome = await Promise.race([done.then(() => ({ kind: "done" as const })), watch.tripped.then((msg) => ({ kind: "powered" as const, msg }))]);
     if (outcome.kind === "powered") {
-      // the engine fails its job on its own when it sees the source running; make sure nothing half-made stays
+      // the engine fails its job on its own when it sees the source running; make sure nothing half-made stays —
+      // only the VM this import created (the POST's answer, or proven by the audit log), never one of that name
       await done.catch(() => undefined);
-      const vm = vmId ? await c.vms.get(vmId) : await c.vms.findByName(name);
+      const vm = vmId ? await c.vms.get(vmId) : await ourVmNamed();
       if (vm) await waitGone(c, vm.id, Date.now() + 120_000);
       throw new Error(outcome.msg);
     }
@@ -694,14 +889,13 @@ async function importOne(
   } finally {
     watch.stop();
   }
-  const vm = vmId ? await c.vms.get(vmId) : await c.vms.findByName(name);
+  const vm = vmId ? await c.vms.get(vmId) : await ourVmNamed();
   if (!vm) throw new Error(`import of ${sourceName} finished, but VM ${name} is not in engine ${c.url}`);
-  await applyPermissions(c, a, vm.id, progress);
   progress.info(`imported ${sourceName} as ${name} (${vm.id})`);
-  return importedVm(c, vm, sourceName, false);
+  return configure(c, a, t, vm, sourceName, "created", progress);
 }
 
-async function run(a: V2VImportArgs, progress: Progress, known: ImportedVm[] = []): Promise<V2VImportOutputs> {
+async function run(a: V2VImportArgs, progress: Progress, urn: string | undefined): Promise<V2VImportOutputs> {
   const c = clientFor(a.engine);
   const t = await resolveTarget(c, a);
   let installed = false;
@@ -714,17 +908,9 @@ async function run(a: V2VImportArgs, progress: Progress, known: ImportedVm[] = [
   const vc = await vcenterFailures(a);
   const vms: ImportedVm[] = [];
   for (const sourceName of a.sourceVms) {
-    const prev = known.find((k) => k.sourceName === sourceName);
-    if (prev) {
-      const vm = await c.vms.get(prev.id);
-      if (vm) {
-        vms.push(await importedVm(c, vm, sourceName, prev.adopted));
-        continue;
-      }
-    }
     const f = vc.failures.find((x) => x.reason.includes(`"${sourceName}"`)) ?? vc.failures.find((x) => x.property !== "sourceVms");
     if (f) throw new ArgError(f.property, f.reason);
-    vms.push(await importOne(c, a, t, sourceName, vc.vms.get(sourceName), progress));
+    vms.push(await importOne(c, a, t, sourceName, vc.vms.get(sourceName), progress, urn));
   }
   return {
     ...a,
@@ -734,15 +920,17 @@ async function run(a: V2VImportArgs, progress: Progress, known: ImportedVm[] = [
     storageDomainId: t.sd.id,
     proxyHostId: t.host.id,
     vms,
+    permissionIds: vms.flatMap((v) => v.permissionIds),
     virtV2vInstalled: installed,
   };
 }
 
 async function create(inputs: any): Promise<dynamic.CreateResult> {
   const args = V2VImportArgs.parse(userInputs(inputs));
-  const progress = progressFor(inputs[PROGRESS_URN_KEY], `v2v ${args.sourceVms.join(", ")}`);
-  const outs = await run(args, progress);
-  return { id: outs.vms.map((v) => v.id).join(","), outs: { ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] } };
+  const urn = inputs[PROGRESS_URN_KEY] as string | undefined;
+  const progress = progressFor(urn, `v2v ${args.sourceVms.join(", ")}`);
+  const outs = await run(args, progress, urn);
+  return { id: outs.vms.map((v) => v.id).join(","), outs: { ...outs, [PROGRESS_URN_KEY]: urn } };
 }
 
 async function update(_id: string, olds: any, news: any): Promise<dynamic.UpdateResult> {
@@ -750,9 +938,35 @@ async function update(_id: string, olds: any, news: any): Promise<dynamic.Update
   const prev = userInputs(olds) as V2VImportOutputs;
   const c = clientFor(args.engine);
   const progress = progressFor(news[PROGRESS_URN_KEY], `v2v ${args.sourceVms.join(", ")}`);
-  for (const v of prev.vms ?? []) if (await c.vms.get(v.id)) await applyPermissions(c, args, v.id, progress);
+  const { applyPermissions } = require("./permissions") as typeof import("./permissions");
+  // cpuProfile: in place on every VM of the resource, created or adopted (the engine changes it on a running VM too)
+  let profile: { id: string; name: string } | undefined;
+  if (args.cpuProfile && !jsonEqual(prev.cpuProfile, args.cpuProfile)) {
+    const clusterId = prev.clusterId ?? (await c.clusters.findByName(args.cluster))?.id;
+    const profiles = clusterId ? await c.clusters.cpuProfiles(clusterId) : [];
+    profile = profiles.find((p) => p.name === args.cpuProfile) ?? profiles.find((p) => p.id === args.cpuProfile);
+    if (!profile) {
+      const { unknownCpuProfile } = require("./vmImport") as typeof import("./vmImport");
+      throw new ArgError("cpuProfile", unknownCpuProfile(args.cluster, args.cpuProfile, profiles));
+    }
+  }
+  const vms: ImportedVm[] = [];
+  for (const v of prev.vms ?? []) {
+    const ownership = ownershipOf(v);
+    let permissionIds = v.permissionIds ?? [];
+    const vm = await c.vms.get(v.id);
+    if (vm) {
+      if (profile && vm.cpu_profile?.id !== profile.id) {
+        await c.vms.update(vm.id, { cpu_profile: { id: profile.id } });
+        progress.info(`set CPU profile ${profile.name} on ${vm.name} (${vm.id})`);
+      }
+      // only grants this resource added are ever removed
+      permissionIds = (await applyPermissions(c, "vm", vm.id, args.permissions, permissionIds, progress)).ours;
+    }
+    vms.push({ ...v, ownership, adopted: ownership === "adopted", permissionIds });
+  }
   const { sourceUrl: _s, ...rest } = prev;
-  return { outs: { ...rest, ...args, sourceUrl: prev.sourceUrl, vms: prev.vms, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  return { outs: { ...rest, ...args, sourceUrl: prev.sourceUrl, vms, permissionIds: vms.flatMap((v) => v.permissionIds), [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
 }
 
 async function read(id: string, props: any): Promise<dynamic.ReadResult> {
@@ -765,20 +979,39 @@ async function read(id: string, props: any): Promise<dynamic.ReadResult> {
   return { id, props };
 }
 
+/**
+ * Removes the VMs this resource created (ownership "created"), by recorded id; adopted VMs and everything with
+ * `keepOnDelete` stay. Never stops a VM: one that is not down fails the delete before anything is removed.
+ */
 async function del(_id: string, props: any): Promise<void> {
   const p = userInputs(props) as V2VImportOutputs;
-  const c = clientFor(p.engine);
   const progress = progressFor(props[PROGRESS_URN_KEY], `v2v ${p.sourceVms?.join(", ")}`);
-  for (const v of p.vms ?? []) {
+  const all = (p.vms ?? []).filter((v) => v && v.id);
+  if (p.keepOnDelete) {
+    if (all.length) progress.info(`keepOnDelete: kept ${all.map((v) => `${v.name} (${v.id})`).join(", ")}`);
+    return;
+  }
+  for (const v of all.filter((x) => !mayRemove(x))) progress.info(`kept VM ${v.name} (${v.id}): adopted, not created by this resource`);
+  const mine = all.filter((v) => mayRemove(v));
+  if (mine.length === 0) return;
+  const c = clientFor(p.engine);
+  const live: Vm[] = [];
+  const busy: Vm[] = [];
+  for (const v of mine) {
     const vm = await c.vms.get(v.id);
     if (!vm) continue;
-    if (vm.status === "up" || vm.status === "powering_up") {
-      await c.vms.stop(vm.id).catch(() => undefined);
-      const until = Date.now() + 120_000;
-      while (Date.now() < until && (await c.vms.get(vm.id))?.status !== "down") await sleep(300);
-    }
+    live.push(vm);
+    if (vm.status && vm.status !== "down" && vm.status !== "image_locked") busy.push(vm);
+  }
+  if (busy.length) {
+    throw new Error(
+      `${busy.map((vm) => `VM ${vm.name} (${vm.id}) is ${vm.status}`).join("; ")}: destroy never stops a VM, and nothing was removed. ` +
+        `Shut it down yourself and run destroy again, or set keepOnDelete: true and run pulumi up first to keep it.`,
+    );
+  }
+  for (const vm of live) {
     await removeVm(c, vm.id, Date.now() + 120_000);
-    progress.info(`removed imported VM ${v.name} (${v.id})`);
+    progress.info(`removed imported VM ${vm.name} (${vm.id})`);
   }
 }
 

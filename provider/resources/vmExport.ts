@@ -536,7 +536,7 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
       };
       // a copy on the domain that this resource did not make: overwritten only with exclusive, taken only with adopt
       const foreignCopy = async (src: Source) => {
-        if (!sd || sd.type !== "export" || args.exclusive || args.adopt || !identityChanged) return;
+        if (!sd || sd.type !== "export" || (args.exclusive && !args.adopt) || !identityChanged) return;
         const listing = await cachedRead(`${key}|exp|${sd.id}|${args.kind}`, 10_000, () => c.exportContent(args.kind).list(sd.id).catch(() => [] as Source[]));
         if (!listing.some((x) => x.id === src.id)) return;
         // only when a copy is there (a re-run after a lost state, or someone else's copy): is it this resource's?
@@ -544,6 +544,10 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
         const { fp } = await fingerprint(c, args.kind, src);
         const cid = resourceCorrelationId(urn, "export", sd.id, src.id, fp, String(args.discardSnapshots));
         if (!(await createdBy(c, [cid], src.id))) {
+          if (args.adopt) {
+            progressFor(urn, `export ${args.name}`).info(`${adoptionNote(`copy of ${args.kind === "vm" ? "VM" : "template"} ${src.name} on`, sd.name, src.id)} (adopt: true); nothing is exported`);
+            return;
+          }
           const e = foreignCopyError(`${args.kind === "vm" ? "VM" : "template"} ${src.name}`, sd.name, src.id);
           fs.push({ property: e.property, reason: e.message });
         }

@@ -3,6 +3,9 @@
 //   qemu+ssh://user@kvm-host[:port]/system                                     (KVM through libvirt over SSH)
 //   xen+ssh://user@xen-host[:port]                                             (Xen through libvirt over SSH)
 // Every path segment and the user name are percent-encoded (spaces, "@" of administrator@vsphere.local, ...).
+// `?no_verify=1` makes virt-v2v on the proxy host skip the vCenter certificate check (the vCenter password then
+// travels unverified): V2VImport sets it only on the user's explicit opt-in (verifyCertificate: false or
+// vcenter.proxySkipVerify: true); without it the proxy host verifies the vCenter with its own trust store.
 
 export type V2vProvider = "vmware" | "kvm" | "xen";
 
@@ -15,6 +18,7 @@ export interface VpxUrlParts {
   /** Cluster name; absent for a standalone ESXi host. */
   cluster?: string;
   esxiHost: string;
+  /** Append `?no_verify=1` (virt-v2v skips the certificate check): only on an explicit opt-in. */
   noVerify: boolean;
 }
 

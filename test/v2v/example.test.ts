@@ -32,6 +32,8 @@ describe("v2v: examples/vmware-import with the Pulumi CLI", function () {
         "vcenter:esxiHost": env.inv.esxiHost,
         "vcenter:username": env.vc.username,
         "vcenter:fingerprint": env.vc.sha256,
+        // vcsim is self-signed and the simulated proxy host trusts only the system CAs: the explicit opt-in
+        "vcenter:proxySkipVerify": "true",
         "v2v:vms": JSON.stringify(["example-01"]),
         "v2v:cluster": "cl-target",
         "v2v:storageDomain": "data-target",
@@ -82,6 +84,8 @@ describe("v2v: examples/vmware-import with the Pulumi CLI", function () {
     assert.equal(out.importedVms[0].cpus, 2);
     assert.equal(out.importedVms[0].memoryBytes, 2048 * 1024 * 1024);
     assert.deepEqual(out.importedVms[0].disks, [1024 ** 3]);
+    assert.equal(out.importedVms[0].ownership, "created");
+    assert.match(up.output, /vCenter password travels from the proxy host without certificate verification/);
     const c = connect(env.engine);
     assert.ok(await c.vms.get(out.importedVms[0].id));
     // secrets stay secret in the state

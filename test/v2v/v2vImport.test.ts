@@ -26,12 +26,16 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
       username: env.vc.username,
       password: env.vc.password,
       certificateFingerprint: env.vc.sha256,
+      // vcsim's certificate is self-signed and the simulated proxy host trusts only the system CAs: an explicit opt-in
+      proxySkipVerify: true,
       ...(over.vcenter ?? {}),
     },
     sourceVms: ["web app 01"],
     cluster: "cl-target",
     storageDomain: "data-target",
     proxyHost: "host-v2v",
+    // one resource URN for this file: a repeated create is a re-run of the same resource (ownership.ts)
+    __progressUrn: "urn:pulumi:test::v2v::pulumi-nodejs:dynamic/ovirt:V2VImport::import",
     proxySsh: {
       port: env.sshd.present.port,
       user: env.sshd.present.username,
@@ -44,7 +48,7 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
   const vcsim = () => VSphereClient.connect({ host: env.vc.host, username: env.vc.username, password: env.vc.password, tls: { fingerprint: env.vc.sha256 } });
   const mutating = async () => (await admin(env, "GET", "/requests")).mutating as number;
 
-  it("imports a VMware VM with the source's CPUs, memory and disk sizes; a re-run adopts it; delete removes it", async () => {
+  it("imports a VMware VM with the source's CPUs, memory and disk sizes; a re-run takes its own VM; delete removes it", async () => {
     const chk = await v2vImportProvider.check!({}, inputs());
     assert.deepEqual(chk.failures ?? [], []);
     const created = await v2vImportProvider.create(inputs());
@@ -53,6 +57,7 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
     const out = outs.vms[0];
     assert.equal(out.name, "web app 01");
     assert.equal(out.adopted, false);
+    assert.equal(out.ownership, "created");
     assert.match(outs.sourceUrl, /^vpx:\/\/vcadmin@127\.0\.0\.1:\d+\/Region%20A\/DC%20East\/Prod%20Cluster\/DC0_C0_H0\?no_verify=1$/);
     const c = engine();
     const vm = (await c.vms.get(out.id))!;
@@ -67,16 +72,17 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
     const events = await c.events.list({ search: "type=1152" });
     assert.ok(events.some((e) => /web app 01 was imported successfully/.test(e.description ?? "")), JSON.stringify(events));
 
-    // idempotent: a second create (an interrupted run repeated) adopts, no new import
+    // idempotent: a second create (an interrupted run of this resource repeated) takes its own VM, no new import
     const before = await mutating();
     const again = await v2vImportProvider.create(inputs());
     assert.equal((again.outs as V2VImportOutputs).vms[0].id, out.id);
-    assert.equal((again.outs as V2VImportOutputs).vms[0].adopted, true);
+    assert.equal((again.outs as V2VImportOutputs).vms[0].ownership, "created");
+    assert.equal((again.outs as V2VImportOutputs).vms[0].adopted, false);
     assert.equal(await mutating(), before);
 
-    // a VM of the target name that is not from this kind of source blocks the name: import as a clone
+    // a VM of the target name that this resource (source, target) did not create blocks the name: clone or adopt
     const chk2 = await v2vImportProvider.check!({}, { ...inputs({ provider: "kvm", sourceUrl: "qemu+ssh://root@kvm1/system", sourceVms: ["web app 01"] }), vcenter: undefined, proxySsh: undefined });
-    assert.ok(chk2.failures!.some((f) => f.property === "sourceVms" && /already exists.*clone/.test(f.reason)), JSON.stringify(chk2.failures));
+    assert.ok(chk2.failures!.some((f) => f.property === "sourceVms" && /already exists.*clone.*adopt: true/.test(f.reason)), JSON.stringify(chk2.failures));
 
     await v2vImportProvider.delete!(created.id, created.outs);
     assert.equal(await c.vms.get(out.id), undefined);
@@ -285,7 +291,7 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
       (e: any) => e.status === 400 && /No username specified/.test(e.message),
     );
   });
-  it("a re-run during a running import waits for it and adopts the VM; refresh sees an out-of-band delete", async () => {
+  it("a re-run during a running import waits for it and takes the VM; refresh sees an out-of-band delete", async () => {
     const a = inputs({ sourceVms: ["web app 01"], sparse: false, clone: { suffix: "-rerun" } });
     const c = engine();
     const first = v2vImportProvider.create(a);
@@ -300,7 +306,7 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
     const o1 = firstRes.outs as V2VImportOutputs;
     const o2 = second.outs as V2VImportOutputs;
     assert.equal(o2.vms[0].id, o1.vms[0].id);
-    assert.equal(o2.vms[0].adopted, true);
+    assert.equal(o2.vms[0].ownership, "created", "the earlier run's import is this resource's own");
     assert.equal((await c.vms.list()).filter((v) => v.name === "web app 01-rerun").length, 1);
     // refresh: deleted out of band -> gone
     await c.vms.remove(o1.vms[0].id);

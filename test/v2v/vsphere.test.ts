@@ -122,6 +122,30 @@ describe("v2v: source URLs", () => {
     assert.throws(() => parseVpxUrl("vpx://u@vc/only"), /must have the form/);
   });
 
+  it("V2VImport's vpx URL: no no_verify with a pinned fingerprint (the proxy host verifies) unless proxySkipVerify or verifyCertificate: false", () => {
+    const { V2VImportArgs, sourceUrlOf, proxyTlsWarning } = require("../../provider/resources/v2vImport") as typeof import("../../provider/resources/v2vImport");
+    const args = (vcenter: Record<string, unknown>) =>
+      V2VImportArgs.parse({
+        engine: { url: "https://engine.example.com/ovirt-engine/api", username: "admin@internal", password: "pw" },
+        vcenter: { host: "vc.example.com", datacenterPath: "Region A/DC East", cluster: "Prod Cluster", esxiHost: "esxi-1", username: "u", password: "p", ...vcenter },
+        sourceVms: ["web-01"],
+        cluster: "cl-target",
+        storageDomain: "data-target",
+        proxyHost: "host-1",
+      });
+    const pinned = args({ certificateFingerprint: "AA:BB" });
+    assert.equal(sourceUrlOf(pinned), "vpx://u@vc.example.com/Region%20A/DC%20East/Prod%20Cluster/esxi-1");
+    assert.equal(proxyTlsWarning(pinned), undefined);
+    assert.doesNotMatch(sourceUrlOf(args({ caPem: "-----BEGIN CERTIFICATE-----" })), /no_verify/);
+    assert.doesNotMatch(sourceUrlOf(args({})), /no_verify/);
+    const skip = args({ certificateFingerprint: "AA:BB", proxySkipVerify: true });
+    assert.match(sourceUrlOf(skip), /\?no_verify=1$/);
+    assert.match(proxyTlsWarning(skip)!, /proxySkipVerify: true.*vCenter password travels from the proxy host without certificate verification.*install the vCenter CA/);
+    const off = args({ verifyCertificate: false });
+    assert.match(sourceUrlOf(off), /\?no_verify=1$/);
+    assert.match(proxyTlsWarning(off)!, /verifyCertificate: false/);
+  });
+
   it("builds and parses the KVM and Xen forms", () => {
     assert.equal(buildLibvirtSshUrl({ scheme: "qemu+ssh", username: "root", host: "kvm1", path: "" }), "qemu+ssh://root@kvm1/system");
     assert.equal(buildLibvirtSshUrl({ scheme: "xen+ssh", username: "root", host: "xen1", path: "" }), "xen+ssh://root@xen1");
