@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run sim -- --port 0 --state DIR --password SECRET [--inventory FILE] ...`: the engine simulator (Node 24,
+# `npm run sim -- --port 0 --state DIR --password-file FILE [--inventory FILE] ...`: the engine simulator (Node 24,
 # built on demand). See simulator/README.md.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"

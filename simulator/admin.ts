@@ -1,11 +1,13 @@
 // Admin API (JSON under /__admin on the same port; never under /ovirt-engine). See docs/design.md and README.md.
 import type * as http from "node:http";
+import * as crypto from "node:crypto";
 import * as yaml from "js-yaml";
 import { z } from "zod";
 import { Engine } from "./engine";
 import { Jobs } from "./jobs";
 import { FaultInjector, FaultRulesSchema } from "./faultInjection";
 import { RequestLog } from "./requestLog";
+import { AuditLog } from "./audit";
 import { Sso } from "./services/sso";
 import { DiskRec, JobKind, TemplateRec, VmRec } from "./model/types";
 import { chainSha256, ChainLink } from "./storage/volumes";
@@ -20,9 +22,21 @@ export interface AdminDeps {
   jobs(): Jobs;
   faults: FaultInjector;
   log: RequestLog;
+  audit: AuditLog;
   sso: Sso;
   restart(downMs: number, keep?: http.IncomingMessage): Promise<{ failedJobs: number }>;
   reseed(inv: Inventory): Promise<void>;
+  /** when set, every admin request needs `Authorization: Bearer <adminToken>` */
+  adminToken?: string;
+}
+
+/** Constant-time check of `Authorization: Bearer <token>`. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(.+)$/i.exec(header ?? "");
+  if (!m) return false;
+  const a = crypto.createHash("sha256").update(m[1].trim()).digest();
+  const b = crypto.createHash("sha256").update(token).digest();
+  return crypto.timingSafeEqual(a, b);
 }
 
 const FailNext = z.object({
@@ -99,7 +113,18 @@ function exportChain(e: Engine, root: string, sdRec: Parameters<typeof exportedC
 export function makeAdmin(d: AdminDeps) {
   return async (req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams, body: string): Promise<void> => {
     const m = (req.method ?? "GET").toUpperCase();
+    if (d.adminToken !== undefined && !bearerMatches(req.headers.authorization, d.adminToken)) {
+      const text = JSON.stringify({ error: "admin token required: Authorization: Bearer <token>" });
+      res.writeHead(401, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), "WWW-Authenticate": 'Bearer realm="simulator-admin"' });
+      res.end(text);
+      return;
+    }
     try {
+      if (path === "/audit" && m === "GET") return send(res, 200, { entries: d.audit.list(Number(query.get("since") ?? 0) || 0) });
+      if (path === "/audit" && m === "DELETE") {
+        d.audit.reset();
+        return send(res, 200, { ok: true });
+      }
       if (path === "/requests" && m === "GET") return send(res, 200, d.log.snapshot(Number(query.get("since") ?? 0)));
       if (path === "/requests" && m === "DELETE") {
         d.log.reset();
@@ -163,8 +188,12 @@ export function makeAdmin(d: AdminDeps) {
         const vm = e.state.vms.find((v) => v.name === name || v.id === name);
         if (!vm) return send(res, 404, { error: `no VM ${name}` });
         if (vm.lockJobId) return send(res, 409, { error: `VM ${name} is locked by job ${vm.lockJobId}` });
+        const wasRunning = vm.status !== "down";
         vm.status = r.data.state;
         vm.hostId = r.data.state === "up" ? e.state.hosts.find((h) => h.clusterId === vm.clusterId && h.status === "up")?.id : undefined;
+        // run history as the engine records it (CreateVmVDSCommand / ResourceManager.internalSetVmStatus)
+        if (r.data.state === "up" && !wasRunning) vm.startTime = new Date().toISOString();
+        if (r.data.state === "down" && wasRunning) vm.stopTime = new Date().toISOString();
         e.markDirty();
         return send(res, 200, { name: vm.name, status: vm.status });
       }
@@ -224,7 +253,12 @@ export function makeAdmin(d: AdminDeps) {
       }
       return send(res, 404, { error: `no admin endpoint ${m} ${path}` });
     } catch (err) {
-      return send(res, 500, { error: err instanceof Error ? err.message : String(err) });
+      const msg = err instanceof Error ? err.message : String(err);
+      // a bad inventory (schema, paths) is the caller's error; anything else is a simulator bug: no details out
+      if (/^invalid inventory/.test(msg)) return send(res, 400, { error: msg });
+      const requestId = crypto.randomUUID();
+      process.stderr.write(`simulator: internal error (request id ${requestId}) on admin ${m} ${path}: ${err instanceof Error ? err.stack : msg}\n`);
+      return send(res, 500, { error: "internal error", requestId });
     }
   };
 }

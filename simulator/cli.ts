@@ -1,14 +1,32 @@
 #!/usr/bin/env node
-// npm run sim -- --port 0 --state DIR --password SECRET [--inventory FILE] [--http] [--token-lifetime S]
-//                [--bandwidth MiBps] [--storage-transition-ms MS] [--name NAME] [--host ADDR]
+// npm run sim -- --port 0 --state DIR (--password-file FILE | env OVIRT_SIM_PASSWORD | --password SECRET)
+//                [--inventory FILE] [--http] [--token-lifetime S] [--bandwidth MiBps] [--storage-transition-ms MS]
+//                [--name NAME] [--host ADDR] [--admin-token-file FILE | env OVIRT_SIM_ADMIN_TOKEN]
+import * as fs from "node:fs";
 import { startSimulator } from "./index";
+
+const USAGE =
+  "usage: npm run sim -- --state DIR (--password-file FILE | OVIRT_SIM_PASSWORD=... | --password SECRET) [--port N] [--inventory FILE] [--http] " +
+  "[--token-lifetime S] [--bandwidth MiBps] [--storage-transition-ms MS] [--name NAME] [--host ADDR] [--admin-token-file FILE]\n" +
+  "  a --host that is not a loopback address needs an admin token: --admin-token-file FILE or OVIRT_SIM_ADMIN_TOKEN\n";
 
 function usage(msg?: string): never {
   if (msg) process.stderr.write(`error: ${msg}\n`);
-  process.stderr.write(
-    "usage: npm run sim -- --state DIR --password SECRET [--port N] [--inventory FILE] [--http] [--token-lifetime S] [--bandwidth MiBps] [--storage-transition-ms MS] [--name NAME] [--host ADDR]\n",
-  );
+  process.stderr.write(USAGE);
   process.exit(2);
+}
+
+/** A secret read from a file (a trailing newline is not part of it). */
+function readSecretFile(opt: string, file: string): string {
+  let text = "";
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    usage(`${opt} ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const v = text.replace(/\r?\n$/, "");
+  if (!v) usage(`${opt} ${file}: the file is empty`);
+  return v;
 }
 
 async function main(): Promise<void> {
@@ -28,11 +46,22 @@ async function main(): Promise<void> {
       }
     } else usage(`unexpected argument ${a}`);
   }
-  const known = new Set(["port", "state", "password", "inventory", "http", "token-lifetime", "bandwidth", "name", "host", "storage-transition-ms"]);
+  const known = new Set([
+    "port", "state", "password", "password-file", "inventory", "http", "token-lifetime", "bandwidth", "name", "host",
+    "storage-transition-ms", "admin-token-file",
+  ]);
   for (const k of Object.keys(o)) if (!known.has(k)) usage(`unknown option --${k}`);
   if (typeof o.state !== "string") usage("--state DIR is required");
-  const password = typeof o.password === "string" ? o.password : process.env.OVIRT_SIM_PASSWORD;
-  if (!password) usage("--password SECRET (or OVIRT_SIM_PASSWORD) is required");
+  if (o.password !== undefined && o["password-file"] !== undefined) usage("give either --password or --password-file, not both");
+  let password: string | undefined;
+  if (typeof o["password-file"] === "string") password = readSecretFile("--password-file", o["password-file"]);
+  else if (typeof o.password === "string") {
+    process.stderr.write("warning: --password is visible in the process list; use --password-file FILE or OVIRT_SIM_PASSWORD instead\n");
+    password = o.password;
+  } else password = process.env.OVIRT_SIM_PASSWORD;
+  if (!password) usage("a password is required: --password-file FILE, OVIRT_SIM_PASSWORD or --password SECRET");
+  const adminToken =
+    typeof o["admin-token-file"] === "string" ? readSecretFile("--admin-token-file", o["admin-token-file"]) : process.env.OVIRT_SIM_ADMIN_TOKEN || undefined;
   const num = (k: string) => {
     if (o[k] === undefined) return undefined;
     const n = Number(o[k]);
@@ -50,6 +79,7 @@ async function main(): Promise<void> {
     bandwidthMiBps: num("bandwidth"),
     storageTransitionMs: num("storage-transition-ms"),
     engineName: typeof o.name === "string" ? o.name : undefined,
+    adminToken,
   });
   process.stdout.write(`API URL: ${sim.url}\nAdmin URL: ${sim.adminUrl}\nCA file: ${sim.caFile}\n`);
   const stop = () => {

@@ -12,7 +12,8 @@ import { ensurePki, Pki } from "./services/pki";
 import { FaultInjector } from "./faultInjection";
 import { RequestLog } from "./requestLog";
 import { makeAdmin } from "./admin";
-import { Inventory, loadInventoryFile, seedState } from "./model/inventory";
+import { AuditLog, auditFile } from "./audit";
+import { Inventory, loadInventoryFile, seedState, validateInventory } from "./model/inventory";
 import { defaultInventory } from "./model/defaultInventory";
 import { loadState, saveState } from "./model/store";
 import { EngineState } from "./model/types";
@@ -34,8 +35,9 @@ import * as external from "./services/externalVmImports";
 import * as permissions from "./services/permissions";
 
 export type { Inventory } from "./model/inventory";
+export type { AuditEntry, AuditEntity } from "./audit";
 export { defaultInventory } from "./model/defaultInventory";
-export { setExternalVmImportHook } from "./services/externalVmImports";
+export { getExternalVmImportHook, setExternalVmImportHook } from "./services/externalVmImports";
 export type { ExternalVmImportHook } from "./services/externalVmImports";
 
 export interface SimulatorOptions {
@@ -53,6 +55,11 @@ export interface SimulatorOptions {
    * activate: activating; deactivate: preparing_for_maintenance; detach: detaching). Default 150; 0 = instantaneous.
    */
   storageTransitionMs?: number;
+  /**
+   * Bearer token every /__admin request must carry (`Authorization: Bearer <token>`, 401 otherwise). Required when
+   * `host` is not a loopback address: the simulator refuses to start without one.
+   */
+  adminToken?: string;
 }
 
 export interface RunningSimulator {
@@ -78,8 +85,9 @@ async function seed(stateDir: string, inv: Inventory, engineName: string): Promi
   return state;
 }
 
-function wireJobs(getEngine: () => Engine, jobs: Jobs): void {
+function wireJobs(getEngine: () => Engine, jobs: Jobs, audit: AuditLog): void {
   jobs.onEnd.push(notifyJobEnd);
+  jobs.onEnd.push((job) => audit.jobEnded(getEngine(), job));
   vms.registerCompensation(getEngine, jobs);
   templates.registerCompensation(getEngine, jobs);
   contents.registerCompensation(getEngine, jobs);
@@ -89,7 +97,23 @@ function wireJobs(getEngine: () => Engine, jobs: Jobs): void {
   });
 }
 
+/** 127.0.0.0/8, ::1 (also as an IPv4-mapped address) and localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "");
+  if (h === "localhost" || h === "::1" || h === "0:0:0:0:0:0:0:1") return true;
+  const v4 = h.startsWith("::ffff:") ? h.slice(7) : h;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v4);
+}
+
 export async function startSimulator(opts: SimulatorOptions): Promise<RunningSimulator> {
+  const host = opts.host ?? "127.0.0.1";
+  if (opts.adminToken !== undefined && opts.adminToken.trim() === "") throw new Error("adminToken: an empty admin token is not allowed");
+  if (!isLoopbackHost(host) && !opts.adminToken) {
+    throw new Error(
+      `the admin API (/__admin) would be reachable on ${host}, which is not a loopback address: set an admin token ` +
+        "(adminToken option, --admin-token-file FILE or OVIRT_SIM_ADMIN_TOKEN) or bind to 127.0.0.1",
+    );
+  }
   const stateDir = path.resolve(opts.stateDir);
   fs.mkdirSync(stateDir, { recursive: true });
   const engineName = opts.engineName ?? "engine";
@@ -101,6 +125,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     engineName,
     storageTransitionMs: opts.storageTransitionMs ?? 150,
   };
+  const audit = new AuditLog(auditFile(stateDir));
   let state = loadState(stateDir);
   if (!state) {
     const inv = typeof opts.inventory === "string" ? loadInventoryFile(opts.inventory) : (opts.inventory ?? defaultInventory);
@@ -108,7 +133,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   }
   let engine = new Engine(eopts, state);
   let jobs = new Jobs(engine);
-  wireJobs(() => engine, jobs);
+  wireJobs(() => engine, jobs, audit);
   // jobs found running in the persisted state: the engine was stopped under them
   if (jobs.failInterrupted() > 0) engine.flush();
 
@@ -130,7 +155,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     const reloaded = loadState(stateDir)!;
     engine = new Engine(eopts, reloaded);
     jobs = new Jobs(engine);
-    wireJobs(() => engine, jobs);
+    wireJobs(() => engine, jobs, audit);
     const failedJobs = reloaded.jobs.filter((j) => j.status === "failed" && j.failureReason?.startsWith("Engine was restarted")).length;
     jobs.failInterrupted();
     engine.flush();
@@ -140,6 +165,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   };
 
   const reseed = async (inv: Inventory) => {
+    // a bad inventory is refused before anything is torn down
+    validateInventory(inv, stateDir);
     await jobs.abortAll("Inventory replaced");
     engine.dispose();
     engine.flush();
@@ -151,7 +178,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     const st = await seed(stateDir, inv, engineName);
     engine = new Engine(eopts, st);
     jobs = new Jobs(engine);
-    wireJobs(() => engine, jobs);
+    wireJobs(() => engine, jobs, audit);
   };
 
   server = new SimServer(
@@ -163,12 +190,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
       pki,
       faults,
       log,
-      admin: makeAdmin({ engine: () => engine, jobs: () => jobs, faults, log, sso, restart, reseed }),
+      audit,
+      admin: makeAdmin({ engine: () => engine, jobs: () => jobs, faults, log, audit, sso, restart, reseed, adminToken: opts.adminToken }),
       isDown: () => down,
     },
     tls,
   );
-  const host = opts.host ?? "127.0.0.1";
   const port = await server.listen(opts.port ?? 0, host);
   const scheme = tls ? "https" : "http";
   const hostPart = host.includes(":") ? `[${host}]` : host;

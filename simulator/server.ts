@@ -15,8 +15,15 @@ import { buildXml, parseXml } from "./xml/xml";
 import { Writer } from "./xml/write";
 import { echo, notifyJobEnd } from "./services/common";
 import { RequestLog } from "./requestLog";
+import { AuditLog, AuditRequest } from "./audit";
 
 export const API_PREFIX = "/ovirt-engine/api";
+
+/** What the outer error handler needs of a request in flight. */
+interface RequestCtx {
+  correlationId?: string;
+  finish?: (status: number) => void;
+}
 
 export interface ServerDeps {
   getEngine(): Engine;
@@ -26,6 +33,7 @@ export interface ServerDeps {
   pki?: Pki;
   faults: FaultInjector;
   log: RequestLog;
+  audit: AuditLog;
   admin(req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams, body: string): Promise<void>;
   /** true while the engine restarts: API connections are dropped */
   isDown(): boolean;
@@ -61,11 +69,24 @@ export class SimServer {
 
   constructor(private readonly d: ServerDeps, tls: boolean) {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
-      this.handle(req, res).catch((e) => {
+      const rc: RequestCtx = {};
+      this.handle(req, res, rc).catch((e) => {
+        // a bug of the simulator: the stack goes to stderr, the client gets a fault with a request id only
+        const requestId = crypto.randomUUID();
+        process.stderr.write(`simulator: internal error (request id ${requestId}) on ${req.method} ${req.url}: ${e instanceof Error ? e.stack : String(e)}\n`);
         if (!res.headersSent) {
-          res.writeHead(500, { "Content-Type": "text/plain" });
-          res.end(`internal simulator error: ${e instanceof Error ? e.stack : String(e)}`);
+          const detail = `internal error (request id ${requestId})`;
+          if (String(req.url ?? "").startsWith("/__admin")) {
+            const text = JSON.stringify({ error: "internal error", requestId });
+            res.writeHead(500, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text) });
+            res.end(text);
+          } else {
+            const xml = buildXml("fault", { detail, reason: "Internal Server Error" });
+            res.writeHead(500, { "Content-Type": "application/xml;charset=UTF-8", "Content-Length": String(Buffer.byteLength(xml)), ...(rc.correlationId ? { "Correlation-Id": rc.correlationId } : {}) });
+            res.end(xml);
+          }
         } else res.destroy();
+        rc.finish?.(500);
       });
     };
     this.server = tls && d.pki ? https.createServer({ key: d.pki.keyPem, cert: d.pki.certPem }, handler) : http.createServer(handler);
@@ -83,7 +104,7 @@ export class SimServer {
     for (const s of this.sockets) if (s !== except) s.destroy();
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse, rc: RequestCtx): Promise<void> {
     const t0 = process.hrtime.bigint();
     const url = new URL(req.url ?? "/", "http://x");
     const path = url.pathname;
@@ -95,10 +116,27 @@ export class SimServer {
       return;
     }
 
-    const finish = (status: number) => {
+    // mutating API requests go to the audit log (SSO and PKI are not under /ovirt-engine/api)
+    const auditable = method !== "GET" && method !== "HEAD" && (path === API_PREFIX || path.startsWith(API_PREFIX + "/"));
+    const correlationId =
+      sanitizeCorrelationId(req.headers["correlation-id"] as string | undefined) ??
+      sanitizeCorrelationId(url.searchParams.get("correlation_id")) ??
+      crypto.randomUUID();
+    rc.correlationId = correlationId;
+    let audit: AuditRequest | undefined;
+    const beginAudit = (body?: Ctx["body"]) => {
+      if (auditable && !audit) audit = this.d.audit.begin(this.d.getEngine(), method, path, correlationId, body);
+      return audit;
+    };
+    let finished = false;
+    const finish = (status: number, reply?: Reply) => {
+      if (finished) return;
+      finished = true;
       const ms = Number(process.hrtime.bigint() - t0) / 1e6;
       this.d.log.record(method, path, status, ms, url.search);
+      beginAudit()?.complete(status, reply);
     };
+    rc.finish = (status) => finish(status);
 
     if (this.d.isDown() && path.startsWith("/ovirt-engine")) {
       res.writeHead(503, { "Content-Type": "text/html", Connection: "close" });
@@ -186,10 +224,6 @@ export class SimServer {
       return;
     }
 
-    const correlationId =
-      sanitizeCorrelationId(req.headers["correlation-id"] as string | undefined) ??
-      sanitizeCorrelationId(url.searchParams.get("correlation_id")) ??
-      crypto.randomUUID();
     const headers: Record<string, string> = { "Correlation-Id": correlationId };
 
     const user = this.d.sso.authenticate(req.headers.authorization);
@@ -232,6 +266,7 @@ export class SimServer {
       rawBody: body,
       correlationId,
     };
+    beginAudit(parsed);
     if (!m.route) {
       reply = faultReply(m.pathMatched ? new EngineFault(405, "Method Not Allowed", `HTTP method ${method} not allowed`) : new EngineFault(404, "Not Found", "Resource not found"), false);
       if (!m.pathMatched) reply = { status: 404, root: "fault", content: { detail: "Not Found", reason: "Not Found" } };
@@ -247,7 +282,7 @@ export class SimServer {
     const expect = String(req.headers["expect"] ?? req.headers["x-ovirt-expect"] ?? "").toLowerCase();
     if (method === "DELETE" && reply.status === 200 && (query.get("async") === "true" || expect.includes("202-accepted"))) reply = { ...reply, status: 202 };
     this.send(res, reply, headers, method);
-    finish(reply.status);
+    finish(reply.status, reply);
   }
 
   private send(res: http.ServerResponse, reply: Reply, headers: Record<string, string>, method: string): void {

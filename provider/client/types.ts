@@ -165,6 +165,11 @@ export const Vm = z.object({
   original_template: Ref.optional(),
   host: Ref.optional(),
   snapshots: listOf("snapshot", Snapshot).optional(),
+  // run history (API model Vm): start_time while it runs; stop_time is set when it was created/imported and each
+  // time it stops (AddVmCommand, ImportVmCommandBase.createVmDynamic); the ownership rule reads them
+  creation_time: zStr.optional(),
+  start_time: zStr.optional(),
+  stop_time: zStr.optional(),
 });
 export type Vm = z.infer<typeof Vm>;
 

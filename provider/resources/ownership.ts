@@ -62,14 +62,20 @@ export function adoptionNote(what: string, name: string, id: string): string {
 }
 
 /**
- * Has this VM been used since it was created by an import? (status other than down, or a start time: it ran, so
- * it may hold data written after the import). Templates never run.
+ * Has this VM been used since it was created by an import? Then it may hold data written after the import. The
+ * engine shows `start_time` only while a VM runs, and sets `stop_time` when the VM is created or imported
+ * (`ImportVmCommandBase.createVmDynamic`) and again each time it stops: a VM that is not down, that has a start
+ * time, or whose last stop is later than its creation has run. Templates never run.
  */
 export function hasRunSinceImport(e: Vm | Template, kind: "vm" | "template"): boolean {
   if (kind !== "vm") return false;
-  const vm = e as Vm & { start_time?: string };
+  const vm = e as Vm;
   if (vm.status && vm.status !== "down") return true;
-  return !!vm.start_time;
+  if (vm.start_time) return true;
+  const created = vm.creation_time ? Date.parse(vm.creation_time) : NaN;
+  const stopped = vm.stop_time ? Date.parse(vm.stop_time) : NaN;
+  // both are set in the same import transaction; a later stop (beyond clock granularity) means it ran
+  return Number.isFinite(created) && Number.isFinite(stopped) && stopped - created > 1000;
 }
 
 /**
@@ -91,7 +97,7 @@ export async function guardReplace(
     const fields = replaces.join(", ");
     throw new Error(
       `${replaces[0]}: changing ${fields} would replace ${resource}, which deletes VM ${vm.name} (id ${vm.id}) and imports it again; ` +
-        `that VM has run since the import (status ${vm.status ?? "unknown"}${(vm as any).start_time ? `, started ${(vm as any).start_time}` : ""}) and may hold data written since. ` +
+        `that VM has run since the import (status ${vm.status ?? "unknown"}${vm.start_time ? `, started ${vm.start_time}` : vm.stop_time ? `, last stopped ${vm.stop_time}` : ""}) and may hold data written since. ` +
         `Nothing was changed. Revert ${fields}; to import it again elsewhere, first set keepOnDelete: true and run pulumi up ` +
         `(the VM then stays when the resource is replaced or removed), or remove the VM yourself.`,
     );

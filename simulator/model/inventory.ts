@@ -11,11 +11,13 @@ import {
   DataCenterRec,
   DiskRec,
   EngineState,
+  GroupRec,
   HostRec,
   NicRec,
   SnapshotRec,
   StorageDomainRec,
   TemplateRec,
+  UserRec,
   VmRec,
   VolumeRec,
 } from "./types";
@@ -128,7 +130,29 @@ export const InventorySchema = z.object({
       }),
     )
     .default([]),
+  /** extra users of the AAA directory (besides admin/alice/bob@internal-authz): `login@authz-domain` */
+  users: z
+    .array(
+      z.object({
+        id: z.string().optional(),
+        userName: z.string().regex(/^[^@]+@[^@]+$/, "login@authz-domain"),
+        principal: z.string().optional(),
+        domain: z.string().optional(),
+        firstName: z.string().optional(),
+      }),
+    )
+    .default([]),
+  /** extra groups (besides ops) */
+  groups: z.array(z.object({ id: z.string().optional(), name: z.string().min(1), domain: z.string().default("internal-authz") })).default([]),
 });
+
+/** The users and groups every engine has (the simulator's fixed AAA directory). */
+export const DEFAULT_USERS: UserRec[] = [
+  { id: "00000000-0000-0000-0000-000000000001", userName: "admin@internal-authz", principal: "admin", domain: "internal-authz", firstName: "admin" },
+  { id: "5c0fa4e1-0000-4000-8000-00000000a11c", userName: "alice@internal-authz", principal: "alice", domain: "internal-authz", firstName: "Alice" },
+  { id: "5c0fa4e1-0000-4000-8000-000000000b0b", userName: "bob@internal-authz", principal: "bob", domain: "internal-authz", firstName: "Bob" },
+];
+export const DEFAULT_GROUPS: GroupRec[] = [{ id: "6a0fa4e1-0000-4000-8000-0000000000a5", name: "ops", domain: "internal-authz" }];
 
 export type Inventory = z.input<typeof InventorySchema>;
 type Inv = z.output<typeof InventorySchema>;
@@ -158,6 +182,62 @@ export function newMac(): string {
   return `56:6f:${b[0].toString(16).padStart(2, "0")}:${b[1].toString(16).padStart(2, "0")}:${b[2].toString(16).padStart(2, "0")}:${macCounter.toString(16).padStart(2, "0")}`.slice(0, 17);
 }
 
+/** true when `p` is strictly inside `dir` (both absolute, normalised). */
+function strictlyInside(dir: string, p: string): boolean {
+  const rel = path.relative(dir, p);
+  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+}
+
+/**
+ * Where a storage domain of the inventory lives. A relative path resolves against the state directory and must stay
+ * inside it (no `..` escape, no symbolic link leading out); an absolute path is accepted only where the design
+ * allows it: export domains, so that two simulators can share one export domain directory.
+ */
+export function resolveStoragePath(stateDir: string, p: string, field: string, allowAbsolute: boolean): string {
+  if (p.includes("\0")) throw new Error(`invalid inventory: ${field}: contains a NUL character`);
+  if (path.isAbsolute(p)) {
+    if (!allowAbsolute) {
+      throw new Error(`invalid inventory: ${field}: '${p}' is absolute; data domain paths are relative to the state directory (only export domains may be absolute)`);
+    }
+    return path.resolve(p);
+  }
+  const root = path.resolve(stateDir);
+  const abs = path.resolve(root, p);
+  if (!strictlyInside(root, abs)) {
+    throw new Error(`invalid inventory: ${field}: '${p}' leaves the state directory ${root} (relative paths must stay inside it)`);
+  }
+  // a symbolic link on the way must not lead out either: compare the real path of the deepest existing ancestor
+  let probe = abs;
+  while (probe !== root && !fs.existsSync(probe)) probe = path.dirname(probe);
+  if (probe !== root && fs.existsSync(root)) {
+    const realRoot = fs.realpathSync(root);
+    const real = fs.realpathSync(probe);
+    if (real !== realRoot && !strictlyInside(realRoot, real)) {
+      throw new Error(`invalid inventory: ${field}: '${p}' leads out of the state directory through a symbolic link`);
+    }
+  }
+  return abs;
+}
+
+/** The mount paths of an inventory's storage domains, checked (no side effects). */
+function storageMounts(inv: Inv, stateDir: string): { data: Map<string, string>; exports: Map<string, string> } {
+  const data = new Map<string, string>();
+  const exports = new Map<string, string>();
+  inv.dataCenters.forEach((dc, i) =>
+    dc.storageDomains.forEach((sd, j) => {
+      const field = `dataCenters[${i}].storageDomains[${j}].${sd.path === undefined ? "name" : "path"}`;
+      data.set(`${i}/${j}`, resolveStoragePath(stateDir, sd.path ?? path.join("storage", sd.name), field, false));
+    }),
+  );
+  inv.exportDomains.forEach((e, k) => exports.set(String(k), resolveStoragePath(stateDir, e.path, `exportDomains[${k}].path`, true)));
+  return { data, exports };
+}
+
+/** Parses an inventory and checks its storage paths, without writing anything (admin reseed checks before it tears down). */
+export function validateInventory(inv: Inventory, stateDir: string): void {
+  storageMounts(parseInventory(inv), stateDir);
+}
+
 export function nowIso(): string {
   return new Date().toISOString();
 }
@@ -173,6 +253,7 @@ export interface SeedOptions {
  */
 export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineState; overlaysToWrite: { sd: StorageDomainRec; disk: DiskRec; vol: VolumeRec }[] } {
   const inv = parseInventory(invIn);
+  const mounts = storageMounts(inv, o.stateDir);
   const uuid = () => crypto.randomUUID();
   const state: EngineState = {
     formatVersion: 1,
@@ -199,7 +280,7 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
     if (m.has(name)) throw new Error(`invalid inventory: duplicate ${kind} name '${name}'`);
   };
 
-  for (const dc of inv.dataCenters) {
+  for (const [dcIndex, dc] of inv.dataCenters.entries()) {
     uniq("data center", dc.name, dcByName);
     const d: DataCenterRec = { id: dc.id ?? uuid(), name: dc.name, description: dc.description, status: "up", versionMajor: 4, versionMinor: 7 };
     state.dataCenters.push(d);
@@ -226,10 +307,10 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
       state.hosts.push(host);
     }
     let first = true;
-    for (const s of dc.storageDomains) {
+    for (const [sdIndex, s] of dc.storageDomains.entries()) {
       uniq("storage domain", s.name, sdByName);
       const id = s.id ?? uuid();
-      const mount = path.resolve(o.stateDir, s.path ?? path.join("storage", s.name));
+      const mount = mounts.data.get(`${dcIndex}/${sdIndex}`)!;
       const sd: StorageDomainRec = {
         id,
         name: s.name,
@@ -254,10 +335,10 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
       sdByName.set(sd.name, sd);
     }
   }
-  for (const e of inv.exportDomains) {
+  for (const [k, e] of inv.exportDomains.entries()) {
     uniq("storage domain", e.name, sdByName);
     const id = e.id ?? uuid();
-    const mount = path.resolve(o.stateDir, e.path);
+    const mount = mounts.exports.get(String(k))!;
     const dc = e.attachedTo ? dcByName.get(e.attachedTo) : undefined;
     if (e.attachedTo && !dc) throw new Error(`invalid inventory: export domain ${e.name}: unknown data center '${e.attachedTo}'`);
     const sd: StorageDomainRec = {
@@ -383,6 +464,10 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
       origin: "ovirt",
       type: "server",
       creationTime: new Date(t0).toISOString(),
+      // run history like the engine's: lastStopTime from the VM's creation (AddVmCommand.createVmDynamic); a VM
+      // seeded running was started now
+      stopTime: new Date(t0).toISOString(),
+      startTime: v.status === "up" ? nowIso() : undefined,
       hostId: v.status === "up" ? state.hosts.find((h) => h.clusterId === cl.id && h.status === "up")?.id : undefined,
       snapshots,
       disks: [],
@@ -443,6 +528,21 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
       }
     });
     state.vms.push(vm);
+  }
+  if (inv.users.length) {
+    state.users = DEFAULT_USERS.map((u) => ({ ...u }));
+    for (const [i, u] of inv.users.entries()) {
+      if (state.users.some((x) => x.userName === u.userName)) throw new Error(`invalid inventory: users[${i}].userName: duplicate user '${u.userName}'`);
+      const [login, domain] = u.userName.split("@");
+      state.users.push({ id: u.id ?? uuid(), userName: u.userName, principal: u.principal ?? login, domain: u.domain ?? domain, firstName: u.firstName });
+    }
+  }
+  if (inv.groups.length) {
+    state.groups = DEFAULT_GROUPS.map((g) => ({ ...g }));
+    for (const [i, g] of inv.groups.entries()) {
+      if (state.groups.some((x) => x.name === g.name && x.domain === g.domain)) throw new Error(`invalid inventory: groups[${i}].name: duplicate group '${g.name}'`);
+      state.groups.push({ id: g.id ?? uuid(), name: g.name, domain: g.domain });
+    }
   }
   return { state, overlaysToWrite };
 }

@@ -1,106 +1,212 @@
 // The engine's search language, the subset clients use: `field=value` criteria joined by `and`/`or`, values
-// optionally quoted, `*` as wildcard, case-insensitive unless case_sensitive=true (E-srch SyntaxChecker).
+// optionally double-quoted, `*` as wildcard, case-insensitive unless case_sensitive=true.
+//
+// Followed from ovirt-engine's search backend (read, not copied):
+// - SyntaxChecker.analyzeSyntaxState / handleValuePhrase: `'` and `;` anywhere in the text are refused
+//   (DISALLOWED_CHARS); a `"` opens a value only at its start and the next `"` closes it: there are NO escape
+//   sequences, a backslash is an ordinary character, so `name="a\"b"` is the value `a\` followed by `b"`, whose `"`
+//   is not at the start of a value: INVALID_CONDITION_VALUE.
+// - SearchQuery.initQueryData: on a syntax error it records the error text and returns no query; the query still
+//   "succeeds" (QueriesCommandBase) and BackendResource.getBackendCollection answers the empty collection. So an
+//   erroneous search text answers 200 with no entities, also when it is one term of an `or`.
+// - SqlInjectionChecker.enforceEscapeCharacters (every condition value): a value ending with `\` throws
+//   SearchEngineIllegalCharacterException (again: empty result); `'` and `%` get a backslash unless one precedes
+//   them; a `\` is doubled unless a `\` precedes it or a `'`, `%` or `\` follows it (the first character never
+//   "has" a following one: the loop's look-ahead starts blank).
+// - SyntaxChecker.buildCustomizedValue / escapeUnderScore / BaseConditionFieldAutoCompleter.getMatchingSyntax:
+//   `*` becomes `%`, `=` becomes ILIKE (LIKE with case_sensitive) and then `_` becomes `\_`; `!=` becomes NOT ILIKE,
+//   where `_` stays a one-character wildcard (escapeUnderScore only looks at LIKE/ILIKE).
+// - PostgreSQL (standard_conforming_strings on, DBI18NPrefix empty): the literal is taken as written and LIKE's
+//   escape character is `\`: `\x` matches x, `%` any run, `_` any character.
+// Net effect: `name="a\\b"` and `name="a\b"` both find the VM named `a\b`.
 import { EngineFault } from "../faults";
 
 export type FieldGetter<T> = (e: T) => string | number | undefined | (string | undefined)[];
 
+/** A search text the engine refuses (syntax, or a value it cannot turn into SQL): the engine answers no entities. */
+export class SearchSyntaxError extends Error {}
+
+type Op = "=" | "!=" | ">" | "<" | ">=" | "<=";
+const OPS = ["=", "!=", ">", "<", ">=", "<="];
+
 interface Cond {
   field: string;
-  op: "=" | "!=" | ">" | "<" | ">=" | "<=";
+  op: Op;
   value: string;
 }
+/** A value without `field op` before it: the engine's free-text search, which the simulator does not model. */
+interface FreeText {
+  freeText: string;
+}
+type Term = Cond | FreeText;
 
-function tokenize(q: string): string[] {
-  const out: string[] = [];
+interface Tok {
+  kind: "word" | "quoted" | "op";
+  text: string;
+}
+
+function tokenize(q: string): Tok[] {
+  const out: Tok[] = [];
   let i = 0;
   while (i < q.length) {
     const c = q[i];
+    if (c === "'" || c === ";") throw new SearchSyntaxError(`invalid character ${c}`);
     if (/\s/.test(c)) {
       i++;
       continue;
     }
     if (c === '"') {
       const j = q.indexOf('"', i + 1);
-      const end = j < 0 ? q.length : j;
-      out.push(`"${q.slice(i + 1, end)}"`);
-      i = end + 1;
+      if (j < 0) throw new SearchSyntaxError("unterminated quoted value");
+      const v = q.slice(i + 1, j);
+      if (v.includes("'") || v.includes(";")) throw new SearchSyntaxError("invalid character");
+      out.push({ kind: "quoted", text: v });
+      i = j + 1;
       continue;
     }
     if ("=!<>".includes(c)) {
       let op = c;
       if (q[i + 1] === "=") op += "=";
-      out.push(op);
+      if (!OPS.includes(op)) throw new SearchSyntaxError(`invalid relation ${op}`);
+      out.push({ kind: "op", text: op });
       i += op.length;
       continue;
     }
     let j = i;
-    while (j < q.length && !/\s/.test(q[j]) && !"=!<>\"".includes(q[j])) j++;
-    out.push(q.slice(i, j));
+    while (j < q.length && !/\s/.test(q[j]) && !"=!<>\"';".includes(q[j])) j++;
+    // a `"` right after other characters of a value is not the start of a value (firstDQRegexp)
+    if (q[j] === '"') throw new SearchSyntaxError('" inside a value');
+    out.push({ kind: "word", text: q.slice(i, j) });
     i = j;
   }
   return out;
 }
 
-/** Parses a query into OR-groups of AND-ed conditions. Sorting/paging clauses are ignored. */
-export function parseSearch(q: string): Cond[][] {
+/** Parses a query into OR-groups of AND-ed terms. Sorting/paging clauses are ignored. */
+export function parseSearch(q: string): Term[][] {
   const toks = tokenize(q.trim());
-  const groups: Cond[][] = [[]];
+  const groups: Term[][] = [[]];
   let i = 0;
-  // strip a leading "Vms:"-style prefix
-  if (toks[0] && /:$/.test(toks[0])) i++;
+  // a leading "Vms:"-style prefix
+  if (toks[0]?.kind === "word" && /:$/.test(toks[0].text)) i++;
   while (i < toks.length) {
     const t = toks[i];
-    const lower = t.toLowerCase();
-    if (lower === "and") {
+    const lower = t.text.toLowerCase();
+    if (t.kind === "word" && lower === "and") {
       i++;
       continue;
     }
-    if (lower === "or") {
+    if (t.kind === "word" && lower === "or") {
       groups.push([]);
       i++;
       continue;
     }
-    if (lower === "sortby" || lower === "page") break;
+    if (t.kind === "word" && (lower === "sortby" || lower === "page")) break;
+    if (t.kind === "op") throw new SearchSyntaxError(`relation ${t.text} without a field`);
     const op = toks[i + 1];
-    const val = toks[i + 2];
-    if (!op || !["=", "!=", ">", "<", ">=", "<="].includes(op) || val === undefined) {
-      throw new EngineFault(400, "Operation Failed", `[Search string is not valid: ${q}]`);
+    if (op?.kind !== "op") {
+      groups[groups.length - 1].push({ freeText: t.text });
+      i++;
+      continue;
     }
-    groups[groups.length - 1].push({ field: lower, op: op as Cond["op"], value: val.startsWith('"') ? val.slice(1, -1) : val });
+    const val = toks[i + 2];
+    if (t.kind !== "word" || !val || val.kind === "op") throw new SearchSyntaxError("incomplete condition");
+    groups[groups.length - 1].push({ field: lower, op: op.text as Op, value: val.text });
     i += 3;
   }
   return groups;
 }
 
-function likeToRegex(v: string, caseSensitive: boolean): RegExp {
-  const esc = v.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*");
-  return new RegExp(`^${esc}$`, caseSensitive ? "" : "i");
+/** SqlInjectionChecker.enforceEscapeCharacters (see the header): the value as it goes into the SQL literal. */
+export function enforceEscapeCharacters(v: string): string {
+  if (v.endsWith("\\")) throw new SearchSyntaxError("value ends with the escape character");
+  if (!/[\\%']/.test(v)) return v;
+  let out = "";
+  let prev = " ";
+  let next = " ";
+  for (let k = 0; k < v.length; k++) {
+    const c = v[k];
+    if (c === "'" || c === "%") out += k > 0 && prev === "\\" ? c : "\\" + c;
+    else if (c === "\\") out += (k > 0 && prev === "\\") || next === "'" || next === "%" || next === "\\" ? c : "\\\\";
+    else out += c;
+    prev = c;
+    next = k + 2 < v.length ? v[k + 2] : " ";
+  }
+  return out;
+}
+
+function reEscape(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/** PostgreSQL LIKE pattern (escape `\`) -> anchored RegExp. */
+function likeToRegex(p: string, caseSensitive: boolean): RegExp {
+  let re = "";
+  const cs = Array.from(p); // code points, as PostgreSQL counts characters
+  for (let k = 0; k < cs.length; k++) {
+    let c = cs[k];
+    if (c === "\\") {
+      c = cs[++k] ?? "";
+      re += reEscape(c);
+    } else if (c === "%") re += "[\\s\\S]*";
+    else if (c === "_") re += "[\\s\\S]";
+    else re += reEscape(c);
+  }
+  return new RegExp(`^${re}$`, caseSensitive ? "u" : "iu");
+}
+
+/** The pattern the engine builds for `field op value` on a text column (`=`: ILIKE, `!=`: NOT ILIKE). */
+export function likePattern(value: string, op: "=" | "!="): string {
+  let p = enforceEscapeCharacters(value).replace(/\*/g, "%");
+  if (op === "=") p = p.replace(/_/g, "\\_");
+  return p;
 }
 
 export function applySearch<T>(items: T[], q: string | null | undefined, fields: Record<string, FieldGetter<T>>, caseSensitive = false): T[] {
   if (!q || !q.trim()) return items;
-  const groups = parseSearch(q);
-  const tests = groups.map((g) =>
-    g.map((c) => {
-      const getter = fields[c.field];
-      if (!getter) throw new EngineFault(400, "Operation Failed", `[Search string is not valid: ${q}. Unknown field '${c.field}']`);
-      const re = likeToRegex(c.value, caseSensitive);
-      return (e: T) => {
-        const raw = getter(e);
-        const vals = Array.isArray(raw) ? raw : [raw];
-        if (c.op === "=") return vals.some((v) => v !== undefined && re.test(String(v)));
-        if (c.op === "!=") return !vals.some((v) => v !== undefined && re.test(String(v)));
+  let groups: Term[][];
+  try {
+    groups = parseSearch(q);
+  } catch (e) {
+    if (e instanceof SearchSyntaxError) return [];
+    throw e;
+  }
+  let tests: ((e: T) => boolean)[][];
+  try {
+    tests = groups.map((g) =>
+      g.map((c) => {
+        if ("freeText" in c) {
+          throw new EngineFault(400, "Operation Failed", `[Search string is not valid: ${q}. Free-text search ('${c.freeText}') is not supported by the simulator]`);
+        }
+        const getter = fields[c.field];
+        if (!getter) throw new EngineFault(400, "Operation Failed", `[Search string is not valid: ${q}. Unknown field '${c.field}']`);
+        if (c.op === "=" || c.op === "!=") {
+          const re = likeToRegex(likePattern(c.value, c.op), caseSensitive);
+          const hit = (e: T) => {
+            const raw = getter(e);
+            return (Array.isArray(raw) ? raw : [raw]).some((v) => v !== undefined && re.test(String(v)));
+          };
+          return c.op === "=" ? hit : (e: T) => !hit(e);
+        }
+        enforceEscapeCharacters(c.value);
         const num = Number(c.value);
-        return vals.some((v) => {
-          if (v === undefined) return false;
-          const n = Number(v);
-          if (c.op === ">") return n > num;
-          if (c.op === "<") return n < num;
-          if (c.op === ">=") return n >= num;
-          return n <= num;
-        });
-      };
-    }),
-  );
+        return (e: T) => {
+          const raw = getter(e);
+          const vals = Array.isArray(raw) ? raw : [raw];
+          return vals.some((v) => {
+            if (v === undefined) return false;
+            const n = Number(v);
+            if (c.op === ">") return n > num;
+            if (c.op === "<") return n < num;
+            if (c.op === ">=") return n >= num;
+            return n <= num;
+          });
+        };
+      }),
+    );
+  } catch (e) {
+    if (e instanceof SearchSyntaxError) return [];
+    throw e;
+  }
   return items.filter((e) => tests.some((g) => g.every((t) => t(e))));
 }

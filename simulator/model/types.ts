@@ -161,6 +161,13 @@ export interface VmRec {
   cpuProfileId?: string;
   /** Simulated guest that ignores the ACPI shutdown request (admin switch, tests). */
   ignoreShutdown?: boolean;
+  /**
+   * Run history (engine VmDynamic.lastStartTime / lastStopTime, ISO): set when the VM is started
+   * (CreateVmVDSCommand) and when it goes down (ResourceManager.internalSetVmStatus); a new or imported VM gets
+   * lastStopTime = its creation (AddVmCommand / ImportVmCommandBase.createVmDynamic) and no start time.
+   */
+  startTime?: string;
+  stopTime?: string;
 }
 
 export interface TemplateRec {

@@ -469,6 +469,7 @@ async function post(ctx: Ctx): Promise<Reply> {
     origin: prov,
     type: "server",
     creationTime: now,
+    stopTime: now, // ImportVmCommandBase.createVmDynamic (the V2V command extends it): lastStopTime = now
     snapshots: [{ id: e.uuid(), description: "Active VM", date: now, type: "active", status: "ok" }],
     disks,
     nics,

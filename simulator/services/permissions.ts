@@ -6,6 +6,7 @@ import { GroupRec, PermissionRec, TemplateRec, UserRec, VmRec } from "../model/t
 import { byIdOr404, list, notFound, one, requireBody } from "./common";
 import { ref } from "../xml/xml";
 import { Obj } from "../xml/write";
+import { DEFAULT_GROUPS, DEFAULT_USERS } from "../model/inventory";
 
 /** The engine's predefined roles (fixed ids like the engine's, subset). */
 export const ROLES = [
@@ -19,23 +20,16 @@ export const ROLES = [
   { id: "def00011-0000-0000-0000-def000000011", name: "ClusterAdmin", administrative: true },
 ];
 
-const ADMIN_ID = "00000000-0000-0000-0000-000000000001";
-
 export function users(ctx: Ctx): UserRec[] {
   const st = ctx.engine.state;
-  if (!st.users) {
-    st.users = [
-      { id: ADMIN_ID, userName: "admin@internal-authz", principal: "admin", domain: "internal-authz", firstName: "admin" },
-      { id: "5c0fa4e1-0000-4000-8000-00000000a11c", userName: "alice@internal-authz", principal: "alice", domain: "internal-authz", firstName: "Alice" },
-      { id: "5c0fa4e1-0000-4000-8000-000000000b0b", userName: "bob@internal-authz", principal: "bob", domain: "internal-authz", firstName: "Bob" },
-    ];
-  }
+  // the fixed directory (plus the inventory's `users`, seeded into the state)
+  if (!st.users) st.users = DEFAULT_USERS.map((u) => ({ ...u }));
   return st.users;
 }
 
 export function groups(ctx: Ctx): GroupRec[] {
   const st = ctx.engine.state;
-  if (!st.groups) st.groups = [{ id: "6a0fa4e1-0000-4000-8000-0000000000a5", name: "ops", domain: "internal-authz" }];
+  if (!st.groups) st.groups = DEFAULT_GROUPS.map((g) => ({ ...g }));
   return st.groups;
 }
 

@@ -46,13 +46,21 @@ export function register(r: Router): void {
     if (ctx.params.t === BLANK_TEMPLATE_ID) return one("template", ctx.w.blankTemplate());
     return one("template", ctx.w.template(tplOr404(ctx), follows(ctx.query.get("follow"))));
   });
-  // update: the fields this simulator models (cpu_profile, description, comment)
+  // update: the fields this simulator models (name, cpu_profile, description, comment)
   r.put("templates/:t", (ctx) => {
     const e = ctx.engine;
     const t = tplOr404(ctx);
     const body = requireBody(ctx, "template", "update");
     if (t.lockJobId) throw backend(409, "Template is currently locked (temporarily).");
+    // UpdateVmTemplateCommand.validate: a new name must be free in the template's data center
+    const name = str(body, "name");
+    if (name !== undefined && name !== t.name) {
+      if (!name.trim()) throw backend(400, "Cannot edit Template. The name field may not be empty."); // ACTION_TYPE_FAILED_NAME_MAY_NOT_BE_EMPTY (text unverified)
+      const dcId = e.dcOfCluster(t.clusterId)?.id;
+      if (e.state.templates.some((x) => x !== t && x.name === name && e.dcOfCluster(x.clusterId)?.id === dcId)) throw F.nameUsed("update", "Template");
+    }
     const p = cpuProfileOf(e, body, t.clusterId, "Template");
+    if (name !== undefined) t.name = name;
     if (p) t.cpuProfileId = p.id;
     const desc = str(body, "description");
     if (desc !== undefined) t.description = desc;

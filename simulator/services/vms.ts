@@ -157,13 +157,21 @@ export function register(r: Router): void {
     return { status: 201, root: "snapshot", content, headers: { Location: String(content["@_href"] ?? "") } };
   });
 
-  // update: the fields this simulator models (cpu_profile, description, comment)
+  // update: the fields this simulator models (name, cpu_profile, description, comment)
   r.put("vms/:vm", (ctx) => {
     const e = ctx.engine;
     const vm = vmOr404(ctx);
     const body = requireBody(ctx, "vm", "update");
     if (vm.lockJobId) throw F.objectLocked("update", "VM");
+    // UpdateVmCommand.validate: a new name must be free in the VM's data center (ACTION_TYPE_FAILED_NAME_ALREADY_USED)
+    const name = str(body, "name");
+    if (name !== undefined && name !== vm.name) {
+      if (!name.trim()) throw backend(400, "Cannot edit VM. The name field may not be empty."); // ACTION_TYPE_FAILED_NAME_MAY_NOT_BE_EMPTY (text unverified)
+      const dcId = e.dcOfCluster(vm.clusterId)?.id;
+      if (e.state.vms.some((v) => v !== vm && v.name === name && e.dcOfCluster(v.clusterId)?.id === dcId)) throw F.nameUsed("update", "VM");
+    }
     const p = cpuProfileOf(e, body, vm.clusterId, "VM");
+    if (name !== undefined) vm.name = name;
     if (p) vm.cpuProfileId = p.id;
     const desc = str(body, "description");
     if (desc !== undefined) vm.description = desc;
@@ -252,6 +260,8 @@ export function register(r: Router): void {
     }
     vm.status = "down";
     vm.hostId = undefined;
+    // ResourceManager.internalSetVmStatus: a VM that is no longer running gets lastStopTime = now
+    vm.stopTime = new Date().toISOString();
     e.markDirty();
     e.event(
       verb === "stop"
@@ -272,6 +282,8 @@ export function register(r: Router): void {
     if (!host) throw backend(409, "Cannot run VM. There is no host that satisfies current scheduling constraints. See below for details:");
     vm.status = "up";
     vm.hostId = host.id;
+    // CreateVmVDSCommand: lastStartTime = now when the VM is launched
+    vm.startTime = new Date().toISOString();
     e.markDirty();
     e.event({ code: 153, description: `VM ${vm.name} was started by admin@internal-authz (Host: ${host.name}).`, correlationId: ctx.correlationId, vmId: vm.id, hostId: host.id });
     return actionComplete(ctx);

@@ -383,7 +383,10 @@ export function prepareImport(engine: Engine, job: JobRec, plan: ImportPlan): { 
       templateId: flatten ? ZERO : e.templateId,
       origin: e.origin,
       type: e.vmType,
-      creationTime: plan.clone ? now : e.creationDate,
+      // ImportVmCommandBase.addVmStatic sets the creation date to now (clone or not); createVmDynamic gives the new
+      // row lastStopTime = now and no start time
+      creationTime: now,
+      stopTime: now,
       snapshots,
       disks,
       nics,

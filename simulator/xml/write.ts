@@ -10,6 +10,9 @@ import { OvfDisk, OvfEntity } from "./ovf";
 export type Obj = Record<string, unknown>;
 
 /** Engine timestamps: xs:dateTime with an explicit offset, e.g. 2024-05-01T10:00:00.123+00:00 */
+/** VMStatus.isNotRunning(): the statuses in which the engine shows no start time. */
+const NOT_RUNNING = new Set(["down", "suspended", "image_locked", "image_illegal"]);
+
 export function ts(iso: string | undefined): string | undefined {
   if (!iso) return undefined;
   return iso.replace(/Z$/, "+00:00");
@@ -197,8 +200,12 @@ export class Writer {
       os: { boot: { devices: { device: ["hd"] } }, type: vm.osType },
       stateless: false,
       type: vm.type,
+      // VmMapper: start_time only while the VM runs (status not down/suspended/image_locked/image_illegal),
+      // stop_time whenever the engine has one
+      start_time: vm.startTime && !NOT_RUNNING.has(vm.status) ? ts(vm.startTime) : undefined,
       status: vm.status,
       stop_reason: "",
+      stop_time: ts(vm.stopTime),
       cluster: this.link(`clusters/${vm.clusterId}`, vm.clusterId),
       cpu_profile: this.cpuProfileLink(vm),
       template: this.link(`templates/${vm.templateId}`, vm.templateId),

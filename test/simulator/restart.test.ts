@@ -55,7 +55,10 @@ describe("simulator: persistence and restarts", function () {
   it("a simulator process killed mid-export: at the next start the job is failed and the VM unlocked", async () => {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-sim-kill-"));
     const cli = path.resolve(__dirname, "..", "..", "simulator", "cli.js");
-    const child = spawn(process.execPath, [cli, "--port", "0", "--state", stateDir, "--password", "secret", "--bandwidth", "2"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [cli, "--port", "0", "--state", stateDir, "--bandwidth", "2"], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, OVIRT_SIM_PASSWORD: "secret" },
+    });
     const url: string = await new Promise((resolve, reject) => {
       let out = "";
       child.stdout!.on("data", (b) => {
