@@ -369,6 +369,9 @@ async function ensure(o: EnsureOpts): Promise<ExportDomainAttachmentOutputs> {
     const allowed =
       a.takeOver === true ||
       (a.moveFrom && a.moveFrom.dataCenter === otherName && (!a.moveFrom.engine || sameEngine(a.moveFrom.engine, a.engine))) ||
+      // a stage whose hand-off already happened (a re-run after the state was lost): the domain flows between the
+      // two data centers this resource names, so it may be taken back from its hand-off data center
+      (a.handOffTo && a.handOffTo.dataCenter === otherName && (!a.handOffTo.engine || sameEngine(a.handOffTo.engine, a.engine))) ||
       (o.previousDataCenter !== undefined && o.previousDataCenter === otherName);
     if (!allowed) {
       const st = (await c.attachedStorageDomains.get(otherId, sd.id))?.status ?? "attached";
@@ -444,7 +447,11 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
           if (otherId === dc.id) continue;
           const other = await c.datacenters.get(otherId);
           const otherName = other?.name ?? otherId;
-          const allowed = args.takeOver || args.moveFrom?.dataCenter === otherName || prev?.dataCenter === otherName;
+          const allowed =
+            args.takeOver ||
+            args.moveFrom?.dataCenter === otherName ||
+            prev?.dataCenter === otherName ||
+            (args.handOffTo?.dataCenter === otherName && (!args.handOffTo.engine || sameEngine(args.handOffTo.engine, args.engine)));
           if (!allowed) {
             fs.push({
               property: "takeOver",
