@@ -227,6 +227,27 @@ export async function sameEngineLive(prev: EngineArgs | undefined, next: EngineA
   }
 }
 
+/**
+ * Same engine, judged in `check` (old inputs carry no recorded ids): equal identities, or both URLs answer with the
+ * same set of data center ids (ids are UUIDs made by each engine). Reads only; an unreachable URL counts as another
+ * engine, and then `check` validates everything again as for a new resource.
+ */
+export async function sameEngineProbe(prev: any, next: any): Promise<boolean> {
+  if (sameEngine(prev, next)) return true;
+  if (!prev || !next || (prev.id && next.id)) return false;
+  const a = EngineArgs.safeParse(prev);
+  const b = EngineArgs.safeParse(next);
+  if (!a.success || !b.success) return false;
+  const ids = (e: EngineArgs) =>
+    cachedRead(`${e.url}|${e.username}|dcids`, 10_000, async () => (await clientFor(e).datacenters.list()).map((d) => d.id).sort().join(","));
+  try {
+    const [x, y] = await Promise.all([ids(a.data), ids(b.data)]);
+    return x.length > 0 && x === y;
+  } catch {
+    return false;
+  }
+}
+
 /** Deep equality of plain JSON values, treating undefined and missing keys alike. */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   return JSON.stringify(canon(a)) === JSON.stringify(canon(b));

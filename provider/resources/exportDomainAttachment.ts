@@ -28,6 +28,7 @@ import {
   jsonEqual,
   sameEngine,
   sameEngineLive,
+  sameEngineProbe,
   suggest,
   userInputs,
   normalizeArgs,
@@ -396,7 +397,8 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   if (!args) return { inputs: news, failures };
   const fs: CheckFailure[] = [];
   const prev = olds && Object.keys(olds).length ? userInputs(olds) : undefined;
-  const identityChanged = !prev || !jsonEqual(prev.dataCenter, args.dataCenter) || !jsonEqual(prev.exportDomain, args.exportDomain) || !sameEngine(prev.engine, args.engine);
+  const identityChanged =
+    !prev || !jsonEqual(prev.dataCenter, args.dataCenter) || !jsonEqual(prev.exportDomain, args.exportDomain) || !(await sameEngineProbe(prev.engine, args.engine));
   if (!hasUnknowns && identityChanged) {
     try {
       const c = clientFor(args.engine);

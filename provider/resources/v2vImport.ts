@@ -39,6 +39,7 @@ import {
   engineText,
   jsonEqual,
   sameEngine,
+  sameEngineProbe,
   sameEngineLive,
   suggest,
   userInputs,
@@ -543,7 +544,7 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   const prev = olds && Object.keys(userInputs(olds)).length ? userInputs(olds) : undefined;
   // olds exist only for a resource already in the state: with the same import identity the import is done, so the
   // source is not re-checked (it may be running again by now); only what changes in place is
-  if (prev && sameEngine(prev.engine, args.engine) && importKeysChanged(prev, args).length === 0) {
+  if (prev && (await sameEngineProbe(prev.engine, args.engine)) && importKeysChanged(prev, args).length === 0) {
     const fs: CheckFailure[] = [];
     const profileChanged = !!args.cpuProfile && !jsonEqual(prev.cpuProfile, args.cpuProfile);
     const permsChanged = !jsonEqual(prev.permissions ?? [], args.permissions);

@@ -30,6 +30,7 @@ import {
   jsonEqual,
   sameEngine,
   sameEngineLive,
+  sameEngineProbe,
   containsUnknown,
   suggest,
   userInputs,
@@ -502,7 +503,8 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
     (prev.kind ?? "vm") !== args.kind ||
     prev.exportDomain !== args.exportDomain ||
     prev.dataCenter !== args.dataCenter ||
-    !sameEngine(prev.engine, args.engine);
+    // the same engine by another URL (alias) is no new identity: the source stays the recorded one
+    !(await sameEngineProbe(prev.engine, args.engine));
   const batchChanged = !prev || !jsonEqual(prev.batch, args.batch);
   if (!hasUnknowns && (identityChanged || batchChanged)) {
     try {

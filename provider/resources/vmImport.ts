@@ -28,6 +28,7 @@ import {
   engineText,
   jsonEqual,
   sameEngineLive,
+  sameEngineProbe,
   suggest,
   userInputs,
   normalizeArgs,
@@ -596,7 +597,9 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   if (!args) return { inputs: news, failures };
   const fs: CheckFailure[] = [];
   const prev = olds && Object.keys(olds).length ? userInputs(olds) : undefined;
-  const unchanged = prev && jsonEqual({ ...prev, permissions: undefined, cpuProfile: undefined }, { ...userInputs(news), permissions: undefined, cpuProfile: undefined });
+  const inPlace = { permissions: undefined, cpuProfile: undefined, engine: undefined, adopt: undefined, keepOnDelete: undefined, timeoutMinutes: undefined };
+  const unchanged =
+    prev && jsonEqual({ ...prev, ...inPlace }, { ...userInputs(news), ...inPlace }) && (await sameEngineProbe(prev.engine, userInputs(news).engine));
   if (hasUnknowns || unchanged) {
     // only the in-place fields can have changed: validate those
     if (!hasUnknowns && prev) await checkPermissionsAndProfile(args, fs);
