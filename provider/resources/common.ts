@@ -248,6 +248,25 @@ export async function sameEngineProbe(prev: any, next: any): Promise<boolean> {
   }
 }
 
+/**
+ * A changed connection (password, CA, user, URL) is tried at preview even when nothing else needs the engine: a
+ * wrong password or CA fails there, naming the field, instead of during `up`. Reads only (one cached listing).
+ */
+export async function checkConnectionChange(prev: any, next: EngineArgs, fs: CheckFailure[]): Promise<void> {
+  if (!prev || jsonEqual(prev, next)) return;
+  try {
+    const { createHash } = require("node:crypto") as typeof import("node:crypto");
+    const fp = createHash("sha256").update(JSON.stringify([next.password, next.caFile, next.caPem, next.insecure, next.allowHttp])).digest("hex");
+    await cachedRead(`${next.url}|${next.username}|${fp}|conn`, 10_000, () =>
+      clientFor(next).datacenters.list(),
+    );
+  } catch (e) {
+    const f = connectionFailure(e);
+    if (!f) throw e;
+    if (!fs.some((x) => x.property === f.property)) fs.push(f);
+  }
+}
+
 /** Deep equality of plain JSON values, treating undefined and missing keys alike. */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   return JSON.stringify(canon(a)) === JSON.stringify(canon(b));

@@ -40,6 +40,7 @@ import {
   jsonEqual,
   sameEngine,
   sameEngineProbe,
+  checkConnectionChange,
   sameEngineLive,
   suggest,
   userInputs,
@@ -546,6 +547,7 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   // source is not re-checked (it may be running again by now); only what changes in place is
   if (prev && (await sameEngineProbe(prev.engine, args.engine)) && importKeysChanged(prev, args).length === 0) {
     const fs: CheckFailure[] = [];
+    await checkConnectionChange(prev.engine, args.engine, fs);
     const profileChanged = !!args.cpuProfile && !jsonEqual(prev.cpuProfile, args.cpuProfile);
     const permsChanged = !jsonEqual(prev.permissions ?? [], args.permissions);
     if (profileChanged || permsChanged) {
