@@ -2,8 +2,8 @@
 export { EngineConnectionArgs, EngineConnection, resolveEngine, engineFromConfig } from "./connection";
 export { ExportDomainAttachment, ExportDomainAttachmentArgs, DataCenterRef, StorageConnectionArgs } from "./exportDomainAttachment";
 export { VmExport, VmExportArgs, BatchArgs } from "./vmExport";
-export { VmImport, VmImportArgs, DiskMapping, Permission } from "./vmImport";
-export { Migration, MigrationArgs, MigrationVm, MigrationTemplate } from "./migration";
+export { VmImport, VmImportArgs, DiskMapping, Permission, ExpectedExportDomain } from "./vmImport";
+export { Migration, MigrationArgs, MigrationVm, MigrationTemplate, MigratedEntity } from "./migration";
 export { makeProvider, providerModulePath } from "./shim";
 export { typeToken } from "./base";
 export { V2VImport, V2VImportArgs, VCenterSourceArgs, ProxySshArgs, V2VPermissionArgs, ImportedVmOutput } from "./v2vImport";

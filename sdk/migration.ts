@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { EngineConnectionArgs } from "./connection";
+import { EngineConnectionArgs, resolveEngine } from "./connection";
 import { ExportDomainAttachment, StorageConnectionArgs } from "./exportDomainAttachment";
 import { VmExport } from "./vmExport";
 import { DiskMapping, Permission, VmImport } from "./vmImport";
@@ -33,6 +33,15 @@ export interface MigrationVm {
 /** Per-template choices (a plain string means all defaults). */
 export interface MigrationTemplate {
   name: string;
+  /**
+   * The thin VMs of this migration based on this template, when they are the only reason it is listed. It is then
+   * moved only as far as they need it: imported only when one of them is imported thin (not a clone, not
+   * collapsed), exported only when one of them is exported thin. A VM of the list that is collapsed on import
+   * anyway (within one engine every import is a clone; or `collapseSnapshots`) is exported flat
+   * (`discardSnapshots` defaults to true for it), so nothing of the template is copied for it. Without `neededBy`
+   * the template is moved: you asked for the template itself.
+   */
+  neededBy?: string[];
   onConflict?: pulumi.Input<"fail" | "skip" | "clone">;
   cluster?: pulumi.Input<string>;
   storageDomain?: pulumi.Input<string>;
@@ -42,7 +51,10 @@ export interface MigrationTemplate {
 export interface MigrationArgs {
   /** Where the VMs are now. */
   source: {
-    /** Source engine; default stack config `ovirt:*`. */
+    /**
+     * Source engine; default stack config `ovirt:*`. A cross-engine migration (`target.engine` set) needs one of
+     * them: without either the program fails at preview naming `source.engine`.
+     */
     engine?: EngineConnectionArgs;
     /** Source data center name. */
     dataCenter: string;
@@ -101,7 +113,42 @@ export interface MigrationArgs {
   keepExportsOnDelete?: pulumi.Input<boolean>;
 }
 
+/** What one import of a migration made. */
+export interface MigratedEntity {
+  vmId: string;
+  vmName: string;
+  imported: boolean;
+  cloned: boolean;
+  collapsed: boolean;
+}
+
 const norm = <T extends { name: string }>(x: string | T): T => (typeof x === "string" ? ({ name: x } as T) : x);
+
+/** A plain value, or undefined when it is only known later (an Output or a promise). */
+function plain<T>(v: pulumi.Input<T> | undefined): T | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (pulumi.Output.isInstance(v) || (typeof v === "object" && typeof (v as any).then === "function")) return undefined;
+  return v as T;
+}
+
+function urlKey(u: string): string {
+  try {
+    const x = new URL(u);
+    const port = x.port && !((x.protocol === "https:" && x.port === "443") || (x.protocol === "http:" && x.port === "80")) ? `:${x.port}` : "";
+    return `${x.protocol.toLowerCase()}//${x.hostname.toLowerCase()}${port}${x.pathname.replace(/\/+$/, "")}`;
+  } catch {
+    return u.replace(/\/+$/, "");
+  }
+}
+
+/** Two connections that are visibly the same engine (the same object, equal declared ids, or equal plain URLs). */
+function visiblySameEngine(a: EngineConnectionArgs, b: EngineConnectionArgs): boolean {
+  if (a === b) return true;
+  const [ia, ib] = [plain(a.id), plain(b.id)];
+  if (ia !== undefined && ib !== undefined) return ia === ib;
+  const [ua, ub] = [plain(a.url), plain(b.url)];
+  return ua !== undefined && ub !== undefined && urlKey(ua) === urlKey(ub);
+}
 
 /**
  * A whole migration in one declaration: attach the export domain in the source data center, export the templates
@@ -114,8 +161,12 @@ export class Migration extends pulumi.ComponentResource {
   public readonly targetAttachment?: ExportDomainAttachment;
   public readonly exports: Record<string, VmExport> = {};
   public readonly imports: Record<string, VmImport> = {};
-  /** name -> { vmId, vmName } of every import (empty in the export stage). */
-  public readonly imported: pulumi.Output<Record<string, { vmId: string; vmName: string; imported: boolean }>>;
+  /**
+   * `vm:<name>` / `template:<name>` -> the import's `{ vmId, vmName, imported, cloned, collapsed }` (empty in the export
+   * stage). `cloned`: a new id and new MACs (every import within one engine); `collapsed`: snapshots collapsed and
+   * the template link dropped.
+   */
+  public readonly imported: pulumi.Output<Record<string, MigratedEntity>>;
 
   constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ovirt:migrate:Migration", name, {}, opts);
@@ -129,14 +180,63 @@ export class Migration extends pulumi.ComponentResource {
       throw new Error(`concurrency must be a whole number of at least 1 (got ${JSON.stringify(args.concurrency)})`);
     }
     const concurrency = args.concurrency ?? 4;
-    const srcEngine = args.source.engine;
+    // cross-engine: target.engine names another engine than the source's (the same engine named twice is not)
+    let srcEngine = args.source.engine;
+    let crossEngine = !!args.target.engine;
+    if (crossEngine && !srcEngine) {
+      // the source engine is stack config ovirt:*: it must be there (the domain move reads and changes it)
+      if (new pulumi.Config("ovirt").get("url") === undefined) {
+        throw new Error(
+          `source.engine: Migration ${name} moves the export domain to another engine (target.engine is set), so it needs the source engine: ` +
+            `set source.engine (e.g. engineFromConfig("engineA")), or stack config ovirt:url and ovirt:password for it.`,
+        );
+      }
+      srcEngine = resolveEngine(undefined);
+    }
+    if (crossEngine && srcEngine && visiblySameEngine(srcEngine, args.target.engine!)) crossEngine = false;
     const tgtEngine = args.target.engine ?? args.source.engine;
-    const crossEngine = !!args.target.engine;
     const vms = args.vms.map((v) => norm<MigrationVm>(v));
     const templates = (args.templates ?? []).map((t) => norm<MigrationTemplate>(t));
     const onConflict = args.onConflict ?? (crossEngine ? "fail" : "clone");
     const batch = vms.length > 1 ? { id: `${name}`, members: vms.map((v) => v.name) } : undefined;
     const child = { parent: this };
+
+    // What each VM needs of a template listed only for it (neededBy). Unknown values (outputs) count as "thin".
+    const vmNames = new Set(vms.map((v) => v.name));
+    templates.forEach((t, i) => {
+      for (const n of t.neededBy ?? []) {
+        if (!vmNames.has(n)) throw new Error(`templates[${i}].neededBy: "${n}" is not one of the migration's vms (${[...vmNames].join(", ")})`);
+      }
+    });
+    const forTemplate = new Set(templates.flatMap((t) => t.neededBy ?? []));
+    /** Collapsed on import for sure: asked for, or a clone (within one engine the source keeps its id). */
+    const collapsedOnImport = (v: MigrationVm): boolean => {
+      if (plain(v.collapseSnapshots ?? args.collapseSnapshots) === true) return true;
+      const oc = plain(v.onConflict ?? onConflict);
+      return !crossEngine && (oc === "clone" || oc === "skip");
+    };
+    /** discardSnapshots of a VM's export: asked for, else flat when it is collapsed on import anyway and listed in a neededBy. */
+    const discardOf = (v: MigrationVm): pulumi.Input<boolean> =>
+      v.discardSnapshots ?? args.discardSnapshots ?? (forTemplate.has(v.name) && collapsedOnImport(v));
+    const flat = (v: MigrationVm) => plain(discardOf(v)) === true;
+    const byName = new Map(vms.map((v) => [v.name, v]));
+    const plan = templates.map((t) => {
+      if (!t.neededBy) return { t, exported: true, imported: true };
+      const users = t.neededBy.map((n) => byName.get(n)!);
+      const imported = users.some((v) => !flat(v) && !collapsedOnImport(v));
+      const exported = imported || users.some((v) => !flat(v));
+      return { t, exported, imported };
+    });
+    for (const p of plan.filter((x) => !x.exported || !x.imported)) {
+      const why = crossEngine ? "is collapsed on import" : "is imported as a clone within one engine (snapshots collapsed, template link dropped)";
+      pulumi.log.info(
+        `template ${p.t.name}: ${p.exported ? "exported (the collapse on import reads it from the export domain) but not imported" : "neither exported nor imported"}: ` +
+          `every VM that needs it (${p.t.neededBy!.join(", ")}) ${why}${p.exported ? "" : " and is exported flat"}. List it without neededBy to move it anyway.`,
+        this,
+      );
+    }
+    const exportedTemplates = plan.filter((p) => p.exported).map((p) => p.t);
+    const importedTemplates = plan.filter((p) => p.imported && stage !== "export").map((p) => p.t);
 
     this.sourceAttachment = new ExportDomainAttachment(
       `${name}-source-attachment`,
@@ -152,7 +252,7 @@ export class Migration extends pulumi.ComponentResource {
 
     // exports: a sliding window of `concurrency` (export i waits for export i - concurrency)
     const all: Array<{ kind: "vm" | "template"; name: string; vm?: MigrationVm }> = [
-      ...templates.map((t) => ({ kind: "template" as const, name: t.name })),
+      ...exportedTemplates.map((t) => ({ kind: "template" as const, name: t.name })),
       ...vms.map((v) => ({ kind: "vm" as const, name: v.name, vm: v })),
     ];
     const exportList: VmExport[] = [];
@@ -168,7 +268,7 @@ export class Migration extends pulumi.ComponentResource {
           // names are unique per data center only: the source is the one in the source data center
           dataCenter: args.source.dataCenter,
           exclusive: args.exclusive ?? true,
-          discardSnapshots: item.kind === "vm" ? (item.vm?.discardSnapshots ?? args.discardSnapshots ?? false) : undefined,
+          discardSnapshots: item.kind === "vm" ? discardOf(item.vm!) : undefined,
           shutdownIfRunning: item.kind === "vm" ? (item.vm?.shutdownIfRunning ?? args.shutdownIfRunning ?? false) : undefined,
           shutdownTimeoutSeconds: item.kind === "vm" ? args.shutdownTimeoutSeconds : undefined,
           keepOnDelete: args.keepExportsOnDelete,
@@ -194,8 +294,16 @@ export class Migration extends pulumi.ComponentResource {
         },
         { parent: this, dependsOn: [this.sourceAttachment, ...exportList] },
       );
+      // what this stack does before each import, for the preview (the domain is not in the target engine yet when
+      // it comes from another engine; the copies are not made yet on a first run)
+      const expectDomain = (discardSnapshots?: pulumi.Input<boolean>) => ({
+        dataCenter: args.source.dataCenter,
+        engine: crossEngine ? srcEngine : undefined,
+        discardSnapshots,
+        templates: exportedTemplates.length ? exportedTemplates.map((t) => t.name) : undefined,
+      });
       const templateImports: VmImport[] = [];
-      for (const t of templates) {
+      for (const t of importedTemplates) {
         const imp = new VmImport(
           `${name}-import-template-${t.name}`,
           {
@@ -208,6 +316,7 @@ export class Migration extends pulumi.ComponentResource {
             onConflict: t.onConflict ?? onConflict,
             cloneSuffix: args.cloneSuffix,
             permissions: [...(args.permissions ?? []), ...(t.permissions ?? [])],
+            expectExportDomain: expectDomain(),
           },
           { parent: this, dependsOn: [this.targetAttachment] },
         );
@@ -232,7 +341,8 @@ export class Migration extends pulumi.ComponentResource {
             disks: v.disks,
             cpuProfile: v.cpuProfile,
             permissions: perms.length ? perms : undefined,
-            expectTemplates: templates.length ? templates.map((t) => t.name) : undefined,
+            expectTemplates: importedTemplates.length ? importedTemplates.map((t) => t.name) : undefined,
+            expectExportDomain: expectDomain(discardOf(v)),
             batch,
           },
           { parent: this, dependsOn: [this.targetAttachment, ...templateImports] },
@@ -241,10 +351,10 @@ export class Migration extends pulumi.ComponentResource {
     }
     const entries = Object.entries(this.imports);
     this.imported = pulumi
-      .all(entries.map(([, imp]) => pulumi.all([imp.vmId, imp.vmName, imp.imported])))
+      .all(entries.map(([, imp]) => pulumi.all([imp.vmId, imp.vmName, imp.imported, imp.cloned, imp.collapsed])))
       .apply((vals) => {
-        const out: Record<string, { vmId: string; vmName: string; imported: boolean }> = {};
-        vals.forEach(([vmId, vmName, imported], i) => (out[entries[i][0]] = { vmId, vmName, imported }));
+        const out: Record<string, MigratedEntity> = {};
+        vals.forEach(([vmId, vmName, imported, cloned, collapsed], i) => (out[entries[i][0]] = { vmId, vmName, imported, cloned: !!cloned, collapsed: !!collapsed }));
         return out;
       });
     this.registerOutputs({ imported: this.imported });

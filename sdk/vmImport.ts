@@ -25,6 +25,21 @@ export interface Permission {
   role: pulumi.Input<string>;
 }
 
+/**
+ * The export domain is brought to the import's data center by this stack (an `ExportDomainAttachment` with
+ * `moveFrom` that the import depends on), after the copy was exported there.
+ */
+export interface ExpectedExportDomain {
+  /** Data center the domain comes from: where this stack exports the copy (the source data center). */
+  dataCenter: pulumi.Input<string>;
+  /** Engine of that data center when it is another engine (a cross-engine move); default: the import's engine. */
+  engine?: EngineConnectionArgs;
+  /** The copy is exported flat (`VmExport` `discardSnapshots: true`): a thin source then needs no template. */
+  discardSnapshots?: pulumi.Input<boolean>;
+  /** Templates this stack exports to the domain too (a thin VM collapsed on import reads its template there). */
+  templates?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
 export interface VmImportArgs {
   /** Engine connection; defaults to stack config `ovirt:*`. */
   engine?: EngineConnectionArgs;
@@ -59,6 +74,12 @@ export interface VmImportArgs {
   permissions?: pulumi.Input<Permission[]>;
   /** Templates this stack imports first (by name); lets a thin VM's template check pass at preview. */
   expectTemplates?: pulumi.Input<pulumi.Input<string>[]>;
+  /**
+   * This stack brings the export domain here (from `dataCenter`, of `engine`): the preview then checks the import
+   * against the copy where the domain is now, or against the source when the copy is not made yet, instead of
+   * failing because the domain is not in this engine yet (a cross-engine move). `Migration` sets it.
+   */
+  expectExportDomain?: ExpectedExportDomain;
   /** The batch this VM belongs to (mixed CPU architectures are rejected at preview). */
   batch?: BatchArgs;
   /** Keep the imported VM when this resource is destroyed (default false: remove it). */
@@ -83,8 +104,10 @@ export class VmImport extends OvirtResource {
   public readonly importedDisks!: pulumi.Output<Array<{ id: string; alias?: string; sizeBytes: number; storageDomainId?: string; sparse?: boolean; format?: string }>>;
   /** False when `onConflict: "skip"` kept an existing VM. */
   public readonly imported!: pulumi.Output<boolean>;
-  /** True when imported as a clone. */
+  /** True when imported as a clone (new id, new MACs; a VM's snapshots collapsed, its template link dropped). */
   public readonly cloned!: pulumi.Output<boolean>;
+  /** True when the VM's snapshots (and template chain) were collapsed: asked for, or a clone. */
+  public readonly collapsed!: pulumi.Output<boolean>;
   /** `created` (this resource imported it: removed on destroy), `adopted` or `skipped` (never stopped or removed). */
   public readonly ownership!: pulumi.Output<"created" | "adopted" | "skipped">;
   public readonly architecture!: pulumi.Output<string | undefined>;
@@ -112,6 +135,14 @@ export class VmImport extends OvirtResource {
         cpuProfile: args.cpuProfile,
         permissions: args.permissions,
         expectTemplates: args.expectTemplates,
+        expectExportDomain: args.expectExportDomain
+          ? {
+              dataCenter: args.expectExportDomain.dataCenter,
+              engine: args.expectExportDomain.engine ? resolveEngine(args.expectExportDomain.engine) : undefined,
+              discardSnapshots: args.expectExportDomain.discardSnapshots,
+              templates: args.expectExportDomain.templates,
+            }
+          : undefined,
         batch: args.batch,
         keepOnDelete: args.keepOnDelete,
         adopt: args.adopt,
@@ -121,12 +152,14 @@ export class VmImport extends OvirtResource {
         importedDisks: undefined,
         imported: undefined,
         cloned: undefined,
+        collapsed: undefined,
         ownership: undefined,
         architecture: undefined,
         clusterId: undefined,
         dataCenterId: undefined,
       },
       opts,
+      ["expectExportDomain"],
     );
   }
 }

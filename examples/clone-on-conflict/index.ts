@@ -14,7 +14,12 @@ const source = new ExportDomainAttachment("export1-in-source", {
     dataCenter: "dc-source",
     handOffTo: { dataCenter: "dc-target" },
 });
-const exported = new VmExport("app-01-export", { exportDomain: "export1", name: "app-01", exclusive: true }, { dependsOn: [source] });
+// names are unique per data center only: dc-target has an app-01 too, so the export names the source's data center
+const exported = new VmExport(
+    "app-01-export",
+    { exportDomain: "export1", name: "app-01", dataCenter: "dc-source", exclusive: true },
+    { dependsOn: [source] },
+);
 const target = new ExportDomainAttachment(
     "export1-in-target",
     { exportDomain: "export1", dataCenter: "dc-target", moveFrom: { dataCenter: "dc-source" } },
@@ -30,6 +35,9 @@ const imported = new VmImport(
         onConflict: "clone",
         cloneSuffix: suffix,
         disks: [{ alias: "app-01_disk0", allocation: "preallocated" }],
+        // this stack exports app-01 from dc-source and brings export1 here: the preview checks the import against
+        // the source VM before the copy is made, and says it is a clone
+        expectExportDomain: { dataCenter: "dc-source" },
     },
     { dependsOn: [target] },
 );

@@ -1,15 +1,19 @@
 // The seed's cross-installation move: the export domain leaves engine A (deactivate, detach, remove from engine A
 // WITHOUT formatting), is imported into engine B from its storage connection through one of B's hosts, attached to
 // B's data center and activated; then the VMs are imported there. Two engines, two sets of stack config:
-// `engineA:url|username|password|caFile` and `engineB:url|...`.
+// `engineA:url|username|password|caFile` and `engineB:url|...`. Without `engineA:url` the source engine is the
+// default one, stack config `ovirt:*` (Migration's `source.engine` is optional).
+// `pulumi preview` plans the whole move before anything changes: the imports are checked against engine A (the
+// copy on the export domain there, or the source VM before it is exported) while the domain is still in engine A.
 // In a project of your own, import from "pulumi-ovirt-migrate" instead of "../../sdk".
 import * as pulumi from "@pulumi/pulumi";
 import { Migration, engineFromConfig } from "../../sdk";
 
 const cfg = new pulumi.Config("migration");
+const engineA = new pulumi.Config("engineA").get("url") !== undefined ? engineFromConfig("engineA") : undefined;
 
 const migration = new Migration("cross", {
-    source: { engine: engineFromConfig("engineA"), dataCenter: "dc-source" },
+    source: { engine: engineA, dataCenter: "dc-source" },
     target: {
         engine: engineFromConfig("engineB"),
         dataCenter: "dc-b",

@@ -1,6 +1,8 @@
 // One `pulumi up` moves several VMs: the export domain is attached in the source data center, the VMs are exported
 // two at a time, the domain moves to the target data center, the VMs are imported and their permissions
-// re-applied (an export keeps no roles or permissions).
+// re-applied (an export keeps no roles or permissions). Both data centers belong to one engine, where the sources
+// keep their ids: every VM is imported as a clone (new id, new MACs, snapshots collapsed, template link dropped),
+// under its own name (names are unique per data center). `pulumi preview` says so on each import's line.
 // In a project of your own, import from "pulumi-ovirt-migrate" instead of "../../sdk".
 import * as pulumi from "@pulumi/pulumi";
 import { Migration } from "../../sdk";
@@ -14,7 +16,7 @@ const migration = new Migration("one-shot", {
     vms: [
         "web-01",
         "app-01",
-        // snapshots collapsed on export: one flat volume per disk in the target
+        // snapshots collapsed on export (a flat copy on the export domain); the clone would collapse them anyway
         { name: "snap-01", discardSnapshots: true },
     ],
     concurrency: cfg.getNumber("concurrency") ?? 2,

@@ -10,6 +10,11 @@
  * - `batch`: the VMs imported together; `check` rejects a batch that mixes CPU architectures (at preview).
  * - create adopts an import of an interrupted attempt (same VM id in the target cluster, or the clone found by
  *   name plus our stable correlation id); delete removes only a VM this resource created.
+ * - `expectExportDomain`: the export domain is brought to the target by this stack (from a data center, of this or
+ *   another engine): `check` then reads the copy where the domain is now (or the source when the copy is not made
+ *   yet) instead of failing because the domain is not in the target engine yet (a cross-engine preview).
+ * - Within one engine the source keeps its id: the import is a clone (new id, new MACs, collapsed snapshots, no
+ *   template link); `check` says so on the resource's line and the checked inputs carry `collapseSnapshots: true`.
  */
 import { z } from "zod";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
@@ -27,8 +32,10 @@ import {
   connectionFailure,
   engineText,
   jsonEqual,
+  sameEngine,
   sameEngineLive,
   sameEngineProbe,
+  checkConnectionChange,
   suggest,
   userInputs,
   normalizeArgs,
@@ -66,6 +73,25 @@ export const PermissionArgs = z
   .refine((p) => !!p.user !== !!p.group, { message: "give exactly one of user or group for each permission" });
 export type PermissionArgs = z.infer<typeof PermissionArgs>;
 
+/**
+ * What this stack does before the import (a cross-engine preview cannot see it yet): it brings the export domain to
+ * the target from `dataCenter` (of `engine`, default the import's engine), after exporting the copy there, flat when
+ * `discardSnapshots`, and the `templates` named (exported to the domain by this stack).
+ */
+export const ExpectExportDomainArgs = z.object({
+  dataCenter: zName("expectExportDomain.dataCenter"),
+  engine: EngineArgs.optional(),
+  discardSnapshots: z.boolean().optional(),
+  templates: z.array(zName("expectExportDomain.templates[]")).optional(),
+});
+export type ExpectExportDomainArgs = z.infer<typeof ExpectExportDomainArgs>;
+
+/** Hidden input `check` sets when it turned `collapseSnapshots` on because the import will be a clone. */
+export const COLLAPSE_IMPLIED_KEY = "__collapseImplied";
+
+/** The preview line of a VM that is imported as a clone (issue 13). */
+export const CLONE_NOTE = "imported as a clone: new id, new MACs, snapshots collapsed, template link dropped";
+
 export const VmImportArgs = z
   .object({
     engine: EngineArgs,
@@ -83,6 +109,7 @@ export const VmImportArgs = z
     cpuProfile: zName("cpuProfile").optional(),
     permissions: z.array(PermissionArgs).optional(),
     expectTemplates: z.array(zName("expectTemplates[]")).optional(),
+    expectExportDomain: ExpectExportDomainArgs.optional(),
     batch: BatchArgs.optional(),
     /**
      * Adopt a VM/template that is already in the target data center with the copy's id or the target name (one this
@@ -147,7 +174,45 @@ async function resolveCluster(c: OvirtClient, key: string, name: string): Promis
   return cl;
 }
 
-async function resolveDataDomain(c: OvirtClient, key: string, name: string, dcId: string, property: string, attached?: StorageDomain[]): Promise<StorageDomain> {
+/**
+ * A data domain that is not attached to the data center of the import's cluster: the pair points at two data
+ * centers, and the import goes to the cluster's. Reported with both names and both fixes, under the field that
+ * points at the data center the VM comes FROM (`originDcId`, see `originDc` in check): a cluster of that data center is
+ * reported under `cluster`, a storage domain of that data center under `storageDomain`; `cluster` when the
+ * source is not known. A domain attached nowhere is the storage domain's fault; a disk's domain is the disk's.
+ * `property` is the storage-domain field that was checked (`storageDomain`, `disks[0].storageDomain`).
+ */
+export function wrongDataCenter(
+  property: string,
+  sd: StorageDomain,
+  cluster: { name: string },
+  clusterDcId: string,
+  dcs: Array<{ id: string; name: string }>,
+  domainsOfClusterDc: string[],
+  originDcId?: string,
+): CheckFailure {
+  const dcName = (id: string) => dcs.find((d) => d.id === id)?.name ?? id;
+  const sdDcs = [...new Set([...(sd.data_centers ?? []).map((d) => d.id), sd.data_center?.id].filter((x): x is string => !!x))];
+  const here = dcName(clusterDcId);
+  const known = domainsOfClusterDc.length ? ` Data domains of ${here}: ${domainsOfClusterDc.map((n) => JSON.stringify(n)).join(", ")}.` : "";
+  if (sdDcs.length === 0) {
+    return { property, reason: `${property}: storage domain "${sd.name}" is not attached to any data center; attach it to ${here} (the data center of cluster ${cluster.name}) or choose another.${known}` };
+  }
+  const there = sdDcs.map(dcName).join(", ");
+  if (property !== "storageDomain") {
+    return { property, reason: `${property}: storage domain "${sd.name}" is attached to data center ${there}, not to ${here} (the data center of cluster ${cluster.name}).${known}` };
+  }
+  const both = `cluster ${cluster.name} is in data center ${here}, but storage domain "${sd.name}" is attached to data center ${there}, not attached to ${here}; a VM is imported into the data center of its cluster.`;
+  if (originDcId && sdDcs.includes(originDcId) && originDcId !== clusterDcId) {
+    // the storage domain is the source's: the cluster names the target
+    return { property: "storageDomain", reason: `storageDomain: ${both} ${there} is where the VM comes from: choose a storage domain attached to ${here}.${known}` };
+  }
+  const whence = originDcId === clusterDcId ? ` ${here} is where the VM comes from.` : "";
+  return { property: "cluster", reason: `cluster: ${both}${whence} Choose a cluster of ${there}, or a storage domain attached to ${here}.${known}` };
+}
+
+async function resolveDataDomain(c: OvirtClient, key: string, name: string, cluster: Cluster, property: string, attached?: StorageDomain[], originDcId?: string): Promise<StorageDomain> {
+  const dcId = cluster.data_center!.id!;
   const { found: sd, all: sds } = await storageDomainNamed(c, key, name);
   if (!sd) {
     const all = sds.filter((d) => d.type === "data").map((d) => d.name);
@@ -156,7 +221,11 @@ async function resolveDataDomain(c: OvirtClient, key: string, name: string, dcId
   if (sd.type && sd.type !== "data") throw new ArgError(property, `${property}: "${name}" is a ${sd.type} domain; imports go to a data domain`);
   // status matters: a fresh (shared) listing of the data center's domains
   const att = attached ? attached.find((d) => d.id === sd.id) : await attachedDomain(c, dcId, sd.id);
-  if (!att) throw new ArgError(property, `${property}: storage domain "${name}" is not attached to the data center of the cluster`);
+  if (!att) {
+    const dcs = (await cachedRead(`${key}|dcs`, 60_000, () => c.datacenters.list())) as Array<{ id: string; name: string }>;
+    const f = wrongDataCenter(property, sd, cluster, dcId, dcs, (attached ?? []).filter((d) => d.type === "data").map((d) => d.name), originDcId);
+    throw new ArgError(f.property, f.reason);
+  }
   if (att.status && att.status !== "active") throw new ArgError(property, `${property}: storage domain "${name}" is ${att.status}, not active`);
   return sd;
 }
@@ -209,27 +278,51 @@ function templateDependency(copy: Entity, kind: "vm" | "template"): string | und
   return t && t !== BLANK_TEMPLATE_ID ? t : undefined;
 }
 
+/** Where the template of a thin copy can be found (the export domain where it is now, and names from either engine). */
+interface TemplateLookup {
+  /** the template on the export domain the copy is on (wherever the domain is now) */
+  onDomain(id: string): Promise<Entity | undefined>;
+  /** the template's name when neither the domain nor the target engine knows it (e.g. the source engine) */
+  nameOf(id: string): Promise<string | undefined>;
+  /** templates this stack exports to the domain before the import (`expectExportDomain.templates`) */
+  exported: string[];
+}
+
+function domainLookup(c: OvirtClient, exportDomainId: string | undefined, a: VmImportArgs): TemplateLookup {
+  return {
+    onDomain: async (id) => (exportDomainId ? await c.exportTemplates.get(exportDomainId, id).catch(() => undefined) : undefined),
+    nameOf: async () => undefined,
+    exported: a.expectExportDomain?.templates ?? [],
+  };
+}
+
+/**
+ * The template problem of a thin copy, or undefined. Collapsing on import (a clone always collapses) reads the
+ * template's volumes from the export domain: the engine refuses it when the template is not on the domain
+ * ("Template is missing in domain"), even when the template is in the engine. Without collapse the template must be
+ * in the target data center (or imported first by this stack: `expectTemplates`).
+ */
 async function templateProblem(
   c: OvirtClient,
   a: VmImportArgs,
   copy: Entity,
-  exportDomainId: string,
+  look: TemplateLookup,
   dcId: string,
   collapse: boolean,
 ): Promise<{ property: string; reason: string } | undefined> {
   const tId = templateDependency(copy, a.kind);
   if (!tId) return undefined;
-  const onDomain = await c.exportTemplates.get(exportDomainId, tId).catch(() => undefined);
-  const inEngine = await c.templates.get(tId);
-  const tName = onDomain?.name ?? inEngine?.name ?? tId;
+  const onDomain = await look.onDomain(tId);
+  const inEngine = await c.templates.get(tId).catch(() => undefined);
+  const tName = onDomain?.name ?? inEngine?.name ?? (await look.nameOf(tId).catch(() => undefined)) ?? tId;
   if (collapse) {
-    if (!onDomain && !inEngine) {
-      return {
-        property: "collapseSnapshots",
-        reason: `collapseSnapshots: VM ${copy.name} is based on template ${tName}, which is neither on export domain ${a.exportDomain} nor in this engine; export the VM with discardSnapshots: true (a flat copy), or export the template too.`,
-      };
-    }
-    return undefined;
+    if (onDomain || look.exported.includes(tName)) return undefined;
+    return {
+      property: "collapseSnapshots",
+      reason:
+        `collapseSnapshots: VM ${copy.name} is a thin VM based on template ${tName}; collapsing it on import${a.clone || a.onConflict === "clone" ? " (a clone always collapses)" : ""} ` +
+        `reads the template from export domain ${a.exportDomain}, and template ${tName} is not there. Export the VM with discardSnapshots: true (a flat copy), or export template ${tName} to ${a.exportDomain} too.`,
+    };
   }
   if (inEngine) {
     const dc = await entityDc(c, inEngine, new Map());
@@ -282,11 +375,17 @@ async function resolve(a: VmImportArgs): Promise<Resolved> {
   const dcId = cluster.data_center!.id!;
   // one fresh listing of the data center's domains (status) for the data domains and the export domain
   const attached = await attachedDomains(c, dcId);
-  const sd = await resolveDataDomain(c, key, a.storageDomain, dcId, "storageDomain", attached);
+  // where the VM comes from (this engine), to name the right field when cluster and storage domain disagree
+  const exp = a.expectExportDomain;
+  const originDcId =
+    exp && (!exp.engine || sameEngine(exp.engine, a.engine))
+      ? ((await cachedRead(`${key}|dcs`, 60_000, () => c.datacenters.list())) as Array<{ id: string; name: string }>).find((d) => d.name === exp.dataCenter)?.id
+      : undefined;
+  const sd = await resolveDataDomain(c, key, a.storageDomain, cluster, "storageDomain", attached, originDcId);
   const diskSdIds = new Map<string, string>();
   for (const [i, d] of (a.disks ?? []).entries()) {
     if (d.storageDomain && !diskSdIds.has(d.storageDomain)) {
-      diskSdIds.set(d.storageDomain, (await resolveDataDomain(c, key, d.storageDomain, dcId, `disks[${i}].storageDomain`, attached)).id);
+      diskSdIds.set(d.storageDomain, (await resolveDataDomain(c, key, d.storageDomain, cluster, `disks[${i}].storageDomain`, attached)).id);
     }
   }
   const exportSd = (await storageDomainNamed(c, key, a.exportDomain)).found;
@@ -338,6 +437,8 @@ async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { impo
     })),
     architecture: e.cpu?.architecture ?? r.copy.cpu?.architecture ?? r.cluster.cpu?.architecture,
     ...flags,
+    // what happened, not only what was asked: a clone is always collapsed
+    collapseSnapshots: a.kind === "vm" ? a.collapseSnapshots || flags.collapsed : a.collapseSnapshots,
   };
 }
 
@@ -442,7 +543,7 @@ async function run(a: VmImportArgs, progress: Progress, urn: string | undefined,
   // a clone always collapses (as the admin portal's Clone does); the engine requires it for snapshots/templates
   const collapse = a.collapseSnapshots || (clone && a.kind === "vm");
   if (!adopt) {
-    const tProblem = await templateProblem(c, a, copy, r.exportSd.id, dcId, collapse);
+    const tProblem = await templateProblem(c, a, copy, domainLookup(c, r.exportSd.id, a), dcId, collapse);
     if (tProblem) throw new ArgError(tProblem.property, tProblem.reason);
   }
 
@@ -592,19 +693,138 @@ async function run(a: VmImportArgs, progress: Progress, urn: string | undefined,
   });
 }
 
+/** Where `check` read the copy to import (a preview may run before the export, and before the domain's move). */
+interface CopyView {
+  /** the copy on the domain, or (`fromSource`) the source itself when the copy is not made yet */
+  copy?: Entity;
+  fromSource: boolean;
+  /** the domain's listing, or the sources of the source data center: the batch's architectures */
+  listing: Entity[];
+  look: TemplateLookup;
+  /** the id of the export domain (the same in every engine: the domain's own UUID) */
+  exportSdId?: string;
+  /** what could not be read yet, for the preview line */
+  note?: string;
+}
+
+/**
+ * The copy `check` validates against: on the export domain in the target engine; else, when this stack brings the
+ * domain (`expectExportDomain`), on the domain where it is now (the source engine, before a cross-engine move); else
+ * the source VM/template in `expectExportDomain.dataCenter` (the copy is not made yet: the export is planned too).
+ */
+async function copyView(c: OvirtClient, key: string, args: VmImportArgs, exportSd: StorageDomain | undefined, otherEngine: boolean): Promise<CopyView> {
+  const exp = args.expectExportDomain;
+  let listing: Entity[] = [];
+  if (exportSd) {
+    listing = await cachedRead(`${key}|exp|${exportSd.id}|${args.kind}`, 10_000, () => c.exportContent(args.kind).list(exportSd.id).catch(() => [] as Entity[]));
+    const copy = listing.find((x) => x.name === args.name);
+    if (copy || !exp) return { copy, fromSource: false, listing, look: domainLookup(c, exportSd.id, args), exportSdId: exportSd.id };
+  }
+  const what = args.kind === "vm" ? "VM" : "template";
+  const srcEngine = otherEngine ? exp!.engine! : args.engine;
+  const sc = otherEngine ? clientFor(srcEngine) : c;
+  const skey = otherEngine ? `${srcEngine.url}|${srcEngine.username}` : key;
+  const nameOf = async (id: string) => (await sc.templates.get(id).catch(() => undefined))?.name;
+  const exported = exp!.templates ?? [];
+  const arrives = otherEngine && !exportSd
+    ? `export domain ${args.exportDomain} is not in engine ${args.engine.url} yet: this stack brings it from data center ${exp!.dataCenter} of engine ${srcEngine.url}`
+    : undefined;
+  let srcSd: StorageDomain | undefined;
+  if (otherEngine && !exportSd) {
+    // before the move: the domain and its listing in the source engine
+    const srcSds = await cachedRead(`${skey}|sds`, 10_000, () => sc.storageDomains.list());
+    srcSd = srcSds.find((d) => d.name === args.exportDomain && (!d.type || d.type === "export"));
+    if (srcSd) {
+      const sid = srcSd.id;
+      const srcListing = await cachedRead(`${skey}|exp|${sid}|${args.kind}`, 10_000, () => sc.exportContent(args.kind).list(sid).catch(() => [] as Entity[]));
+      const copy = srcListing.find((x) => x.name === args.name);
+      const look: TemplateLookup = { onDomain: (id) => sc.exportTemplates.get(sid, id).catch(() => undefined), nameOf, exported };
+      if (copy) {
+        return {
+          copy,
+          fromSource: false,
+          listing: srcListing,
+          look,
+          exportSdId: sid,
+          note: `${arrives}; checked against the copy of ${args.name} on it there (id ${copy.id}). Checked when it arrives: the domain's status in the target data center and the copy's disks`,
+        };
+      }
+    }
+  }
+  // the copy is not made yet: the source in the data center the domain comes from
+  const sdId = exportSd?.id ?? srcSd?.id;
+  const look: TemplateLookup = sdId
+    ? { onDomain: (id) => (exportSd ? c : sc).exportTemplates.get(sdId, id).catch(() => undefined), nameOf, exported }
+    : { onDomain: async () => undefined, nameOf, exported };
+  const [all, clusters, dcs] = await Promise.all([
+    args.kind === "vm" ? cachedRead(`${skey}|vms`, 10_000, () => sc.vms.list()) : cachedRead(`${skey}|templates`, 10_000, () => sc.templates.list()),
+    cachedRead(`${skey}|clusters`, 10_000, () => sc.clusters.list()),
+    cachedRead(`${skey}|dcs`, 10_000, () => sc.datacenters.list()),
+  ]);
+  const dc = dcs.find((d) => d.name === exp!.dataCenter);
+  const sources = (all as Entity[]).filter((e) => !!dc && clusters.find((cl) => cl.id === e.cluster?.id)?.data_center?.id === dc.id);
+  const source = sources.find((e) => e.name === args.name);
+  const unattached = !!exportSd && (exportSd.data_centers ?? []).length === 0 && !exportSd.data_center;
+  const head =
+    arrives ??
+    (unattached
+      ? `export domain ${args.exportDomain} is in engine ${args.engine.url} but attached to no data center yet (on its way to the target): its copies cannot be listed`
+      : `the copy of ${args.name} is not on export domain ${args.exportDomain} yet`);
+  const domainGone = otherEngine && !exportSd && !srcSd ? ` (the domain is in neither engine right now: on its way)` : "";
+  if (!source) {
+    return {
+      fromSource: true,
+      listing: sources,
+      look,
+      exportSdId: sdId,
+      note: `${head}${domainGone}; there is no ${what} ${args.name} in data center ${exp!.dataCenter} of engine ${srcEngine.url} to check it against (the export's preview says why). Checked at import time: the copy, its disks, conflicts`,
+    };
+  }
+  // a flat export (discardSnapshots) drops the template link
+  const copy = exp!.discardSnapshots && args.kind === "vm" ? ({ ...source, template: { id: BLANK_TEMPLATE_ID } } as Entity) : source;
+  return {
+    copy,
+    fromSource: true,
+    listing: sources,
+    look,
+    exportSdId: sdId,
+    note:
+      `${head}${domainGone}; ${unattached ? "" : "the copy is not made yet: "}checked against the source ${what} ${args.name} (id ${source.id}) in data center ${exp!.dataCenter}. ` +
+      `Checked when it is there: ${arrives ? "the domain's status in the target data center, " : ""}the copy's disks`,
+  };
+}
+
 async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   const { args, failures, hasUnknowns } = validate(VmImportArgs, userInputs(news));
   if (!args) return { inputs: news, failures };
   const fs: CheckFailure[] = [];
   const prev = olds && Object.keys(olds).length ? userInputs(olds) : undefined;
-  const inPlace = { permissions: undefined, cpuProfile: undefined, engine: undefined, adopt: undefined, keepOnDelete: undefined, timeoutMinutes: undefined };
+  // collapseSnapshots turned on by an earlier check (a clone): the user's own value was false
+  if (prev && olds[COLLAPSE_IMPLIED_KEY] === true) prev.collapseSnapshots = false;
+  const inPlace = {
+    permissions: undefined,
+    cpuProfile: undefined,
+    engine: undefined,
+    adopt: undefined,
+    keepOnDelete: undefined,
+    timeoutMinutes: undefined,
+    // what the stack does before the import: read by the preview only, never a change of the import
+    expectExportDomain: undefined,
+  };
   const unchanged =
     prev && jsonEqual({ ...prev, ...inPlace }, { ...userInputs(news), ...inPlace }) && (await sameEngineProbe(prev.engine, userInputs(news).engine));
   if (hasUnknowns || unchanged) {
-    // only the in-place fields can have changed: validate those
-    if (!hasUnknowns && prev) await checkPermissionsAndProfile(args, fs);
+    // only the in-place fields (and the connection) can have changed: validate those
+    if (!hasUnknowns && prev) {
+      await checkConnectionChange(prev.engine, args.engine, fs);
+      if (fs.length === 0) await checkPermissionsAndProfile(args, fs);
+    }
     return { inputs: news, failures: [...failures, ...fs] };
   }
+  const urn = news[PROGRESS_URN_KEY] as string | undefined;
+  const progress = progressFor(urn, `import ${args.name}`);
+  const label = `${args.kind === "vm" ? "VM" : "template"} ${args.name}`;
+  let implied = false;
   try {
     const c = clientFor(args.engine);
     const key = `${args.engine.url}|${args.engine.username}`;
@@ -625,28 +845,68 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
         fs.push({ property, reason: `${property}: "${name}" is a ${sd.type} domain; imports go to a data domain` });
         return;
       }
-      if (dcId) {
+      if (dcId && cluster) {
         const attached = await cachedRead(`${key}|att|${dcId}`, 10_000, () => c.attachedStorageDomains.list(dcId));
         if (!attached.some((d) => d.id === sd.id)) {
-          fs.push({ property, reason: `${property}: storage domain "${name}" is not attached to the data center of cluster ${args.cluster}` });
+          const dcs = await cachedRead(`${key}|dcs`, 10_000, () => c.datacenters.list());
+          const f = wrongDataCenter(property, sd, cluster, dcId, dcs, attached.filter((d) => d.type === "data").map((d) => d.name), await originDc());
+          // one failure per field (the main storage domain and a disk's may both point at the other data center)
+          if (!fs.some((x) => x.property === f.property)) fs.push(f);
         }
       }
     };
+    const exp = args.expectExportDomain;
+    const otherEngine = !!exp?.engine && !sameEngine(exp.engine, args.engine);
+    const exportSd = sds.find((d) => d.name === args.exportDomain);
+    /**
+     * The data center (of this engine) the VM comes from, when it can be told: the one this stack exports from
+     * (expectExportDomain), else the data center of the copy's source (same id in this engine), else the one the
+     * export domain is attached to now (a preview runs before the domain moves). Undefined across engines.
+     */
+    const originDc = async (): Promise<string | undefined> => {
+      if (otherEngine) return undefined;
+      const dcs = await cachedRead(`${key}|dcs`, 10_000, () => c.datacenters.list());
+      if (exp) return dcs.find((d) => d.name === exp.dataCenter)?.id;
+      if (!exportSd || (exportSd.type && exportSd.type !== "export")) return undefined;
+      const listing = await cachedRead(`${key}|exp|${exportSd.id}|${args.kind}`, 10_000, () => c.exportContent(args.kind).list(exportSd.id).catch(() => [] as Entity[]));
+      const copy = listing.find((x) => x.name === args.name);
+      if (copy) {
+        const all: Entity[] = args.kind === "vm" ? await cachedRead(`${key}|vms`, 10_000, () => c.vms.list()) : await cachedRead(`${key}|templates`, 10_000, () => c.templates.list());
+        const src = all.find((e) => e.id === copy.id);
+        const srcDc = src?.cluster?.id ? clusters.find((cl) => cl.id === src.cluster!.id)?.data_center?.id : undefined;
+        if (srcDc) return srcDc;
+      }
+      return exportSd.data_centers?.[0]?.id ?? exportSd.data_center?.id;
+    };
     await checkSd(args.storageDomain, "storageDomain");
     for (const [i, d] of (args.disks ?? []).entries()) if (d.storageDomain) await checkSd(d.storageDomain, `disks[${i}].storageDomain`);
-    const exportSd = sds.find((d) => d.name === args.exportDomain);
     if (!exportSd) {
-      fs.push({ property: "exportDomain", reason: `exportDomain: export domain "${args.exportDomain}" does not exist in engine ${args.engine.url}.${suggest(args.exportDomain, sds.filter((d) => d.type === "export").map((d) => d.name))}` });
+      if (!otherEngine) {
+        fs.push({
+          property: "exportDomain",
+          reason:
+            `exportDomain: export domain "${args.exportDomain}" does not exist in engine ${args.engine.url}.${suggest(args.exportDomain, sds.filter((d) => d.type === "export").map((d) => d.name))}` +
+            ` If this stack brings it from another engine, set expectExportDomain: { dataCenter, engine } (Migration does).`,
+        });
+      }
     } else if (exportSd.type && exportSd.type !== "export") {
       fs.push({ property: "exportDomain", reason: `exportDomain: "${args.exportDomain}" is a ${exportSd.type} domain, not an export domain` });
     }
     await checkPermissionsAndProfile(args, fs, cluster);
-    // what is on the export domain already (during a one-shot preview the exports may still be planned)
-    if (exportSd && exportSd.type === "export" && cluster && dcId) {
-      const listing = await cachedRead(`${key}|exp|${exportSd.id}|${args.kind}`, 10_000, () =>
-        c.exportContent(args.kind).list(exportSd.id).catch(() => [] as Entity[]),
-      );
-      const copy = listing.find((x) => x.name === args.name);
+    // the copy: on the domain already, or where the domain is now, or (not exported yet) the source
+    if ((!exportSd ? otherEngine : exportSd.type === "export" || !exportSd.type) && cluster && dcId) {
+      let view: CopyView;
+      try {
+        view = await copyView(c, key, args, exportSd, otherEngine);
+      } catch (e) {
+        const f = connectionFailure(e);
+        if (!f || !otherEngine) throw e;
+        // the source engine cannot be read: name the field that holds its connection
+        fs.push({ property: `expectExportDomain.${f.property}`, reason: `expectExportDomain.${f.reason}` });
+        return { inputs: news, failures: [...failures, ...fs] };
+      }
+      const copy = view.copy;
+      if (view.note) progress.info(view.note);
       if (copy) {
         const arch = copy.cpu?.architecture;
         if (arch && arch !== "undefined" && cluster.cpu?.architecture && arch !== cluster.cpu.architecture) {
@@ -663,20 +923,34 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
         // the same id in the target data center is ours only when this resource's own import made it (a crash
         // before the state was written); otherwise it is someone else's VM — e.g. the source itself, when the
         // target cluster is in the source's data center
-        const urn = news[PROGRESS_URN_KEY] as string | undefined;
-        const oursById = sameIdInTarget && (await createdBy(c, [importCorrelationId(urn, exportSd.id, copy.id, args.name, cluster.id)], sameId!.id));
+        const oursById =
+          sameIdInTarget && !!view.exportSdId && (await createdBy(c, [importCorrelationId(urn, view.exportSdId, copy.id, args.name, cluster.id)], sameId!.id));
         const adopted = args.adopt && !oursById ? (sameIdInTarget ? sameId : sameName) : undefined;
         if (adopted) {
-          progressFor(urn, `import ${args.name}`).info(
-            `${adoptionNote(args.kind === "vm" ? "VM" : "template", adopted.name, adopted.id)} (adopt: true); nothing is imported`,
-          );
+          progress.info(`${adoptionNote(args.kind === "vm" ? "VM" : "template", adopted.name, adopted.id)} (adopt: true); nothing is imported`);
         }
         const conflict = !adopted && ((!!sameId && !oursById) || !!sameName);
         const clone = args.clone || (conflict && args.onConflict === "clone");
         const skip = !args.clone && conflict && args.onConflict === "skip";
         const collapse = args.collapseSnapshots || (clone && args.kind === "vm");
+        if (clone && !adopted && !oursById) {
+          // say what a clone means, once per import (the same engine: the source keeps its id, ids are unique)
+          const nameTaken = !!sameName || (sameIdInTarget && sameId!.name === args.name);
+          const as = targetName(args, true, nameTaken);
+          const why = args.clone
+            ? "clone: true"
+            : sameId && !sameIdInTarget
+              ? `${label} (id ${sameId.id}) keeps that id in engine ${args.engine.url}, and ids are unique per engine`
+              : `${sameName ? `the name ${args.name}` : `the id ${copy.id}`} is taken in the target data center`;
+          progress.info(
+            args.kind === "vm"
+              ? `${label}: ${CLONE_NOTE} (${why}); it arrives as ${as}`
+              : `${label}: imported as a clone: new id (${why}); it arrives as ${as}`,
+          );
+          if (args.kind === "vm" && !args.collapseSnapshots) implied = true;
+        }
         if (!skip && !adopted && !oursById) {
-          const tp = await templateProblem(c, args, copy, exportSd.id, dcId, collapse);
+          const tp = await templateProblem(c, args, copy, view.look, dcId, collapse);
           if (tp) fs.push(tp);
         }
         if (!args.clone && args.onConflict === "fail" && conflict) {
@@ -695,7 +969,7 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
       if (args.batch) {
         if (!args.batch.members.includes(args.name)) fs.push({ property: "batch.members", reason: `batch.members: must include this VM (${args.name})` });
         const archs = args.batch.members
-          .map((m) => listing.find((x) => x.name === m))
+          .map((m) => view.listing.find((x) => x.name === m))
           .filter((x): x is Entity => !!x)
           .map((x) => ({ name: x.name, arch: x.cpu?.architecture }));
         const mixed = mixedArchitectures(archs);
@@ -712,7 +986,9 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
     if (f) fs.push(f);
     else throw e;
   }
-  return { inputs: news, failures: [...failures, ...fs] };
+  // the preview shows what will happen: a clone's snapshots are collapsed (create decides again: COLLAPSE_IMPLIED_KEY)
+  const inputs = implied ? { ...news, collapseSnapshots: true, [COLLAPSE_IMPLIED_KEY]: true } : news;
+  return { inputs, failures: [...failures, ...fs] };
 }
 
 async function checkPermissionsAndProfile(args: VmImportArgs, fs: CheckFailure[], cluster?: Cluster): Promise<void> {
@@ -744,7 +1020,8 @@ async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResu
   const o = normalizeArgs(VmImportArgs, olds);
   const n = normalizeArgs(VmImportArgs, news);
   const eq = (k: string) => jsonEqual(o[k] ?? defaults[k], n[k] ?? defaults[k]);
-  const replaces = REPLACE_KEYS.filter((k) => !eq(k));
+  // a clone is collapsed whatever collapseSnapshots says (and its outputs say true): no change for a clone
+  const replaces = REPLACE_KEYS.filter((k) => !eq(k) && !(k === "collapseSnapshots" && olds?.cloned === true));
   // the same engine reached by another URL (alias, case, default port) is not a new engine
   if (!(await sameEngineLive(o.engine, n.engine, olds?.dataCenterId))) replaces.push("engine");
   const changed = [...replaces, ...UPDATE_KEYS.filter((k) => !eq(k))];
@@ -761,6 +1038,8 @@ async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResu
 
 async function create(inputs: any): Promise<dynamic.CreateResult> {
   const args = VmImportArgs.parse(userInputs(inputs));
+  // check turned collapseSnapshots on because it saw a clone coming: the import decides again (a clone collapses)
+  if (inputs[COLLAPSE_IMPLIED_KEY] === true) args.collapseSnapshots = false;
   const progress = progressFor(inputs[PROGRESS_URN_KEY], `import ${args.name}`);
   const outs = await run(args, progress, inputs[PROGRESS_URN_KEY]);
   return { id: outs.vmId, outs: { ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] } };

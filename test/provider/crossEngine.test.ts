@@ -78,14 +78,28 @@ describe("cross-engine move (engine A -> engine B through one export domain) and
     assert.equal((await c.attachedStorageDomains.get(dcA!.id, t.id))?.status, "active");
   });
 
-  let exp1: { id: string; outs: any };
-  it("exports from engine A", async () => {
-    exp1 = await checkAndCreate("VmExport", { engine: a.engine, exportDomain: "export1", name: "vm-a1", exclusive: true });
-    await checkAndCreate("VmExport", { engine: a.engine, exportDomain: "export1", name: "vm-a2" });
+  it("exports from engine A: both copies on export1 with the sources' content", async () => {
+    const e1 = await checkAndCreate("VmExport", { engine: a.engine, exportDomain: "export1", name: "vm-a1", exclusive: true });
+    const e2 = await checkAndCreate("VmExport", { engine: a.engine, exportDomain: "export1", name: "vm-a2" });
+    const rep = await diskReport(a);
+    const ed = rep.exportDomains.find((e) => e.name === "export1")!;
+    for (const [exp, name] of [[e1, "vm-a1"], [e2, "vm-a2"]] as const) {
+      const src = rep.vms.find((v) => v.name === name)!;
+      assert.equal(exp.outs.sourceId, src.id, `${name}: the export names its source`);
+      const copy = ed.vms.find((v) => v.id === src.id);
+      assert.ok(copy, `${name}: no copy on export1`);
+      assert.equal(copy!.name, name);
+      assert.deepEqual(shas(copy), shas(src), `${name}: the copy's content differs from the source`);
+    }
   });
+
+  /** The copies on engine A's export1 (read from the engine, not handed over by an earlier test). */
+  const copiesInA = async () => ((await diskReport(a)).exportDomains.find((e) => e.name === "export1")?.vms ?? []).map((v) => v.id).sort();
 
   let att: { id: string; outs: any };
   it("moves the domain: detach + remove (no format) from A, import into B with a host, attach, activate", async () => {
+    const copies = await copiesInA();
+    assert.ok(copies.length > 0, "export1 holds no copy in engine A (the export test runs first)");
     att = await checkAndCreate(EDA, {
       engine: b.engine,
       exportDomain: "export1",
@@ -96,7 +110,7 @@ describe("cross-engine move (engine A -> engine B through one export domain) and
     assert.equal(await connect(a.engine).storageDomains.findByName("export1"), undefined, "removed from engine A");
     const repB = await diskReport(b);
     const ed = repB.exportDomains.find((e) => e.name === "export1");
-    assert.ok(ed && ed.vms.some((v) => v.id === exp1.outs.sourceId), "the copy is visible in engine B");
+    assert.deepEqual(ed?.vms.map((v) => v.id).sort(), copies, "every copy is visible in engine B");
     // a second create adopts
     const again = await checkAndCreate(EDA, { engine: b.engine, exportDomain: "export1", dataCenter: "dc-b", moveFrom: { dataCenter: "dc-a", engine: a.engine } });
     assert.equal(again.id, att.id);
