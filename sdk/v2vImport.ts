@@ -71,7 +71,7 @@ export interface V2VImportArgs {
   sourceVms: pulumi.Input<pulumi.Input<string>[]>;
   /** Target cluster. */
   cluster: pulumi.Input<string>;
-  /** Target data domain; must be file-based (NFS, POSIX FS, GlusterFS). */
+  /** Target data domain (file or block storage), active in the cluster's data center. */
   storageDomain: pulumi.Input<string>;
   /** Host of the target data center that runs virt-v2v. */
   proxyHost: pulumi.Input<string>;
@@ -119,7 +119,7 @@ export interface ImportedVmOutput {
 /**
  * VMs imported from VMware (or KVM/Xen) into a target cluster through virt-v2v on a proxy host. The preflight
  * (during `pulumi preview`) checks the source VMs exist and are powered off, the proxy host and its virt-v2v, and
- * the file-based target domain; `pulumi up` imports with progress and stops if a source VM is powered on. A VM of
+ * the target domain; `pulumi up` imports with progress and stops if a source VM is powered on. A VM of
  * the target name that this resource did not create is a preview error (`clone` or `adopt`); destroy removes only
  * the VMs it created, and never stops one.
  */

@@ -191,7 +191,7 @@ export function makeAdmin(d: AdminDeps) {
         const wasRunning = vm.status !== "down";
         vm.status = r.data.state;
         vm.hostId = r.data.state === "up" ? e.state.hosts.find((h) => h.clusterId === vm.clusterId && h.status === "up")?.id : undefined;
-        // run history as the engine records it (CreateVmVDSCommand / ResourceManager.internalSetVmStatus)
+        // run history as the engine records it (CreateVDSCommand / ResourceManager.internalSetVmStatus)
         if (r.data.state === "up" && !wasRunning) vm.startTime = new Date().toISOString();
         if (r.data.state === "down" && wasRunning) vm.stopTime = new Date().toISOString();
         e.markDirty();
@@ -209,6 +209,16 @@ export function makeAdmin(d: AdminDeps) {
         e.markDirty();
         return send(res, 200, { name: vm.name, ignoreShutdown: vm.ignoreShutdown });
       }
+      // the engine's housekeeping clock (job purge, JobRepositoryCleanupManager): N times faster than real time
+      if (path === "/time-scale" && m === "GET") return send(res, 200, { scale: d.engine().opts.timeScale ?? 1 });
+      if (path === "/time-scale" && m === "PUT") {
+        const r = z.object({ scale: z.number().positive().finite() }).safeParse(parseBody(body));
+        if (!r.success) return send(res, 400, { error: "scale: a positive number is required" });
+        d.engine().opts.timeScale = r.data.scale;
+        d.jobs().startCleanup(); // the next run one (scaled) period from now
+        return send(res, 200, { scale: r.data.scale });
+      }
+      if (path === "/purge-jobs" && m === "POST") return send(res, 200, { purged: d.jobs().purgeCompleted() });
       if (path === "/storage-transition" && m === "PUT") {
         const r = z.object({ ms: z.number().min(0) }).safeParse(parseBody(body));
         if (!r.success) return send(res, 400, { error: "ms: a non-negative number is required" });
@@ -238,9 +248,13 @@ export function makeAdmin(d: AdminDeps) {
       }
       if (path === "/stats" && m === "GET") {
         const e = d.engine();
+        // jobs the engine purged are still reported here (with purgedMs), after the ones it still lists
         return send(res, 200, {
           busyMs: e.busyMs(),
-          jobs: e.state.jobs.map((j) => ({ id: j.id, kind: j.kind, description: j.description, status: j.status, correlationId: j.correlationId, startMs: j.startMs, endMs: j.endMs ?? null, bytes: j.bytes, failureReason: j.failureReason ?? null })),
+          jobs: [
+            ...(e.state.purgedJobs ?? []),
+            ...e.state.jobs.map((j) => ({ id: j.id, kind: j.kind, description: j.description, status: j.status, correlationId: j.correlationId, startMs: j.startMs, endMs: j.endMs ?? null, bytes: j.bytes, failureReason: j.failureReason ?? null })),
+          ],
         });
       }
       if (path === "/hosts" && m === "GET") {

@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // npm run sim -- --port 0 --state DIR (--password-file FILE | env OVIRT_SIM_PASSWORD | --password SECRET)
 //                [--inventory FILE] [--http] [--token-lifetime S] [--bandwidth MiBps] [--storage-transition-ms MS]
-//                [--name NAME] [--host ADDR] [--admin-token-file FILE | env OVIRT_SIM_ADMIN_TOKEN]
+//                [--name NAME] [--host ADDR] [--admin-token-file FILE | env OVIRT_SIM_ADMIN_TOKEN] [--time-scale N]
 import * as fs from "node:fs";
 import { startSimulator } from "./index";
 
 const USAGE =
   "usage: npm run sim -- --state DIR (--password-file FILE | OVIRT_SIM_PASSWORD=... | --password SECRET) [--port N] [--inventory FILE] [--http] " +
-  "[--token-lifetime S] [--bandwidth MiBps] [--storage-transition-ms MS] [--name NAME] [--host ADDR] [--admin-token-file FILE]\n" +
+  "[--token-lifetime S] [--bandwidth MiBps] [--storage-transition-ms MS] [--name NAME] [--host ADDR] [--admin-token-file FILE] [--time-scale N]\n" +
+  "  --time-scale N: the engine's housekeeping clock runs N times faster (job purge: finished jobs after 10 engine minutes)\n" +
   "  a --host that is not a loopback address needs an admin token: --admin-token-file FILE or OVIRT_SIM_ADMIN_TOKEN\n";
 
 function usage(msg?: string): never {
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
   }
   const known = new Set([
     "port", "state", "password", "password-file", "inventory", "http", "token-lifetime", "bandwidth", "name", "host",
-    "storage-transition-ms", "admin-token-file",
+    "storage-transition-ms", "admin-token-file", "time-scale",
   ]);
   for (const k of Object.keys(o)) if (!known.has(k)) usage(`unknown option --${k}`);
   if (typeof o.state !== "string") usage("--state DIR is required");
@@ -68,6 +69,11 @@ async function main(): Promise<void> {
     if (!Number.isFinite(n) || n < 0) usage(`--${k} must be a non-negative number`);
     return n;
   };
+  const timeScale = () => {
+    const n = num("time-scale");
+    if (n !== undefined && n <= 0) usage("--time-scale must be a positive number");
+    return n;
+  };
   const sim = await startSimulator({
     port: num("port") ?? 0,
     host: typeof o.host === "string" ? o.host : undefined,
@@ -78,6 +84,7 @@ async function main(): Promise<void> {
     tokenLifetimeSeconds: num("token-lifetime"),
     bandwidthMiBps: num("bandwidth"),
     storageTransitionMs: num("storage-transition-ms"),
+    timeScale: timeScale(),
     engineName: typeof o.name === "string" ? o.name : undefined,
     adminToken,
   });

@@ -16,6 +16,11 @@ export interface EngineOptions {
   engineName: string;
   /** Duration of each transitional storage-domain status (ms); 0 = transitions are instantaneous. */
   storageTransitionMs?: number;
+  /**
+   * How many times faster than real time the engine's own clock-driven housekeeping runs (default 1): today the job
+   * purge of JobRepositoryCleanupManager (10 engine minutes = 10 min / timeScale).
+   */
+  timeScale?: number;
 }
 
 export interface EventInput {

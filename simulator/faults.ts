@@ -114,6 +114,25 @@ export const F = {
   templateImageLocked: () => backend(409, "Template's Image is locked (temporarily)."),
   templateHasDerivedVms: (names: string[]) => backend(409, `Cannot delete Template. Template is being used by the following VMs: ${names.join(", ")}.`),
   vmAlreadyRunning: () => backend(409, `${op("run", "VM")}. VM is running.`),
+  /** ACTION_TYPE_FAILED_CLUSTER_CAN_NOT_BE_EMPTY (BAD_PARAMETERS) */
+  clusterEmpty: (a: Action, t: EntityType) => backend(400, `${op(a, t)}. The relevant Cluster doesn't exist.`),
+  /** ACTION_TYPE_FAILED_STORAGE_POOL_NOT_EXIST (BAD_PARAMETERS): the text has no action/type */
+  storagePoolNotExist: () => backend(400, "Data Center doesn't exist."),
+  /** ACTION_TYPE_FAILED_STORAGE_DOMAIN_NOT_EXIST (BAD_PARAMETERS) */
+  storageDomainNotExist: (a: Action, t: EntityType) => backend(400, `${op(a, t)}. Storage Domain doesn't exist.`),
+  /** ACTION_TYPE_FAILED_VM_NOT_FOUND_ON_EXPORT_DOMAIN (BAD_PARAMETERS) */
+  vmNotFoundOnExportDomain: () => backend(400, `${op("import", "VM")}. VM not exists in export domain`),
+  /** ACTION_TYPE_FAILED_STORAGE_DOMAIN_STATUS_ILLEGAL (CONFLICT): the V2V import's status check */
+  storageInaccessible: (a: Action, t: EntityType) =>
+    backend(409, `${op(a, t)}. The relevant Storage Domain is inaccessible.\n-Please handle Storage Domain issues and retry the operation.`),
+  /** ERROR_CANNOT_FIND_ISO_IMAGE_PATH (BAD_PARAMETERS) */
+  isoImagePathNotFound: () => backend(400, "Invalid ISO image path"),
+  /**
+   * A failed query whose exception string is the VDSM error StorageDomainDoesNotExist (358): the restapi's
+   * BackendResource.getBackendCollection -> backendFailure(exceptionString), localized through VdsmErrors.properties;
+   * no EngineMessage ErrorType, so handleError answers 400; a single message, so no brackets.
+   */
+  storageDomainUnreachable: () => new EngineFault(400, "Operation Failed", "Storage domain cannot be reached. Please ensure it is accessible from the host(s)."),
   vmNotRunning: (a: Action) => backend(409, `${op(a, "VM")}. VM is not running.`),
 };
 

@@ -60,6 +60,12 @@ export interface SimulatorOptions {
    * `host` is not a loopback address: the simulator refuses to start without one.
    */
   adminToken?: string;
+  /**
+   * How many times faster than real time the engine's clock-driven housekeeping runs (default 1). Today: the job
+   * purge (JobRepositoryCleanupManager: finished jobs go 10 engine minutes after their end, failed/unknown ones after
+   * 60, checked every 10), so 600 makes a finished job disappear 1-2 s after its end. Also `PUT /__admin/time-scale`.
+   */
+  timeScale?: number;
 }
 
 export interface RunningSimulator {
@@ -86,6 +92,7 @@ async function seed(stateDir: string, inv: Inventory, engineName: string): Promi
 }
 
 function wireJobs(getEngine: () => Engine, jobs: Jobs, audit: AuditLog): void {
+  jobs.startCleanup();
   jobs.onEnd.push(notifyJobEnd);
   jobs.onEnd.push((job) => audit.jobEnded(getEngine(), job));
   vms.registerCompensation(getEngine, jobs);
@@ -124,7 +131,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     bandwidthMiBps: opts.bandwidthMiBps ?? 200,
     engineName,
     storageTransitionMs: opts.storageTransitionMs ?? 150,
+    timeScale: opts.timeScale ?? 1,
   };
+  if (!(eopts.timeScale > 0) || !Number.isFinite(eopts.timeScale)) throw new Error("timeScale: a positive number is required");
   const audit = new AuditLog(auditFile(stateDir));
   let state = loadState(stateDir);
   if (!state) {

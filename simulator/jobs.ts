@@ -1,9 +1,22 @@
 // Asynchronous engine jobs: job + steps (validating, executing with per-disk "Copying Image" sub-steps with progress,
 // finalizing), failure injection ("fail the next job of a kind"), and the engine's behaviour at restart: every job
 // still `started` is marked `failed` (the engine's compensation after a restart), its entities unlocked and the
-// failure events written.
+// failure events written. Ended jobs are purged like the engine's JobRepositoryCleanupManager does (below).
 import { Engine } from "./engine";
-import { JobKind, JobRec, StepRec } from "./model/types";
+import { JobKind, JobRec, JobStatRec, StepRec } from "./model/types";
+
+/**
+ * The engine's job purge (bll/job/JobRepositoryCleanupManager + the stored procedure
+ * DeleteCompletedJobsOlderThanDate in packaging/dbscripts/job_sp.sql), with the defaults of
+ * packaging/dbscripts/upgrade/pre_upgrade/0000_config.sql: every JobCleanupRateInMinutes (10; first run 10 minutes
+ * after start-up, scheduleWithFixedDelay) it deletes the auto-cleared jobs that ended FINISHED more than
+ * SucceededJobCleanupTimeInMinutes (10) ago, and FAILED/ABORTED/UNKNOWN ones more than FailedJobCleanupTimeInMinutes
+ * (60) ago. Running jobs are never deleted. Engine minutes pass `timeScale` times faster in the simulator.
+ */
+export const JOB_CLEANUP = { rateMinutes: 10, succeededMinutes: 10, failedMinutes: 60 };
+const MINUTE_MS = 60_000;
+/** How many purged jobs /__admin/stats remembers. */
+const PURGED_KEEP = 10_000;
 
 export interface JobSpec {
   kind: JobKind;
@@ -12,6 +25,7 @@ export interface JobSpec {
   storageDomainIds: string[];
   vmId?: string;
   templateId?: string;
+  vdsmCommand?: JobRec["vdsmCommand"];
 }
 
 export class JobFailure extends Error {}
@@ -26,7 +40,61 @@ export class Jobs {
   /** Compensation per job kind, run when a job fails (also for jobs found running after a restart). */
   readonly compensators = new Map<JobKind, (job: JobRec, reason: string) => void>();
 
+  /** Bumped to cancel the scheduled cleanup (time scale changed, engine disposed). */
+  private cleanupGeneration = 0;
+
   constructor(private readonly engine: Engine) {}
+
+  /** One engine minute in real milliseconds at the engine's current time scale. */
+  private minuteMs(): number {
+    const scale = this.engine.opts.timeScale ?? 1;
+    return MINUTE_MS / (scale > 0 ? scale : 1);
+  }
+
+  /**
+   * Starts (or restarts, after a time-scale change) the periodic purge: first run one period after now, then every
+   * period after the previous run ended (JobRepositoryCleanupManager.initialize: scheduleWithFixedDelay).
+   */
+  startCleanup(): void {
+    const gen = ++this.cleanupGeneration;
+    const tick = () => {
+      if (gen !== this.cleanupGeneration) return;
+      this.purgeCompleted();
+      this.engine.later(JOB_CLEANUP.rateMinutes * this.minuteMs(), tick);
+    };
+    this.engine.later(JOB_CLEANUP.rateMinutes * this.minuteMs(), tick);
+  }
+
+  /** JobRepositoryCleanupManager.cleanCompletedJob -> JobDao.deleteCompletedJobs. Returns how many were deleted. */
+  purgeCompleted(now = Date.now()): number {
+    const succeededBefore = now - JOB_CLEANUP.succeededMinutes * this.minuteMs();
+    const failedBefore = now - JOB_CLEANUP.failedMinutes * this.minuteMs();
+    const st = this.engine.state;
+    const gone: JobRec[] = [];
+    st.jobs = st.jobs.filter((j) => {
+      if (!j.autoCleared) return true;
+      const end = j.endMs ?? (j.endTime ? Date.parse(j.endTime) : NaN);
+      if (!Number.isFinite(end)) return true;
+      const purge =
+        (j.status === "finished" && end < succeededBefore) ||
+        ((j.status === "failed" || j.status === "aborted" || j.status === "unknown") && end < failedBefore);
+      if (purge) gone.push(j);
+      return !purge;
+    });
+    if (gone.length) {
+      st.purgedJobs ??= [];
+      for (const j of gone) {
+        const rec: JobStatRec = {
+          id: j.id, kind: j.kind, description: j.description, status: j.status, correlationId: j.correlationId,
+          startMs: j.startMs, endMs: j.endMs ?? null, bytes: j.bytes, failureReason: j.failureReason ?? null, purgedMs: now,
+        };
+        st.purgedJobs.push(rec);
+      }
+      if (st.purgedJobs.length > PURGED_KEEP) st.purgedJobs.splice(0, st.purgedJobs.length - PURGED_KEEP);
+      this.engine.markDirty();
+    }
+    return gone.length;
+  }
 
   injectFailure(kind: JobKind, reason: string): void {
     const list = this.failNext.get(kind) ?? [];
@@ -55,6 +123,7 @@ export class Jobs {
       storageDomainIds: spec.storageDomainIds,
       vmId: spec.vmId,
       templateId: spec.templateId,
+      vdsmCommand: spec.vdsmCommand,
       bytes: 0,
       startMs: Date.now(),
     };
@@ -92,17 +161,27 @@ export class Jobs {
     job.lastUpdated = step.endTime;
   }
 
-  end(job: JobRec, status: "finished" | "failed", reason?: string): void {
+  /**
+   * Ends a job. `vdsmFailure`: the failure came from the storage/host work (a copy or conversion that failed), so the
+   * VDSM failure event is written, worded like the engine's broker commands: IRS_BROKER_COMMAND_FAILURE (10803)
+   * "VDSM command ${CommandName} failed: ${message}" for SPM verbs (irsbroker/IrsBrokerCommand.logToAudit) and
+   * VDS_BROKER_COMMAND_FAILURE (10802) "VDSM ${VdsName} command ${CommandName} failed: ${message}" for host verbs
+   * (vdsbroker/VdsBrokerCommand.logToAudit), texts of AuditLogMessages.properties. Not for jobs ended by a restart.
+   */
+  end(job: JobRec, status: "finished" | "failed", reason?: string, vdsmFailure = false): void {
     for (const s of job.steps) if (s.status === "started") this.endStep(job, s, status);
     job.status = status;
     job.endTime = new Date().toISOString();
     job.endMs = Date.now();
     job.lastUpdated = job.endTime;
     if (reason) job.failureReason = reason;
-    if (status === "failed" && reason) {
-      // like the engine's "VDSM command ... failed: <reason>" audit event of a failed async task: the reason of the
-      // failure is visible over the API (events with the job's correlation id), not only in /__admin/stats
-      this.engine.event({ code: 10802, severity: "error", description: `VDSM command failed: ${reason}`, correlationId: job.correlationId, jobId: job.id });
+    if (status === "failed" && reason && vdsmFailure) {
+      const cmd = job.vdsmCommand ?? { name: "MoveImageGroupVDS" };
+      this.engine.event(
+        cmd.host
+          ? { code: 10802, severity: "error", description: `VDSM ${cmd.host} command ${cmd.name} failed: ${reason}`, correlationId: job.correlationId, jobId: job.id }
+          : { code: 10803, severity: "error", description: `VDSM command ${cmd.name} failed: ${reason}`, correlationId: job.correlationId, jobId: job.id },
+      );
     }
     this.engine.markDirty();
     for (const l of this.onEnd) l(job);
@@ -137,10 +216,12 @@ export class Jobs {
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
         if (job.status === "started") {
+          // an abort (restart, close, reseed) is the engine going away, not VDSM failing the work
+          const aborted = this.aborts.has(job.id);
           try {
             this.compensators.get(job.kind)?.(job, reason);
           } finally {
-            this.end(job, "failed", reason);
+            this.end(job, "failed", reason, !aborted);
           }
         }
       } finally {

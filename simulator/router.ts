@@ -91,6 +91,7 @@ export function matrixParams(path: string): URLSearchParams {
   for (const p of parts) {
     const i = p.indexOf("=");
     if (i > 0) out.set(decodeURIComponent(p.slice(0, i)), decodeURIComponent(p.slice(i + 1)));
+    else if (i < 0 && p) out.set(decodeURIComponent(p), ""); // ";x" without a value: present, empty (JAX-RS PathSegment)
   }
   return out;
 }

@@ -3,8 +3,8 @@
  * through the engine's external VM import (`POST /externalvmimports`), which runs virt-v2v on a proxy host of the
  * target data center.
  *
- * - `check` (also during `pulumi preview`, read-only): the target cluster, file-based storage domain (NFS, POSIX,
- *   Gluster; block domains are refused) active in the cluster's data center, the proxy host up and in that data
+ * - `check` (also during `pulumi preview`, read-only): the target cluster, a data domain (file or block: the engine
+ *   accepts both since 4.4, ImportVmFromExternalUrlCommand) active in the cluster's data center, the proxy host up and in that data
  *   center, target names free (or the VM there proven this resource's own, or `adopt: true`); for VMware: vCenter
  *   login (TLS: CA, pinned fingerprint or explicitly off), each VM found at the datacenter path / cluster / ESXi host
  *   and powered off, and a warning when virt-v2v on the proxy host will not verify the vCenter certificate; with
@@ -51,7 +51,6 @@ import { Ownership, adoptionNote, createdBy, guardReplace, mayRemove, ownershipO
 import { progressFor, Progress } from "../progress";
 import type { VSphereClient, VmInfo } from "../vsphere";
 
-const FILE_STORAGE = ["nfs", "posixfs", "glusterfs"];
 
 export const VCenterArgs = z.object({
   host: z
@@ -306,14 +305,6 @@ async function resolveTarget(c: OvirtClient, a: V2VImportArgs): Promise<Target> 
     throw new ArgError("storageDomain", `storageDomain: storage domain "${a.storageDomain}" does not exist in engine ${c.url}.${suggest(a.storageDomain, all)}`);
   }
   if (sd.type && sd.type !== "data") throw new ArgError("storageDomain", `storageDomain: "${sd.name}" is a ${sd.type} domain; V2V imports need a data domain`);
-  const stype = sd.storage?.type ?? "";
-  if (!FILE_STORAGE.includes(stype)) {
-    throw new ArgError(
-      "storageDomain",
-      `storageDomain: "${sd.name}" is ${stype ? `a ${stype} (${stype === "localfs" ? "local" : "block"} storage)` : "not a file-based"} domain; ` +
-        `virt-v2v imports need a file-based shared domain (NFS, POSIX compliant FS or GlusterFS). Pick such a domain in data center ${dc?.name ?? dcId}.`,
-    );
-  }
   const att = await c.attachedStorageDomains.get(dcId, sd.id).catch(() => undefined);
   if (!att) {
     throw new ArgError("storageDomain", `storageDomain: "${sd.name}" is not attached to data center ${dc?.name ?? dcId} of cluster ${a.cluster}; Storage Domain and Cluster must be in the same data center`);

@@ -24,7 +24,7 @@ export const defaultInventory: Inventory = {
       hosts: [{ name: "host-target-1", cluster: "cl-target", status: "up", virtV2v: true }],
       storageDomains: [
         { name: "data-target", type: "data", storageType: "nfs", sizeGiB: 200 },
-        // block domain: V2V refuses it (file-based target only in this project)
+        // a block domain (iSCSI): a valid V2V target (ImportVmFromExternalProviderCommand has no storage-type check)
         { name: "block-target", type: "data", storageType: "iscsi", sizeGiB: 100 },
       ],
     },

@@ -162,7 +162,49 @@ export function likePattern(value: string, op: "=" | "!="): string {
   return p;
 }
 
-export function applySearch<T>(items: T[], q: string | null | undefined, fields: Record<string, FieldGetter<T>>, caseSensitive = false): T[] {
+/**
+ * A cross-reference object of the searched entity (SearchObjectAutoCompleter: the <Entity>CrossRefAutoCompleter
+ * lists which objects, addJoin how they join): `vm.name = x` / `vms.name = x` matches the entities that have at
+ * least one related item satisfying the condition (the engine's LEFT OUTER JOIN + WHERE on the joined view).
+ */
+export interface CrossRef<T> {
+  related: (e: T) => unknown[];
+  fields: Record<string, FieldGetter<never>>;
+}
+
+/** The condition on one value getter: `=`/`!=` as (NOT) ILIKE patterns, the others numerically. */
+function condTest<T>(c: Cond, getter: FieldGetter<T>, caseSensitive: boolean): (e: T) => boolean {
+  if (c.op === "=" || c.op === "!=") {
+    const re = likeToRegex(likePattern(c.value, c.op), caseSensitive);
+    const hit = (e: T) => {
+      const raw = getter(e);
+      return (Array.isArray(raw) ? raw : [raw]).some((v) => v !== undefined && re.test(String(v)));
+    };
+    return c.op === "=" ? hit : (e: T) => !hit(e);
+  }
+  enforceEscapeCharacters(c.value);
+  const num = Number(c.value);
+  return (e: T) => {
+    const raw = getter(e);
+    const vals = Array.isArray(raw) ? raw : [raw];
+    return vals.some((v) => {
+      if (v === undefined) return false;
+      const n = Number(v);
+      if (c.op === ">") return n > num;
+      if (c.op === "<") return n < num;
+      if (c.op === ">=") return n >= num;
+      return n <= num;
+    });
+  };
+}
+
+export function applySearch<T>(
+  items: T[],
+  q: string | null | undefined,
+  fields: Record<string, FieldGetter<T>>,
+  caseSensitive = false,
+  crossRefs: Record<string, CrossRef<T>> = {},
+): T[] {
   if (!q || !q.trim()) return items;
   let groups: Term[][];
   try {
@@ -178,30 +220,25 @@ export function applySearch<T>(items: T[], q: string | null | undefined, fields:
         if ("freeText" in c) {
           throw new EngineFault(400, "Operation Failed", `[Search string is not valid: ${q}. Free-text search ('${c.freeText}') is not supported by the simulator]`);
         }
-        const getter = fields[c.field];
-        if (!getter) throw new EngineFault(400, "Operation Failed", `[Search string is not valid: ${q}. Unknown field '${c.field}']`);
-        if (c.op === "=" || c.op === "!=") {
-          const re = likeToRegex(likePattern(c.value, c.op), caseSensitive);
-          const hit = (e: T) => {
-            const raw = getter(e);
-            return (Array.isArray(raw) ? raw : [raw]).some((v) => v !== undefined && re.test(String(v)));
-          };
-          return c.op === "=" ? hit : (e: T) => !hit(e);
+        const dot = c.field.indexOf(".");
+        if (dot > 0 && !fields[c.field]) {
+          // SyntaxChecker: CROSS_REF_OBJ DOT CONDITION_FIELD; a trailing "s" is the plural of the object
+          const obj = c.field.slice(0, dot);
+          const xr = crossRefs[obj] ?? (obj.endsWith("s") ? crossRefs[obj.slice(0, -1)] : undefined);
+          const sub = c.field.slice(dot + 1);
+          if (!xr) throw new EngineFault(400, "Operation Failed", `[Search string is not valid: ${q}. Unknown cross-reference '${obj}']`);
+          const g = xr.fields[sub] as FieldGetter<unknown> | undefined;
+          if (!g) throw new EngineFault(400, "Operation Failed", `[Search string is not valid: ${q}. Unknown field '${sub}' of '${obj}']`);
+          const t = condTest<unknown>(c, g, caseSensitive);
+          return (e: T) => xr.related(e).some(t);
         }
-        enforceEscapeCharacters(c.value);
-        const num = Number(c.value);
-        return (e: T) => {
-          const raw = getter(e);
-          const vals = Array.isArray(raw) ? raw : [raw];
-          return vals.some((v) => {
-            if (v === undefined) return false;
-            const n = Number(v);
-            if (c.op === ">") return n > num;
-            if (c.op === "<") return n < num;
-            if (c.op === ">=") return n >= num;
-            return n <= num;
-          });
-        };
+        const getter = fields[c.field];
+        if (!getter) {
+          const xr = crossRefs[c.field] ?? (c.field.endsWith("s") ? crossRefs[c.field.slice(0, -1)] : undefined);
+          if (xr) throw new EngineFault(400, "Operation Failed", `[Search string is not valid: ${q}. '${c.field}' without a field (free text on a cross-reference) is not supported by the simulator: name one, e.g. ${c.field}.name]`);
+          throw new EngineFault(400, "Operation Failed", `[Search string is not valid: ${q}. Unknown field '${c.field}']`);
+        }
+        return condTest(c, getter, caseSensitive);
       }),
     );
   } catch (e) {

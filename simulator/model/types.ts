@@ -163,7 +163,7 @@ export interface VmRec {
   ignoreShutdown?: boolean;
   /**
    * Run history (engine VmDynamic.lastStartTime / lastStopTime, ISO): set when the VM is started
-   * (CreateVmVDSCommand) and when it goes down (ResourceManager.internalSetVmStatus); a new or imported VM gets
+   * (CreateVDSCommand) and when it goes down (ResourceManager.internalSetVmStatus); a new or imported VM gets
    * lastStopTime = its creation (AddVmCommand / ImportVmCommandBase.createVmDynamic) and no start time.
    */
   startTime?: string;
@@ -228,6 +228,26 @@ export interface JobRec {
   startMs: number;
   endMs?: number;
   failureReason?: string;
+  /**
+   * The VDSM verb doing the job's storage work, named like the engine's broker command (getCommandName():
+   * "MoveImageGroupVDS", "CopyImageVDS", "ConvertVmVDS", "CreateVolumeVDS"); `host` for verbs run on a host
+   * (VdsBrokerCommand) rather than on the SPM (IrsBrokerCommand). Used for the failure event.
+   */
+  vdsmCommand?: { name: string; host?: string };
+}
+
+/** What /__admin/stats keeps of a job after the engine purged it (JobRepositoryCleanupManager). */
+export interface JobStatRec {
+  id: string;
+  kind: JobKind;
+  description: string;
+  status: JobStatus;
+  correlationId: string;
+  startMs: number;
+  endMs: number | null;
+  bytes: number;
+  failureReason: string | null;
+  purgedMs: number;
 }
 
 export interface EventRec {
@@ -269,4 +289,6 @@ export interface EngineState {
   cpuProfiles?: CpuProfileRec[];
   /** External VM imports (V2V), owned by services/externalVmImports.ts. */
   externalVmImports: Record<string, unknown>[];
+  /** Jobs the engine purged (kept for /__admin/stats only; the API no longer lists them), newest last. */
+  purgedJobs?: JobStatRec[];
 }

@@ -1,7 +1,7 @@
 // Helpers shared by the services: lookups that answer engine faults, collection replies, action replies.
 import { Ctx, Reply } from "../router";
 import { EngineFault, F } from "../faults";
-import { applySearch, FieldGetter } from "../model/search";
+import { applySearch, CrossRef, FieldGetter } from "../model/search";
 import { ClusterRec, JobRec, StorageDomainRec } from "../model/types";
 import { bool, Ref, ref, XNode } from "../xml/xml";
 import { follows, Obj } from "../xml/write";
@@ -17,10 +17,11 @@ export function list<T>(
   items: T[],
   map: (e: T, f: Set<string>) => Obj,
   search?: Record<string, FieldGetter<T>>,
+  crossRefs?: Record<string, CrossRef<T>>,
 ): Reply {
   let xs = items;
   const q = ctx.query.get("search");
-  if (q && search) xs = applySearch(xs, q, search, ctx.query.get("case_sensitive") === "true");
+  if (q && search) xs = applySearch(xs, q, search, ctx.query.get("case_sensitive") === "true", crossRefs);
   const max = ctx.query.get("max");
   if (max !== null && max !== "" && Number(max) >= 0) xs = xs.slice(0, Number(max));
   const f = follows(ctx.query.get("follow"));
@@ -83,6 +84,20 @@ export function flag(ctx: Ctx, name: string): boolean {
   const q = ctx.query.get(name);
   if (q !== null) return q === "" || q.toLowerCase() === "true";
   return bool(actionNode(ctx), name) === true;
+}
+
+/**
+ * restapi ParametersHelper.getBooleanParameter: the parameter from the query, else the matrix parameters of the last
+ * path segment (the server merges both into ctx.query, query first); present without a value -> `empty`; t/true/y/yes/1
+ * and f/false/n/no/0 in any case; any other value is ignored (logged by the engine) -> `missing`.
+ */
+export function boolParam(ctx: Ctx, name: string, empty: boolean, missing: boolean): boolean {
+  const v = ctx.query.get(name);
+  if (v === null) return missing;
+  if (v === "") return empty;
+  if (/^(f(alse)?|n(o)?|0)$/i.test(v)) return false;
+  if (/^(t(rue)?|y(es)?|1)$/i.test(v)) return true;
+  return missing;
 }
 
 /** `<async>false</async>` in the action body (or ?async=false) asks the server to block until the job ends. */
@@ -149,6 +164,41 @@ export async function actionJob(ctx: Ctx, job: JobRec, verb: string): Promise<Re
       status: "pending",
     },
   };
+}
+
+/**
+ * PUT of an entity: every element the simulator does not model is refused with 400 naming it (the engine would apply
+ * it; answering 200 and changing nothing would let a client take a no-op for success). `fields`: the modelled
+ * top-level elements, each with the child elements it reads (`true` = text value). Root `id`/`href` (attribute or
+ * element) are accepted: the URL names the entity.
+ */
+export function refuseUnmodelled(ctx: Ctx, root: string, body: XNode, fields: Record<string, true | string[]>): void {
+  const what = `PUT ${ctx.path.replace(/\/[^/]+$/, "/{id}")}`;
+  const list = Object.entries(fields).map(([k, v]) => (v === true ? k : `${k} (${v.join(", ")})`)).join(", ");
+  const refuse = (field: string, why = "") =>
+    new EngineFault(400, "Bad Request", `${what}: the simulator does not model updates of ${field}${why}; it updates only ${list}`);
+  for (const k of Object.keys(body)) {
+    if (k === "@_id" || k === "@_href" || k === "id" || k === "href") continue;
+    if (k === "#text") {
+      if (String(body[k]).trim()) throw refuse(`${root} text`);
+      continue;
+    }
+    const allowed = fields[k];
+    if (!allowed) throw refuse(`${root}.${k.replace(/^@_/, "@")}`);
+    if (allowed === true) continue;
+    const c = body[k];
+    if (!c || typeof c !== "object" || Array.isArray(c)) {
+      if (Array.isArray(c)) throw refuse(`${root}.${k}`, " (given more than once)");
+      continue;
+    }
+    for (const ck of Object.keys(c as XNode)) {
+      if (ck === "@_href" || ck === "#text") continue;
+      const name = ck.replace(/^@_/, "");
+      if (!allowed.includes(name)) {
+        throw refuse(`${root}.${k}.${name}`, name === "name" && allowed.includes("id") ? ` (the engine reads ${k} by id only and ignores a name)` : "");
+      }
+    }
+  }
 }
 
 export function requireBody(ctx: Ctx, root: string, op: string): XNode {

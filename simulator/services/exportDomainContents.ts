@@ -1,9 +1,24 @@
 // /storagedomains/{sd}/vms and /storagedomains/{sd}/templates: on an export domain, the entities read from the OVFs
 // (list, get, disks, import, remove); on a data domain, the registered entities with disks there.
+//
+// Followed (ovirt-engine, read, not copied):
+// - restapi BackendStorageDomainVmsResource / BackendStorageDomainTemplatesResource.list: `unregistered` (query or
+//   matrix parameter, ParametersHelper.getBooleanParameter: empty = true, t/true/y/yes/1, f/false/n/no/0, anything
+//   else ignored) switches to GetUnregisteredVms / GetUnregisteredVmTemplates, which read the domain's OVF-store rows
+//   (unregistered_ovf_of_entities) and never an export domain's files; without it, an export domain is read with
+//   GetVmsFromExportDomain / GetTemplatesFromExportDomain in the domain's OWN data center
+//   (AbstractBackendStorageDomainContentsResource.getDataCenterId).
+// - bll GetAllFromExportDomainQuery: the domain is looked up in that data center (storageDomainDao.getForStoragePool);
+//   not there (unattached) -> no entities, 200 with an empty list; there, VDSM getVmsInfo reads the files on the SPM,
+//   which fails for a domain that is not connected (maintenance: DeactivateStorageDomainCommand disconnected it):
+//   StorageDomainDoesNotExist (358), audit events IRS_BROKER_COMMAND_FAILURE (10803) and
+//   IMPORTEXPORT_GET_VMS_INFO_FAILED (200), and the restapi answers 400 "Storage domain cannot be reached...".
+// - BackendStorageDomainVmResource / BackendStorageDomainTemplateResource: get, disks, remove and import all start
+//   with getEntity(), the same read (404 when the entity is not in the list).
 import { Ctx, Router } from "../router";
 import { F } from "../faults";
-import { BLANK_TEMPLATE_ID, JobRec, StorageDomainRec, TemplateRec, VmRec } from "../model/types";
-import { actionJob, byIdOr404, flag, list, notFound, one, resolveCluster, resolveSd, sdRef } from "./common";
+import { BLANK_TEMPLATE_ID, JobRec, StorageDomainRec, StorageDomainStatus, TemplateRec, VmRec } from "../model/types";
+import { actionJob, boolParam, byIdOr404, flag, list, notFound, one, resolveCluster, resolveSd, sdRef } from "./common";
 import { follows } from "../xml/write";
 import { bool, child, list as xlist, ref, str } from "../xml/xml";
 import { findByName, readEntities, readEntity, usedBytes } from "../storage/contents";
@@ -20,15 +35,42 @@ function exportSdOr404(ctx: Ctx): StorageDomainRec {
   return byIdOr404(ctx.engine.state.storageDomains, ctx.params.sd);
 }
 
-/** Entities visible on the domain: an unattached export domain lists nothing (GetAllFromExportDomainQuery). */
-function entities(ctx: Ctx, sd: StorageDomainRec, kind: Kind): OvfEntity[] {
-  if (sd.type !== "export" || !sd.dataCenterId) return [];
+/**
+ * Statuses in which the export domain is connected on the SPM, so VDSM's getVmsInfo can read it: active, and
+ * preparing_for_maintenance (DeactivateStorageDomainCommand disconnects the storage only when it is done). In
+ * maintenance, detaching, locked (attach in progress) and activating the simulator answers like a disconnected domain.
+ */
+const READABLE: StorageDomainStatus[] = ["active", "preparing_for_maintenance"];
+
+/** VDSM getVmsInfo failed on a domain that is not connected: the engine's two audit events and the restapi fault. */
+function getVmsInfoFailed(e: Engine, sd: StorageDomainRec) {
+  // IrsBrokerCommand.logToAudit (10803), then GetAllFromExportDomainQuery.executeVerb's catch (200); VDSM's message is
+  // its exception text: StorageDomainDoesNotExist.msg + repr of the argument tuple
+  e.event({ code: 10803, severity: "error", description: `VDSM command GetVmsInfoVDS failed: Storage domain does not exist: ('${sd.id}',)`, storageDomainId: sd.id });
+  e.event({ code: 200, severity: "error", description: `Failed to retrieve VM/Templates information from export domain ${sd.name}`, storageDomainId: sd.id });
+  return F.storageDomainUnreachable();
+}
+
+/**
+ * GetVmsFromExportDomain / GetTemplatesFromExportDomain for data center `poolId` (the restapi passes the domain's own
+ * one): not an export domain, or not attached to that data center -> nothing; not connected -> the VDSM failure.
+ */
+function entitiesFromExportDomain(ctx: Ctx, sd: StorageDomainRec, kind: Kind, poolId = sd.dataCenterId): OvfEntity[] {
+  if (sd.type !== "export" || !poolId || sd.dataCenterId !== poolId) return [];
+  if (!sd.status || !READABLE.includes(sd.status)) throw getVmsInfoFailed(ctx.engine, sd);
   return readEntities(sd, kind);
 }
 
+/** getEntity() of the single-entity resources: the entity from that read, else 404. */
 function entityOr404(ctx: Ctx, sd: StorageDomainRec, kind: Kind): OvfEntity {
   if (sd.type !== "export" || !sd.dataCenterId) throw notFound();
-  const e = readEntity(sd, kind, ctx.params.id);
+  if (!sd.status || !READABLE.includes(sd.status)) throw getVmsInfoFailed(ctx.engine, sd);
+  let e: OvfEntity | undefined;
+  try {
+    e = readEntity(sd, kind, ctx.params.id);
+  } catch {
+    e = undefined; // an unreadable OVF is not in the list
+  }
   if (!e) throw notFound();
   return e;
 }
@@ -63,6 +105,11 @@ function registerKind(r: Router, kind: Kind): void {
   const T = kind === "vm" ? "VM" : "Template";
 
   r.get(`storagedomains/:sd/${coll}`, (ctx) => {
+    // unregistered=true: GetUnregisteredVms/GetUnregisteredVmTemplates(storage domain id), the rows the engine keeps
+    // of the domain's OVF store that are not registered. An export domain never has any; the simulator does not read
+    // data domains' OVF stores, so every data domain answers "nothing unregistered" (README, known differences). The
+    // restapi does not look the domain up on this path: an unknown id gets the same empty list.
+    if (boolParam(ctx, "unregistered", true, false)) return { status: 200, root: coll, content: { [single]: [] } };
     const sd = exportSdOr404(ctx);
     if (sd.type === "data") {
       const e = ctx.engine;
@@ -73,7 +120,7 @@ function registerKind(r: Router, kind: Kind): void {
       const ts = e.state.templates.filter((t) => t.disks.some((d) => d.storageDomainId === sd.id));
       return list(ctx, coll, single, ts, (t, f) => ctx.w.template(t, f));
     }
-    return list(ctx, coll, single, entities(ctx, sd, kind), (x, f) => ctx.w.ovfVm(sd, x, f));
+    return list(ctx, coll, single, entitiesFromExportDomain(ctx, sd, kind), (x, f) => ctx.w.ovfVm(sd, x, f));
   });
   r.get(`storagedomains/:sd/${coll}/:id`, (ctx) => {
     const sd = exportSdOr404(ctx);
@@ -102,7 +149,7 @@ function registerKind(r: Router, kind: Kind): void {
     const e = ctx.engine;
     const sd = exportSdOr404(ctx);
     const x = entityOr404(ctx, sd, kind);
-    if (sd.status !== "active") throw F.storageStatusIllegal("remove", T, sd.status ?? "unattached");
+    if (sd.status !== "active") throw F.storageStatusIllegal("remove", T, sd.status ?? "unknown");
     const busy = ctx.jobs.runningJobs().some((j) => j.storageDomainIds.includes(sd.id) && (j.vmId === x.id || j.templateId === x.id));
     if (busy) throw F.objectLocked("remove", T);
     e.event(kind === "vm"
@@ -120,25 +167,63 @@ function registerKind(r: Router, kind: Kind): void {
   r.action(`storagedomains/:sd/${coll}/:id/import`, async (ctx) => {
     const e = ctx.engine;
     const sd = exportSdOr404(ctx);
-    if (sd.type !== "export") throw F.storageTypeIllegal("import", T);
-    const x = entityOr404(ctx, sd, kind);
-    if (sd.status !== "active") throw F.storageStatusIllegal("import", T, sd.status ?? "unattached");
     const node = ctx.body?.node ?? {};
+    // restapi doImport (BackendStorageDomainVmResource / BackendStorageDomainTemplateResource), in its order:
+    // storageDomain required, the destination looked up, the cluster looked up when given, then getEntity() read in
+    // the export domain's OWN data center (404 unattached/unknown, 400 when the domain cannot be read)
     const tref = sdRef(ctx);
     if (!tref || (!tref.id && !tref.name)) throw F.incomplete("Action", ["storageDomain.id|name"], "import");
     const target = resolveSd(ctx, tref)!;
+    const cluster = resolveCluster(ctx, ref(node, "cluster"));
+    const x = entityOr404(ctx, sd, kind);
+    // the command's storage pool is the destination domain's data center (parent.getDataCenterId(destStorageDomainId))
     const dc = e.dc(target.dataCenterId);
-    let cluster = resolveCluster(ctx, ref(node, "cluster"));
-    if (!cluster) cluster = e.state.clusters.find((c) => c.name === x.clusterName && c.dataCenterId === dc?.id);
-    if (!cluster || !dc || cluster.dataCenterId !== dc.id) throw F.clusterNotValid("import", T);
-    if (target.type !== "data") throw F.storageTypeIllegal("import", T);
-    if (target.status !== "active") throw F.storageStatusIllegal("import", T, target.status ?? "unattached");
 
-    const clone = bool(node, "clone") === true;
+    // ImportVmCommandBase.validate / ImportVmTemplateCommandBase.validate: the cluster of the request, with no
+    // fallback to the OVF's <ClusterName> (the OVF VM carries no cluster id, so getCluster() finds none)
+    if (!cluster) throw F.clusterEmpty("import", T);
+    if (kind === "vm") {
+      // ImportVmCommandBase: compared only when the pool is known; ImportVmCommand.validateBeforeCloneVm then needs it
+      if (dc && cluster.dataCenterId !== dc.id) throw F.clusterNotValid("import", T);
+      if (!dc) throw F.storagePoolNotExist();
+    } else if (!dc || cluster.dataCenterId !== dc.id) throw F.clusterNotValid("import", T);
+
+    // destination domains (ImportVmCommand.validateBeforeCloneVm; ImportVmTemplateCommand.validateSourceStorageDomain):
+    // StorageDomainValidator.isDomainExistAndActive, then domainIsValidDestination (no export/ISO domain)
+    const destOk = (d: StorageDomainRec) => {
+      if (d.dataCenterId !== dc.id) throw F.storageDomainNotExist("import", T);
+      if (d.status !== "active") throw F.storageStatusIllegal("import", T, d.status ?? "unknown");
+      if (d.type !== "data") throw F.storageTypeIllegal("import", T);
+    };
+    /**
+     * The export domain as the command sees it in the TARGET data center (getSourceDomain / GetVmsFromExportDomain
+     * with the destination's pool): an export domain attached to another data center, or unattached, is not there.
+     * VM: ImportVmCommand.validateAndSetVmFromExportDomain finds no VM -> ACTION_TYPE_FAILED_VM_NOT_FOUND_ON_EXPORT_DOMAIN.
+     * Template: ImportVmTemplateCommand.validateSourceStorageDomain -> isDomainExistAndActive (not exist / status).
+     */
+    const sourceOk = () => {
+      if (kind === "vm") {
+        if (sd.dataCenterId !== dc.id || !sd.status || !READABLE.includes(sd.status)) throw F.vmNotFoundOnExportDomain();
+      } else {
+        if (sd.dataCenterId !== dc.id) throw F.storageDomainNotExist("import", T);
+        if (sd.status !== "active") throw F.storageStatusIllegal("import", T, sd.status ?? "unknown");
+      }
+    };
+
+    // restapi doImport: with <clone> given (true OR false) a <vm><name>/<template><name> renames the entity
+    const cloneSet = bool(node, "clone");
+    const clone = cloneSet === true;
     const entNode = child(node, single);
-    const newName = clone ? str(entNode, "name") : undefined;
+    const newName = cloneSet !== undefined ? str(entNode, "name") || undefined : undefined;
     const finalName = newName || x.name;
     const collapse = flag(ctx, "collapse_snapshots");
+    if (kind === "template") {
+      if (x.cpuArchitecture !== cluster.cpuArchitecture) throw F.archNotSupported("Template");
+      sourceOk();
+      destOk(target);
+    } else {
+      destOk(target);
+    }
 
     // locks held by running imports of the same entity / name
     for (const j of ctx.jobs.runningJobs()) {
@@ -167,9 +252,11 @@ function registerKind(r: Router, kind: Kind): void {
       const sds = xlist(dn, "storage_domains", "storage_domain");
       if (sds.length) {
         const s0 = sds[0];
-        const dsd = resolveSd(ctx, { id: (s0["@_id"] as string | undefined) ?? str(s0, "id"), name: str(s0, "name") });
-        if (!dsd || dsd.type !== "data" || dsd.dataCenterId !== dc.id) throw F.storageNotInPool("import", T);
-        if (dsd.status !== "active") throw F.storageStatusIllegal("import", T, dsd.status ?? "unattached");
+        const sid = (s0["@_id"] as string | undefined) ?? str(s0, "id");
+        // an id the engine does not know is simply not in the target pool (storageDomainDao.getForStoragePool)
+        const dsd = sid ? e.sd(sid) : resolveSd(ctx, { name: str(s0, "name") });
+        if (!dsd) throw F.storageDomainNotExist("import", T);
+        destOk(dsd);
         o.storageDomainId = dsd.id;
       }
       overrides.set(id, o);
@@ -179,7 +266,9 @@ function registerKind(r: Router, kind: Kind): void {
     const hasSnapshots = x.snapshots.filter((s) => s.type !== "active").length > 0 || x.disks.some((d) => d.volumes.length > 1);
     let targetTemplate: TemplateRec | undefined;
     if (kind === "vm") {
-      if (clone && !collapse && (hasSnapshots || thin)) throw F.cloneNotCollapsed(x.name);
+      // isCopyCollapseDisabledWithSnapshotsOrWithTemplate: snapshots, or a template that exists in this engine
+      if (clone && !collapse && (hasSnapshots || (thin && e.template(x.templateId)))) throw F.cloneNotCollapsed(x.name);
+      sourceOk();
       if (!clone && e.vm(x.id)) throw F.vmIdExistsOnImport(e.vm(x.id)!.name);
       if (e.state.vms.some((v) => v.name === finalName && e.dcOfCluster(v.clusterId)?.id === dc.id)) throw F.vmNameExistsOnImport();
       if (x.cpuArchitecture !== cluster.cpuArchitecture) throw F.archNotSupported("VM");
@@ -198,7 +287,6 @@ function registerKind(r: Router, kind: Kind): void {
       if (!clone && (e.template(x.id) || e.vm(x.id))) throw F.templateIdExistsOnImport((e.template(x.id) ?? e.vm(x.id))!.name);
       // ImportVmTemplateCommandBase.isVmTemplateWithSameNameExist: the name is looked up in the target storage pool
       if (e.state.templates.some((t) => t.name === finalName && e.dcOfCluster(t.clusterId)?.id === dc.id)) throw F.templateNameExistsOnImport();
-      if (x.cpuArchitecture !== cluster.cpuArchitecture) throw F.archNotSupported("Template");
     }
 
     const plan: ImportPlan = {
@@ -209,6 +297,8 @@ function registerKind(r: Router, kind: Kind): void {
       description: kind === "vm" ? `Importing VM ${finalName} to Cluster ${cluster.name}` : `Importing VM Template ${finalName} to Data Center ${dc.name}`,
       correlationId: ctx.correlationId,
       storageDomainIds: [sd.id],
+      // CopyImageGroupCommand.performStorageOperation: CopyImage with copy-collapse, else MoveImageGroup (SPM verbs)
+      vdsmCommand: { name: collapse || clone ? "CopyImageVDS" : "MoveImageGroupVDS" },
     });
     const { record, items, bytes } = prepareImport(e, job, plan);
     // space on every destination domain

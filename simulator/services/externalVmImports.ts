@@ -8,9 +8,16 @@
 // cluster/ESXi host of the URL; a VM that is not found fails the POST. The proxy host must have virt-v2v: checked
 // over SSH when the host has an SSH endpoint in the inventory (provider/proxyHost), else by its `virtV2v` flag.
 //
-// Differences from a real engine (documented in simulator/README.md by its owner's table):
-// - the target domain must be file-based (NFS, POSIX, GlusterFS): block domains are refused at the POST (RHV 3.6/4.0
-//   guides' restriction; current engines convert to block domains too);
+// Followed (ovirt-engine, read, not copied): restapi BackendExternalVmImportsResource.add (required fields in its
+// order, the answer = the request minus the password, with vm/cluster/storage_domain links and a host link only when
+// a host was given; 201 without Location), bll ImportVmFromExternalUrlCommand (username/password required for
+// non-KVM; disk format: file domain -> raw, block domain -> cow when sparse, raw when preallocated; default sparse)
+// and ImportVmFromExternalProviderCommand.validate (domain and cluster in one pool, domain active -> else
+// ACTION_TYPE_FAILED_STORAGE_DOMAIN_STATUS_ILLEGAL, no storage-type restriction: block domains are valid targets;
+// a drivers ISO for a non-KVM source must be on an active ISO domain of the pool -> ERROR_CANNOT_FIND_ISO_IMAGE_PATH,
+// and the simulator has no ISO domains). The API model's ExternalVmImportsService has only `add`: no listing.
+//
+// Differences from a real engine (documented in simulator/README.md):
 // - virt-v2v is not run: the conversion is simulated (the job copies at the domain's bandwidth and creates the disks
 //   with the source's sizes, sparse or preallocated);
 // - during the conversion the source's power state is watched over SOAP: a VM powered on fails the job like
@@ -26,10 +33,11 @@ import { Jobs, JobFailure } from "../jobs";
 import { DiskRec, HostRec, JobRec, NicRec, VmRec } from "../model/types";
 import { bool, child, ref, str } from "../xml/xml";
 import { Obj } from "../xml/write";
-import { list, notFound, one, requireBody, resolveCluster, resolveSd } from "./common";
+import { requireBody, resolveCluster, resolveSd } from "./common";
 import { volumePath } from "../storage/exportDomain";
 
-const FILE_TYPES = ["nfs", "posixfs", "glusterfs"];
+/** StorageType.isFileDomain() (the others the simulator models, iscsi, are block domains). */
+const FILE_TYPES = ["nfs", "posixfs", "glusterfs", "localfs"];
 const OP = "Cannot import VM";
 
 /** What one running import needs to watch its source. */
@@ -345,10 +353,11 @@ async function post(ctx: Ctx): Promise<Reply> {
   const url = str(n, "url");
   const clRef = ref(n, "cluster");
   const sdRef = ref(n, "storage_domain");
+  // BackendExternalVmImportsResource.add: validateParameters(provider, url, name, cluster.id|name, storageDomain.id|name)
   const missing = [
-    !name && "name",
     !provider && "provider",
     !url && "url",
+    !name && "name",
     !(clRef?.id || clRef?.name) && "cluster.id|name",
     !(sdRef?.id || sdRef?.name) && "storageDomain.id|name",
   ].filter(Boolean) as string[];
@@ -378,13 +387,9 @@ async function post(ctx: Ctx): Promise<Reply> {
   if (!dc) throw F.clusterNotValid("import", "VM");
   if (sd.type !== "data") throw F.storageTypeIllegal("import", "VM");
   if (sd.dataCenterId !== dc.id) throw backend(400, `${OP}. Storage Domain and Cluster must be in the same Storage Pool.`);
-  if (sd.status !== "active") throw F.storageStatusIllegal("import", "VM", sd.status ?? "unknown");
-  if (!FILE_TYPES.includes(sd.storageType)) {
-    throw backend(
-      400,
-      `${OP}. The target Storage Domain ${sd.name} is a block domain (${sd.storageType}); virt-v2v imports in this engine need a file-based Storage Domain (NFS, POSIX compliant FS, GlusterFS).`,
-    );
-  }
+  // ImportVmFromExternalProviderCommand.validate: ACTION_TYPE_FAILED_STORAGE_DOMAIN_STATUS_ILLEGAL (no status in it);
+  // no storage-type check: block domains are valid V2V targets (formats below)
+  if (sd.status !== "active") throw F.storageInaccessible("import", "VM");
   // proxy host
   let proxy = hostByRef(ctx, ref(n, "host"), cl.id);
   const inDc = (h: HostRec) => ctx.engine.dcOfCluster(h.clusterId)?.id === dc.id;
@@ -413,21 +418,35 @@ async function post(ctx: Ctx): Promise<Reply> {
   if (prov === "vmware") src = await vmwareSource(url!, username, password, name!);
   else throw backend(400, `${OP}. VM ${name} was not found on the external provider (${url}): no ${prov} source is reachable from this simulator.`);
 
+  // no <sparse>: ExternalVmProviderImporter.getAutoDetectedVolumeType -> Sparse
   const sparse = bool(n, "sparse") ?? true;
   const bytes = src.disks.reduce((s, d) => s + d.capacityBytes, 0);
+
+  // CPU profile (BackendExternalVmImportsResource reads the id only; CpuProfileHelper.setAndValidateCpuProfile):
+  // must exist and belong to the target cluster; the same texts as on UpdateVm
+  const cpr = ref(n, "cpu_profile");
+  let cpuProfileId: string | undefined;
+  if (cpr?.id) {
+    const p = ctx.engine.cpuProfile(cpr.id);
+    if (!p) throw backend(400, `${OP}. CPU profile with id \${cpuProfileId} doesn't exist.`);
+    if (p.clusterId !== cl.id) throw backend(400, `${OP}. CPU Profile doesn't match provided Cluster.`);
+    cpuProfileId = p.id;
+  }
+
   const needed = sparse ? Math.ceil(bytes / 10) : bytes;
   const free = sd.sizeBytes - ctx.engine.usedBytes(sd.id);
   if (needed > free) throw F.diskSpaceLow("import", "VM", sd.name);
 
-  // CPU profile (id only, like the engine): must exist and belong to the target cluster
-  const cpr = ref(n, "cpu_profile");
-  let cpuProfileId: string | undefined;
-  if (cpr) {
-    const p = cpr.id ? ctx.engine.cpuProfile(cpr.id) : undefined;
-    if (!p) throw backend(400, `${OP}. CPU profile not found.`);
-    if (p.clusterId !== cl.id) throw backend(400, `${OP}. CPU profile doesn't match provided cluster.`);
-    cpuProfileId = p.id;
-  }
+  // drivers ISO (restapi: drivers_iso id = the ISO's file name; no domain id is passed, so the engine looks for it on
+  // an active ISO domain of the pool): none exists in the simulator -> ERROR_CANNOT_FIND_ISO_IMAGE_PATH. (The engine
+  // ignores the ISO for KVM sources; only VMware sources get this far here.)
+  const driversIso = child(n, "drivers_iso");
+  const isoName = (driversIso?.["@_id"] as string | undefined) ?? str(driversIso, "id");
+  if (isoName) throw F.isoImagePathNotFound();
+
+  // ImportVmFromExternalUrlCommand.getDiskVolumeFormat: file domain -> RAW; block domain -> COW if sparse, else RAW
+  const fileDomain = FILE_TYPES.includes(sd.storageType);
+  const format: "raw" | "cow" = fileDomain || !sparse ? "raw" : "cow";
 
   const e = ctx.engine;
   const vmId = e.uuid();
@@ -445,12 +464,12 @@ async function post(ctx: Ctx): Promise<Reply> {
       alias: `${targetName}-${i === 0 ? "000" : String(i).padStart(3, "0")}`,
       provisionedSize: d.capacityBytes,
       sparse,
-      format: "raw", // non-KVM sources on file domains: raw (ImportVmFromExternalUrlCommand.getDiskVolumeFormat)
+      format,
       storageDomainId: sd.id,
       bootable: i === 0,
       interface: "virtio_scsi",
       status: "locked",
-      volumes: [{ id: e.uuid(), format: "raw", kind: "base", seed: `v2v:${src.uuid}:${d.key}` }],
+      volumes: [{ id: e.uuid(), format, kind: "base", seed: `v2v:${src.uuid}:${d.key}` }],
     } as DiskRec;
   });
   const now = new Date().toISOString();
@@ -481,6 +500,8 @@ async function post(ctx: Ctx): Promise<Reply> {
     correlationId: ctx.correlationId,
     storageDomainIds: [sd.id],
     vmId,
+    // ConvertVmCommand runs VDSCommandType.ConvertVm on the proxy host (a VdsBrokerCommand)
+    vdsmCommand: { name: "ConvertVmVDS", host: proxy.name },
   });
   vm.lockJobId = job.id;
   e.state.vms.push(vm);
@@ -514,12 +535,20 @@ async function post(ctx: Ctx): Promise<Reply> {
   };
   e.state.externalVmImports.push(rec as unknown as Record<string, unknown>);
   e.markDirty();
-  return { status: 201, root: "external_vm_import", content: renderImport(ctx, rec), headers: { Location: ctx.w.href(`vms/${vmId}`) } };
+  // BackendExternalVmImportsResource.add: the request as received, password cleared, vm/cluster/storage_domain as id
+  // links, host as a link only when the request named one; Response.ok(...).status(CREATED): no Location header
+  const answer: Obj = {};
+  for (const [k, v] of Object.entries(n)) if (k !== "password") answer[k] = v as Obj[string];
+  answer.vm = ctx.w.link(`vms/${vmId}`, vmId);
+  answer.cluster = ctx.w.link(`clusters/${cl.id}`, cl.id);
+  answer.storage_domain = ctx.w.link(`storagedomains/${sd.id}`, sd.id);
+  if (n.host !== undefined) answer.host = ctx.w.link(`hosts/${proxy.id}`, proxy.id);
+  return { status: 201, root: "external_vm_import", content: answer };
 }
 
 export interface ExternalVmImportHook {
   create(ctx: Ctx): Promise<Reply> | Reply;
-  /** Optional: XML of one stored import for GET /externalvmimports[/{id}] */
+  /** Optional: XML of one stored import (kept for hooks; the engine has no GET of imports, so nothing calls it) */
   render?(ctx: Ctx, rec: Record<string, unknown>): Obj;
   /** Optional: compensation for a job of kind external_import failed at a restart */
   compensate?(ctx: { engine: Ctx["engine"] }, job: import("../model/types").JobRec, reason: string): void;
@@ -541,15 +570,7 @@ export function register(r: Router): void {
     if (!hook) throw backend(400, "Cannot import VM. Importing VMs from external providers is not supported by this simulator build.");
     return hook.create(ctx);
   });
-  r.get("externalvmimports", (ctx) => {
-    const recs = ctx.engine.state.externalVmImports;
-    return list(ctx, "external_vm_imports", "external_vm_import", recs, (x) => (hook?.render ? hook.render(ctx, x) : ({ "@_id": String(x.id ?? "") } as Obj)));
-  });
-  r.get("externalvmimports/:id", (ctx) => {
-    const x = ctx.engine.state.externalVmImports.find((i) => i.id === ctx.params.id);
-    if (!x) throw notFound();
-    return one("external_vm_import", hook?.render ? hook.render(ctx, x) : ({ "@_id": String(x.id) } as Obj));
-  });
+  // no GET: the API model's ExternalVmImportsService has only Add (GET /externalvmimports -> 405, /{id} -> 404)
 }
 
 setExternalVmImportHook({

@@ -3,9 +3,9 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { Ctx, Router } from "../router";
 import { backend, F } from "../faults";
-import { BLANK_TEMPLATE_ID, TemplateRec } from "../model/types";
-import { actionJob, byIdOr404, flag, list, notFound, one, requireBody, resolveSd, sdRef } from "./common";
-import { cpuProfileOf } from "./vms";
+import { BLANK_TEMPLATE_ID, StorageDomainRec, TemplateRec } from "../model/types";
+import { actionJob, byIdOr404, flag, list, notFound, one, refuseUnmodelled, requireBody, resolveSd, sdRef } from "./common";
+import { cpuProfileOf, UPDATABLE, vmSearchFields } from "./vms";
 import { str } from "../xml/xml";
 import { follows, Obj } from "../xml/write";
 import { readEntities, usedBytes as exportUsed } from "../storage/contents";
@@ -40,6 +40,15 @@ export function register(r: Router): void {
       cluster: (t) => e.cluster(t.clusterId)?.name,
       datacenter: (t) => e.dcOfCluster(t.clusterId)?.name,
       storage: (t) => (t.disks ?? []).map((d) => e.sd(d.storageDomainId)?.name),
+    }, {
+      // searchbackend TemplateCrossRefAutoCompleter (Vms, Hosts, Events, Users, Storage, Vnic) with the joins of
+      // SearchObjectAutoCompleter: templates-vms on vmt_guid (the VMs made from the template; Blank's are the VMs
+      // based on no template), templates-storage on storage_id. `vm.<field>` takes the VM search fields.
+      vm: { related: (t: TemplateRec) => e.state.vms.filter((v) => v.templateId === t.id), fields: vmSearchFields(e) },
+      storage: {
+        related: (t: TemplateRec) => [...new Set((t.disks ?? []).map((d) => d.storageDomainId))].map((id) => e.sd(id)).filter((s) => s !== undefined),
+        fields: { name: (s: StorageDomainRec) => s.name, id: (s: StorageDomainRec) => s.id },
+      },
     });
   });
   r.get("templates/:t", (ctx) => {
@@ -51,6 +60,7 @@ export function register(r: Router): void {
     const e = ctx.engine;
     const t = tplOr404(ctx);
     const body = requireBody(ctx, "template", "update");
+    refuseUnmodelled(ctx, "template", body, UPDATABLE);
     if (t.lockJobId) throw backend(409, "Template is currently locked (temporarily).");
     // UpdateVmTemplateCommand.validate: a new name must be free in the template's data center
     const name = str(body, "name");
@@ -93,9 +103,11 @@ export function register(r: Router): void {
     if (!ref || (!ref.id && !ref.name)) throw F.incomplete("Action", ["storageDomain.id|name"], "export");
     const sd = resolveSd(ctx, ref)!;
     const dc = e.dcOfCluster(t.clusterId)!;
-    if (sd.dataCenterId !== dc.id) throw F.storagePoolNotMatch("export", "Template");
-    if (sd.status !== "active") throw F.storageStatusIllegal("export", "Template", sd.status ?? "unattached");
+    // ExportVmTemplateCommand.validate: domain active (an unattached one is "Unknown", see vms.ts), export type, ...,
+    // then the storage_pool_iso_map row of (domain, template's pool)
+    if (sd.status !== "active") throw F.storageStatusIllegal("export", "Template", sd.status ?? "unknown");
     if (sd.type !== "export") throw F.notExportDomain("export", "Template", sd.name);
+    if (sd.dataCenterId !== dc.id) throw F.storagePoolNotMatch("export", "Template");
     if (t.status !== "ok" || t.disks.some((d) => d.status === "locked")) throw F.templateImageLocked();
     const exclusive = flag(ctx, "exclusive");
     for (const x of readEntities(sd, "template")) {
@@ -109,6 +121,8 @@ export function register(r: Router): void {
       correlationId: ctx.correlationId,
       storageDomainIds: [sd.id, ...new Set(t.disks.map((d) => d.storageDomainId))],
       templateId: t.id,
+      // CopyImageGroupCommand.performStorageOperation: no copy-collapse -> MoveImageGroup (SPM)
+      vdsmCommand: { name: "MoveImageGroupVDS" },
     });
     t.status = "locked";
     t.lockJobId = job.id;

@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { Ctx, Router } from "../router";
 import { backend, F } from "../faults";
 import { CpuProfileRec, SnapshotRec, VmRec, VolumeRec } from "../model/types";
-import { actionComplete, actionJob, byIdOr404, flag, list, notFound, one, requireBody, resolveSd, sdRef } from "./common";
+import { actionComplete, actionJob, byIdOr404, flag, list, notFound, one, refuseUnmodelled, requireBody, resolveSd, sdRef } from "./common";
 import { follows } from "../xml/write";
 import { readEntities, usedBytes as exportUsed } from "../storage/contents";
 import { exportVmBytes, runExportVm, unlockVm } from "../storage/transfer";
@@ -42,10 +42,15 @@ export function cpuProfileOf(e: Engine, body: import("../xml/xml").XNode, cluste
   const r = ref(body, "cpu_profile");
   if (!r) return undefined;
   const p = r.id ? e.cpuProfile(r.id) : undefined;
-  if (!p) throw backend(400, `Cannot edit ${type}. CPU profile not found.`);
-  if (p.clusterId !== clusterId) throw backend(400, `Cannot edit ${type}. CPU profile doesn't match provided cluster.`);
+  // profiles/CpuProfileHelper.setAndValidateCpuProfile: ACTION_TYPE_FAILED_CPU_PROFILE_NOT_FOUND is raised without a
+  // $cpuProfileId replacement, so the engine's text keeps the placeholder (ErrorTranslatorImpl / StrSubstitutor)
+  if (!p) throw backend(400, `Cannot edit ${type}. CPU profile with id \${cpuProfileId} doesn't exist.`);
+  if (p.clusterId !== clusterId) throw backend(400, `Cannot edit ${type}. CPU Profile doesn't match provided Cluster.`);
   return p;
 }
+
+/** What PUT /vms/{id} and PUT /templates/{id} apply; everything else answers 400 naming the field. */
+export const UPDATABLE: Record<string, true | string[]> = { name: true, description: true, comment: true, cpu_profile: ["id"] };
 
 /** Delay of a simulated snapshot creation (the engine's CreateSnapshotForVm runs as an async task). */
 const SNAPSHOT_MS = 150;
@@ -119,6 +124,8 @@ export function register(r: Router): void {
       correlationId: ctx.correlationId,
       storageDomainIds: [...new Set(vm.disks.map((d) => d.storageDomainId))],
       vmId: vm.id,
+      // CreateSnapshotCommand: VDSCommandType.CreateVolume (SPM)
+      vdsmCommand: { name: "CreateVolumeVDS" },
     });
     const snap: SnapshotRec = { id: e.uuid(), description, date: new Date().toISOString(), type: "regular", status: "locked" };
     // the new snapshot freezes the current leaves: it goes right before the active one
@@ -157,11 +164,12 @@ export function register(r: Router): void {
     return { status: 201, root: "snapshot", content, headers: { Location: String(content["@_href"] ?? "") } };
   });
 
-  // update: the fields this simulator models (name, cpu_profile, description, comment)
+  // update: the fields this simulator models (name, cpu_profile, description, comment); any other is refused (400)
   r.put("vms/:vm", (ctx) => {
     const e = ctx.engine;
     const vm = vmOr404(ctx);
     const body = requireBody(ctx, "vm", "update");
+    refuseUnmodelled(ctx, "vm", body, UPDATABLE);
     if (vm.lockJobId) throw F.objectLocked("update", "VM");
     // UpdateVmCommand.validate: a new name must be free in the VM's data center (ACTION_TYPE_FAILED_NAME_ALREADY_USED)
     const name = str(body, "name");
@@ -201,12 +209,15 @@ export function register(r: Router): void {
     }
     const sd = resolveSd(ctx, ref)!;
     const dc = e.dcOfCluster(vm.clusterId)!;
-    // 2. target domain in the VM's data center and active
-    if (sd.dataCenterId !== dc.id) throw F.storagePoolNotMatch("export", "VM");
-    if (sd.status !== "active") throw F.storageStatusIllegal("export", "VM", sd.status ?? "unattached");
+    // 2. ExportVmCommand.validate: the target domain active, as AuditLogableBase.getStorageDomain finds it (in the VM's
+    // data center, else its row in whichever data center holds it, else its one row without a pool, whose NULL status
+    // StorageDomainDaoImpl's row mapper reads as 0 = Unknown: an unattached domain is "Unknown" here)
+    if (sd.status !== "active") throw F.storageStatusIllegal("export", "VM", sd.status ?? "unknown");
     // 3. disks
     const locked = vm.disks.filter((d) => d.status === "locked").map((d) => d.alias);
     if (locked.length) throw F.disksLocked("export", "VM", locked);
+    // then the storage_pool_iso_map row of (domain, VM's pool)
+    if (sd.dataCenterId !== dc.id) throw F.storagePoolNotMatch("export", "VM");
     // 4. export type
     if (sd.type !== "export") throw F.notExportDomain("export", "VM", sd.name);
     const discard = flag(ctx, "discard_snapshots");
@@ -229,6 +240,8 @@ export function register(r: Router): void {
       correlationId: ctx.correlationId,
       storageDomainIds: [sd.id, ...new Set(vm.disks.map((d) => d.storageDomainId))],
       vmId: vm.id,
+      // CopyImageGroupCommand.performStorageOperation: CopyImage with copy-collapse (discard_snapshots), else MoveImageGroup
+      vdsmCommand: { name: discard ? "CopyImageVDS" : "MoveImageGroupVDS" },
     });
     vm.status = "image_locked";
     vm.lockJobId = job.id;
@@ -282,7 +295,7 @@ export function register(r: Router): void {
     if (!host) throw backend(409, "Cannot run VM. There is no host that satisfies current scheduling constraints. See below for details:");
     vm.status = "up";
     vm.hostId = host.id;
-    // CreateVmVDSCommand: lastStartTime = now when the VM is launched
+    // CreateVDSCommand: lastStartTime = now when the VM is launched
     vm.startTime = new Date().toISOString();
     e.markDirty();
     e.event({ code: 153, description: `VM ${vm.name} was started by admin@internal-authz (Host: ${host.name}).`, correlationId: ctx.correlationId, vmId: vm.id, hostId: host.id });

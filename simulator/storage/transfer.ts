@@ -371,7 +371,7 @@ export function prepareImport(engine: Engine, job: JobRec, plan: ImportPlan): { 
   if (e.kind === "vm") {
     const vm: VmRec = {
       id: plan.clone ? newId() : e.id,
-      name: plan.clone && plan.newName ? plan.newName : e.name,
+      name: plan.newName || e.name, // restapi doImport: a name given with <clone> set (true or false) renames
       description: e.description,
       comment: e.comment,
       clusterId: plan.clusterId,
@@ -396,7 +396,7 @@ export function prepareImport(engine: Engine, job: JobRec, plan: ImportPlan): { 
   }
   const t: TemplateRec = {
     id: plan.clone ? newId() : e.id,
-    name: plan.clone && plan.newName ? plan.newName : e.name,
+    name: plan.newName || e.name,
     description: e.description,
     comment: e.comment,
     clusterId: plan.clusterId,

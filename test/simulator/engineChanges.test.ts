@@ -79,8 +79,8 @@ describe("simulator: CPU profiles, VM update, snapshots, shutdown", function () 
         const r = await t().api("PUT", `vms/${vm1}`, `<vm><cpu_profile id="${gold}"/></vm>`);
         assert.equal(r.status, 200, r.text);
         assert.equal(r.xml.vm.cpu_profile["@_id"], gold);
-        await expectFault(t(), t().api("PUT", `vms/${vm1}`, `<vm><cpu_profile id="${foreign}"/></vm>`), 400, "[Cannot edit VM. CPU profile doesn't match provided cluster.]");
-        await expectFault(t(), t().api("PUT", `vms/${vm1}`, `<vm><cpu_profile id="00000000-1111-2222-3333-444444444444"/></vm>`), 400, "[Cannot edit VM. CPU profile not found.]");
+        await expectFault(t(), t().api("PUT", `vms/${vm1}`, `<vm><cpu_profile id="${foreign}"/></vm>`), 400, "[Cannot edit VM. CPU Profile doesn't match provided Cluster.]"); // AppErrors ACTION_TYPE_CPU_PROFILE_NOT_MATCH_CLUSTER
+        await expectFault(t(), t().api("PUT", `vms/${vm1}`, `<vm><cpu_profile id="00000000-1111-2222-3333-444444444444"/></vm>`), 400, "[Cannot edit VM. CPU profile with id ${cpuProfileId} doesn't exist.]"); // CpuProfileHelper passes no replacement
         assert.equal((await t().api("GET", `vms/${vm1}`)).xml.vm.cpu_profile["@_id"], gold);
       });
 

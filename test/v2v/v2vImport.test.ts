@@ -247,26 +247,30 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
     assert.match(f!.reason, /host key mismatch.*Refusing to connect/);
   });
 
-  it("block storage target refused (preflight and engine)", async () => {
+  it("block storage target accepted like the engine (4.4+): preflight passes it, the engine imports with cow disks when sparse", async () => {
     const a = inputs({ storageDomain: "block-target", sourceVms: ["block-01"] });
     const chk = await v2vImportProvider.check!({}, a);
-    const f = chk.failures!.find((x) => x.property === "storageDomain");
-    assert.ok(f, JSON.stringify(chk.failures));
-    assert.match(f!.reason, /"block-target" is a iscsi \(block storage\) domain.*file-based/);
-    // the engine refuses it too, when asked directly
+    assert.ok(!chk.failures!.some((x) => x.property === "storageDomain"), JSON.stringify(chk.failures));
+    // asked directly, the engine takes it (ImportVmFromExternalUrlCommand: block + sparse -> cow)
     const c = engine();
     const cl = (await c.clusters.findByName("cl-target"))!;
     const sd = (await c.storageDomains.findByName("block-target"))!;
-    await assert.rejects(
-      c.http.add(
-        "/externalvmimports",
-        "external_vm_import",
-        { name: "block-01", provider: "vmware", url: `vpx://vcadmin@${env.vc.host}/Region%20A/DC%20East/Prod%20Cluster/DC0_C0_H0?no_verify=1`, username: "vcadmin", password: env.vc.password, cluster: { id: cl.id }, storage_domain: { id: sd.id } },
-        require("zod").z.any(),
-      ),
-      (e: any) => e.status === 400 && /block domain \(iscsi\).*file-based/.test(e.message),
+    await c.http.add(
+      "/externalvmimports",
+      "external_vm_import",
+      { name: "block-01", provider: "vmware", url: `vpx://vcadmin@${env.vc.host}/Region%20A/DC%20East/Prod%20Cluster/DC0_C0_H0?no_verify=1`, username: "vcadmin", password: env.vc.password, cluster: { id: cl.id }, storage_domain: { id: sd.id }, sparse: true },
+      require("zod").z.any(),
     );
-    assert.equal(await c.vms.findByName("block-01"), undefined);
+    const vm = await c.vms.findByName("block-01");
+    assert.ok(vm, "the engine created the VM on the block domain");
+    // let the conversion finish before the next test, then look at the disk format
+    const { poll } = require("../../provider/client/wait");
+    await poll(async () => {
+      const v = await c.vms.get(vm!.id);
+      return v && v.status !== "image_locked" ? { done: true, value: true } : { done: false };
+    }, { what: "block-01 import", deadline: Date.now() + 120_000 });
+    const disks = await c.vms.disks(vm!.id);
+    assert.ok(disks.length > 0 && disks.every((d) => d.format === "cow"), JSON.stringify(disks));
   });
 
   it("proxy host outside the target data center and KVM/Xen URL forms are checked", async () => {

@@ -205,6 +205,69 @@ def test_engine_fault_reaches_the_sdk(conn):
     assert ei.value.fault.detail == "[Cannot export VM. The target Data Center does not contain the VM.]"
 
 
+def test_import_from_an_export_domain_of_another_data_center(conn):
+    # issue 11 item 6 (bll ImportVmCommand.validateBeforeCloneVm -> validateAndSetVmFromExportDomain): export1 is
+    # attached and active in dc-target only; an import into dc-source does not find the VM "in" the export domain
+    system = conn.system_service()
+    export = system.storage_domains_service().list(search="name=export1")[0]
+    exp_vms = system.storage_domains_service().storage_domain_service(export.id).vms_service()
+    vm = by_name(exp_vms.list(), "snap-01")
+    with pytest.raises(sdk.Error) as ei:
+        exp_vms.vm_service(vm.id).import_(
+            storage_domain=types.StorageDomain(name="data-source"),
+            cluster=types.Cluster(name="cl-source"),
+            clone=True,
+            collapse_snapshots=True,
+            vm=types.Vm(name="snap-01-back"),
+        )
+    assert ei.value.code == 400
+    assert ei.value.fault.detail == "[Cannot import VM. VM not exists in export domain]"
+    assert system.vms_service().list(search="name=snap-01-back") == []
+    # no cluster in the request: ImportVmCommandBase.validate has no fallback to the OVF's cluster
+    with pytest.raises(sdk.Error) as ei:
+        exp_vms.vm_service(vm.id).import_(
+            storage_domain=types.StorageDomain(name="data-target"), clone=True, collapse_snapshots=True, vm=types.Vm(name="snap-01-nocl")
+        )
+    assert ei.value.code == 400
+    assert ei.value.fault.detail == "[Cannot import VM. The relevant Cluster doesn't exist.]"
+    # in maintenance the export domain cannot be read (GetAllFromExportDomainQuery -> VDSM StorageDomainDoesNotExist)
+    dst = system.data_centers_service().list(search="name=dc-target")[0]
+    att = system.data_centers_service().data_center_service(dst.id).storage_domains_service().storage_domain_service(export.id)
+    att.deactivate()
+    wait(lambda: att.get().status == types.StorageDomainStatus.MAINTENANCE, what="maintenance")
+    try:
+        with pytest.raises(sdk.Error) as ei:
+            exp_vms.list()
+        assert ei.value.code == 400
+        assert ei.value.fault.detail == "Storage domain cannot be reached. Please ensure it is accessible from the host(s)."
+    finally:
+        att.activate()
+        wait(lambda: att.get().status == types.StorageDomainStatus.ACTIVE, what="active again")
+
+
+def test_unregistered_listing(conn):
+    # issue 11 item 10 (restapi BackendStorageDomainVmsResource.list: unregistered -> GetUnregisteredVms)
+    sds = conn.system_service().storage_domains_service()
+    export = sds.list(search="name=export1")[0]
+    data = sds.list(search="name=data-target")[0]
+    exp = sds.storage_domain_service(export.id)
+    assert exp.vms_service().list(unregistered=True) == []
+    assert exp.templates_service().list(unregistered=True) == []
+    assert [v.name for v in exp.vms_service().list(unregistered=False)] == ["snap-01"]
+    on_data = sds.storage_domain_service(data.id).vms_service()
+    assert on_data.list(unregistered=True) == []
+    assert "snap-01-moved" in [v.name for v in on_data.list()]
+
+
+def test_template_search_joined_with_vms(conn):
+    # issue 11 item 11 (searchbackend TemplateCrossRefAutoCompleter + SearchObjectAutoCompleter templates-vms join)
+    tpls = conn.system_service().templates_service()
+    assert [t.name for t in tpls.list(search="vm.name=thin-01")] == ["rhel9-base"]
+    assert [t.name for t in tpls.list(search="Vms.name=thin*")] == ["rhel9-base"]
+    assert [t.name for t in tpls.list(search="vm.name=web-01")] == ["Blank"]
+    assert tpls.list(search="vm.name=no-such-vm") == []
+
+
 def test_close_logs_out(sim):
     c = sdk.Connection(url=sim["url"], username="admin@internal", password=PASSWORD, ca_file=sim["ca"])
     c.system_service().data_centers_service().list()
