@@ -4,11 +4,17 @@
  *
  * Adding a kind (e.g. V2V): export `<name>Provider` from `provider/resources/<file>.ts` and list it in KINDS.
  *
- * The first `getProvider` also starts the orphan watchdog and installs the shutdown hooks that revoke the SSO tokens
- * of every engine connection when the process ends (`provider/orphanWatchdog.ts`).
+ * The first `getProvider` also starts the orphan watchdog (or, when the host started one with the process, adds the
+ * token revocation to it) and installs the shutdown hooks that revoke the SSO tokens of every engine connection when
+ * the process ends (`provider/orphanWatchdog.ts`).
+ *
+ * Every provider is wrapped (`sanitized`): results are plain JSON, checks of resources declared together report every
+ * member's failure in one run (`provider/checkGroups.ts`), and while a deferred check failure is pending no create,
+ * update or delete runs.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { installShutdownHooks, startOrphanWatchdog } from "./orphanWatchdog";
+import { groupedCheck, logError, pendingCheckFailures } from "./checkGroups";
 
 export type ResourceKind = "ExportDomainAttachment" | "VmExport" | "VmImport" | "V2VImport";
 
@@ -32,7 +38,7 @@ export function getProvider(kind: ResourceKind | string): dynamic.ResourceProvid
   const mod = require(entry.module);
   const raw = mod[entry.export] as dynamic.ResourceProvider | undefined;
   if (!raw) throw new Error(`${entry.module} does not export ${entry.export}`);
-  const p = sanitized(raw);
+  const p = sanitized(raw, kind);
   cache.set(kind, p);
   return p;
 }
@@ -45,14 +51,23 @@ function plain<T>(v: T): T {
   return v === undefined ? v : JSON.parse(JSON.stringify(v));
 }
 
-function sanitized(p: dynamic.ResourceProvider): dynamic.ResourceProvider {
+/** A deferred check failure of this process stops every change (provider/checkGroups.ts). */
+function refuseWhilePending(): void {
+  const why = pendingCheckFailures();
+  if (why) throw new Error(why);
+}
+
+function sanitized(p: dynamic.ResourceProvider, kind: string): dynamic.ResourceProvider {
   return {
     check: p.check && (async (olds, news) => {
       const r = await p.check!(olds, news);
-      return { ...r, inputs: plain(r.inputs) };
+      const urn = typeof news?.__progressUrn === "string" && news.__progressUrn.startsWith("urn:pulumi:") ? news.__progressUrn : undefined;
+      const g = await groupedCheck(kind, news, r, urn, logError);
+      return { ...g, inputs: plain(g.inputs) };
     }),
     diff: p.diff && ((id, olds, news) => p.diff!(id, olds, news)),
     create: async (inputs) => {
+      refuseWhilePending();
       const r = await p.create(inputs);
       return { id: r.id, outs: plain(r.outs) };
     },
@@ -65,10 +80,14 @@ function sanitized(p: dynamic.ResourceProvider): dynamic.ResourceProvider {
       return out as dynamic.ReadResult;
     }),
     update: p.update && (async (id, olds, news) => {
+      refuseWhilePending();
       const r = await p.update!(id, olds, news);
       return { outs: plain(r?.outs) };
     }),
-    delete: p.delete && ((id, props) => p.delete!(id, props)),
+    delete: p.delete && (async (id, props) => {
+      refuseWhilePending();
+      return p.delete!(id, props);
+    }),
   };
 }
 

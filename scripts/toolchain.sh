@@ -29,8 +29,9 @@ if [ "$have" != "v$want_pulumi" ]; then
   echo "toolchain: pulumi built in $(( $(date +%s) - start ))s"
 fi
 ln -sf ../../tools/language-host/pulumi-language-nodejs .tools/bin/pulumi-language-nodejs
-ln -sf ../../node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs .tools/bin/pulumi-resource-pulumi-nodejs
-chmod +x node_modules/@pulumi/pulumi/pulumi-resource-pulumi-nodejs tools/language-host/pulumi-language-nodejs
+# our wrapper of Pulumi's dynamic-provider host: the orphan watchdog starts with the process (tools/language-host/dynamic-provider.js)
+ln -sf ../../tools/language-host/pulumi-resource-pulumi-nodejs .tools/bin/pulumi-resource-pulumi-nodejs
+chmod +x tools/language-host/pulumi-resource-pulumi-nodejs tools/language-host/pulumi-language-nodejs
 echo "toolchain: $(.tools/bin/pulumi version) at .tools/bin/pulumi"
 
 if [ -z "${SKIP_BUILD:-}" ]; then

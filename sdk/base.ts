@@ -16,9 +16,43 @@ export function providerFor(kind: string): pulumi.dynamic.ResourceProvider {
   return p;
 }
 
+/** Resources of one parent constructed in the same turn of the event loop (one `Migration`, a program's top level). */
+interface OpenGroup {
+  id: string;
+  size: number;
+  sealed: Promise<{ id: string; size: number }>;
+}
+const openGroups = new Map<pulumi.Resource | undefined, OpenGroup>();
+let groupCount = 0;
+
+/**
+ * The hidden input `__checkGroup: { id, size }`: the resources declared together, so that the provider reports every
+ * member's check failure in one preview instead of stopping at the first (provider/checkGroups.ts). The size is
+ * known once the constructor that declares them (e.g. `Migration`'s) has returned: the value resolves on the next
+ * turn of the event loop. Ids count groups in declaration order, so the same program gives the same inputs.
+ */
+function checkGroup(parent: pulumi.Resource | undefined): pulumi.Output<{ id: string; size: number }> {
+  let g = openGroups.get(parent);
+  if (!g) {
+    const id = `g${++groupCount}`;
+    let resolve!: (v: { id: string; size: number }) => void;
+    const sealed = new Promise<{ id: string; size: number }>((r) => (resolve = r));
+    const open: OpenGroup = { id, size: 0, sealed };
+    g = open;
+    openGroups.set(parent, open);
+    setImmediate(() => {
+      openGroups.delete(parent);
+      resolve({ id, size: open.size });
+    });
+  }
+  g.size++;
+  return pulumi.output(g.sealed);
+}
+
 /**
  * Base of the public resources: the shim provider, the resource URN as the hidden input `__progressUrn` (progress
- * lines on the resource's status row), and `engine` as a secret output.
+ * lines on the resource's status row), the hidden input `__checkGroup` (every failing check of a preview in one
+ * run), and `engine` as a secret output.
  */
 export abstract class OvirtResource extends pulumi.dynamic.Resource {
   protected constructor(
@@ -38,7 +72,7 @@ export abstract class OvirtResource extends pulumi.dynamic.Resource {
     super(
       providerFor(kind),
       name,
-      { ...props, __progressUrn: urn },
+      { ...props, __progressUrn: urn, __checkGroup: checkGroup(parent) },
       {
         ...opts,
         additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "engine", ...secretOutputs],

@@ -7,8 +7,12 @@
  *   storage connection and a host, attach, activate) or imported from `storageConnection`.
  * - update: a new `dataCenter` moves the domain in place (wait for running tasks, deactivate, detach, attach,
  *   activate); a new `engine` moves it across engines the same way as above, using the old engine from state.
- * - delete: deactivate + detach (when it is still attached to this resource's data center) — only when this resource
- *   attached it: an attachment found in place at create (`foundAttached`) is left as it was found (ownership rule).
+ * - delete: undoes what create did, and only that (ownership rule): an attachment found in place at create
+ *   (`foundAttached`) is left as it was found; a domain this resource took from another data center (of this engine
+ *   or, across engines, of `moveFrom.engine`) is returned there (`takenFrom`: detach + attach + activate, or the
+ *   cross-engine move back); a domain found unattached is deactivated and detached. In a `Migration` the target
+ *   attachment is deleted before the exports (it depends on them), so the domain is back in the source data center
+ *   when the exports remove their copies.
  * - `handOffTo`: marks an attachment as a stage (e.g. the source side of a migration): once the domain sits in the
  *   hand-off data center, refresh and delete leave it alone.
  */
@@ -29,6 +33,7 @@ import {
   sameEngine,
   sameEngineLive,
   sameEngineProbe,
+  checkConnectionChange,
   suggest,
   userInputs,
   normalizeArgs,
@@ -64,12 +69,29 @@ export const ExportDomainAttachmentArgs = z.object({
 });
 export type ExportDomainAttachmentArgs = z.infer<typeof ExportDomainAttachmentArgs>;
 
+/**
+ * Which engine, without its credentials: `takenFrom` is not a secret output, so it never holds a password. The
+ * credentials to give the domain back come from `moveFrom.engine` / `handOffTo.engine` (secret outputs).
+ */
+export interface EngineRef {
+  url: string;
+  id?: string;
+}
+
+const refOf = (e: EngineArgs): EngineRef => (e.id ? { url: e.url, id: e.id } : { url: e.url });
+
 export interface ExportDomainAttachmentOutputs extends ExportDomainAttachmentArgs {
   exportDomainId: string;
   dataCenterId: string;
   status: string;
   /** the domain was already attached to `dataCenter` when this resource was created: destroy leaves it attached */
   foundAttached?: boolean;
+  /**
+   * Where this resource took the domain from at create (detached from that data center, or across engines removed
+   * from `engine` without formatting): destroy returns it there. Absent: it was not attached anywhere (destroy
+   * detaches it) or found in place (`foundAttached`).
+   */
+  takenFrom?: { dataCenter: string; engine?: EngineRef };
   storage?: { type?: string; address?: string; path?: string };
 }
 
@@ -301,6 +323,8 @@ interface EnsureOpts {
   /** the data center of `previousEngine` the domain may be taken from (previous state of this resource) */
   previousEngineDataCenter?: string;
   progress: Progress;
+  /** what the closing info line says: an attachment (create/update), or a destroy giving the domain back */
+  purpose?: "attach" | "return";
 }
 
 async function ensure(o: EnsureOpts): Promise<ExportDomainAttachmentOutputs> {
@@ -310,6 +334,7 @@ async function ensure(o: EnsureOpts): Promise<ExportDomainAttachmentOutputs> {
   const dc = await findDc(c, a.dataCenter, "dataCenter");
   let sd = await findExportDomain(c, a.exportDomain);
   let storage: ExportDomainAttachmentOutputs["storage"];
+  let takenFrom: ExportDomainAttachmentOutputs["takenFrom"];
 
   if (!sd) {
     const fromEngine =
@@ -333,7 +358,11 @@ async function ensure(o: EnsureOpts): Promise<ExportDomainAttachmentOutputs> {
       if (old) {
         conn = conn ?? old.storage;
         const allowedDc = fromEngine === a.moveFrom?.engine ? a.moveFrom?.dataCenter : o.previousEngineDataCenter;
+        // where it sat there: a destroy brings it back
+        const there = attachedDcIds((await from.storageDomains.get(old.id)) ?? old)[0];
+        const thereName = there ? ((await from.datacenters.get(there))?.name ?? there) : undefined;
         await releaseFromEngine(from, old, allowedDc, a.takeOver === true, deadline, o.progress);
+        if (thereName) takenFrom = { dataCenter: thereName, engine: refOf(fromEngine) };
       }
     }
     if (!conn || !conn.path) {
@@ -384,12 +413,24 @@ async function ensure(o: EnsureOpts): Promise<ExportDomainAttachmentOutputs> {
       );
     }
     await detachFrom(c, otherId, otherName, sd, deadline, o.progress);
+    takenFrom = takenFrom ?? { dataCenter: otherName };
   }
   // found in place: this resource did not attach it, so its destroy will not detach it
   const foundAttached = !!(await c.attachedStorageDomains.get(dc.id, sd.id));
   const status = await attachAndActivate(c, dc, sd, deadline, o.progress);
-  o.progress.info(`export domain ${sd.name} is ${status} in ${dc.name}${foundAttached ? " (found attached there: destroy leaves it attached)" : ""}`);
-  return { ...a, exportDomainId: sd.id, dataCenterId: dc.id, status, storage, foundAttached };
+  const inEngine = (e?: EngineRef) => (e && !sameEngine(e, a.engine) ? ` of engine ${e.url}` : "");
+  if (o.purpose === "return") {
+    const otherEngine = a.moveFrom?.engine && !sameEngine(a.moveFrom.engine, a.engine) ? ` of engine ${a.engine.url}` : "";
+    o.progress.info(`returned export domain ${sd.name} to ${dc.name}${otherEngine}, where this resource found it; it is ${status} there`);
+  } else {
+    const onDestroy = foundAttached
+      ? "found attached there: destroy leaves it attached"
+      : takenFrom
+        ? `taken from ${takenFrom.dataCenter}${inEngine(takenFrom.engine)}: destroy returns it there`
+        : "it was not attached anywhere: destroy detaches it";
+    o.progress.info(`export domain ${sd.name} is ${status} in ${dc.name} (${onDestroy})`);
+  }
+  return { ...a, exportDomainId: sd.id, dataCenterId: dc.id, status, storage, foundAttached, ...(foundAttached ? {} : takenFrom ? { takenFrom } : {}) };
 }
 
 async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
@@ -399,6 +440,9 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   const prev = olds && Object.keys(olds).length ? userInputs(olds) : undefined;
   const identityChanged =
     !prev || !jsonEqual(prev.dataCenter, args.dataCenter) || !jsonEqual(prev.exportDomain, args.exportDomain) || !(await sameEngineProbe(prev.engine, args.engine));
+  if (!hasUnknowns && prev && !identityChanged) await checkConnectionChange(prev.engine, args.engine, fs);
+  // where the domain sits now (read below for a new attachment): what destroy will do follows from it
+  let placement: Placement | undefined;
   if (!hasUnknowns && identityChanged) {
     try {
       const c = clientFor(args.engine);
@@ -445,10 +489,13 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
       } else if (sd && dc) {
         // attached elsewhere without permission?
         const full = (await c.storageDomains.get(sd.id)) ?? sd;
-        for (const otherId of attachedDcIds(full)) {
+        const ids = attachedDcIds(full);
+        placement = ids.includes(dc.id) ? { here: true } : ids.length === 0 ? { unattached: true } : {};
+        for (const otherId of ids) {
           if (otherId === dc.id) continue;
           const other = await c.datacenters.get(otherId);
           const otherName = other?.name ?? otherId;
+          placement.elsewhere = placement.elsewhere ?? otherName;
           const allowed =
             args.takeOver ||
             args.moveFrom?.dataCenter === otherName ||
@@ -472,7 +519,40 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
       else throw e;
     }
   }
-  return { inputs: news, failures: [...failures, ...fs] };
+  // kept from the previous check while nothing it depends on changed (the placement was read when it was new)
+  const carried = prev && !identityChanged && (prev.detachOnDelete ?? true) === (args.detachOnDelete ?? true) && Array.isArray(prev.onDestroy) ? (prev.onDestroy as string[]) : undefined;
+  return { inputs: { ...news, onDestroy: carried ?? onDestroyText(args, placement) }, failures: [...failures, ...fs] };
+}
+
+interface Placement {
+  /** attached to this resource's data center already */
+  here?: boolean;
+  /** attached nowhere */
+  unattached?: boolean;
+  /** attached to this other data center */
+  elsewhere?: string;
+}
+
+/**
+ * What destroy will do, in words, as the check-time input `onDestroy`: Pulumi shows a resource's inputs in the preview
+ * of `pulumi up` and in the preview of `pulumi destroy` (`--diff`, or "details" at its prompt), which calls no
+ * provider code; this is how that preview says it. Short lines: the CLI cuts a string after 150 characters. The info
+ * lines of create and delete say what actually happened.
+ */
+export function onDestroyText(a: ExportDomainAttachmentArgs, at?: Placement): string[] {
+  const d = `export domain ${a.exportDomain}`;
+  if (a.detachOnDelete === false) return [`leaves ${d} where it is (detachOnDelete: false)`];
+  if (at?.here) return [`leaves ${d} attached to ${a.dataCenter}, where it was before this stack`];
+  if (a.moveFrom) {
+    const eng = a.moveFrom.engine && !sameEngine(a.moveFrom.engine, a.engine) ? ` of engine ${a.moveFrom.engine.url}` : "";
+    return [`returns ${d} to ${a.moveFrom.dataCenter}${eng}, where it is taken from,`, "so that the copies on it can be removed there"];
+  }
+  if (at?.elsewhere) return [`returns ${d} to ${at.elsewhere}, where it is taken from`];
+  if (at?.unattached) return [`deactivates and detaches ${d} from ${a.dataCenter} (it is not attached anywhere now)`];
+  return [
+    `undoes this attachment only: ${d} is left attached if it was attached to ${a.dataCenter} before,`,
+    "returned to the data center it was taken from, or else detached",
+  ];
 }
 
 async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
@@ -509,7 +589,15 @@ async function update(_id: string, olds: any, news: any): Promise<dynamic.Update
     previousEngineDataCenter: same ? undefined : prev.dataCenter,
     progress,
   });
-  return { outs: { ...outs, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  // where the stack found the domain is still where it was before this resource's create: an attachment found in
+  // place is now a move away from that data center, one taken from elsewhere keeps its origin
+  const { takenFrom: _movedFrom, ...rest } = outs;
+  void _movedFrom;
+  const origin: ExportDomainAttachmentOutputs["takenFrom"] = prev.foundAttached
+    ? { dataCenter: prev.dataCenter, ...(same ? {} : { engine: refOf(prev.engine) }) }
+    : prev.takenFrom;
+  const back = outs.foundAttached ? {} : origin && !(origin.dataCenter === args.dataCenter && (!origin.engine || sameEngine(origin.engine, args.engine))) ? { takenFrom: origin } : {};
+  return { outs: { ...rest, ...back, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
 }
 
 async function read(id: string, props: any): Promise<dynamic.ReadResult> {
@@ -526,21 +614,88 @@ async function read(id: string, props: any): Promise<dynamic.ReadResult> {
   return { id: sd.id, props: { ...props, exportDomainId: sd.id, status: att.status ?? p.status } };
 }
 
+/**
+ * Destroy undoes what create did (ownership rule), and says so on the resource's line:
+ * - `detachOnDelete: false`, or found attached in place (`foundAttached`): nothing;
+ * - taken from another data center (`takenFrom`): returned there (same engine: deactivate, detach, attach, activate;
+ *   across engines: detach and remove without formatting here, import into that engine, attach, activate) — in a
+ *   Migration the target attachment thereby brings the domain back to the source data center before the exports
+ *   remove their copies;
+ * - found unattached: deactivated and detached;
+ * - no longer attached to this resource's data center (handed off, or moved out of band): nothing of ours to undo,
+ *   except finishing an interrupted return (unattached here, or gone from this engine on its way back).
+ */
 async function del(id: string, props: any): Promise<void> {
   const p = userInputs(props) as ExportDomainAttachmentOutputs;
-  if (p.detachOnDelete === false) return;
-  if (p.foundAttached) {
-    // not ours to undo: it was attached there before this resource existed
-    progressFor(props[PROGRESS_URN_KEY], `export domain ${p.exportDomain}`).info(`export domain ${p.exportDomain} was attached to ${p.dataCenter} before this stack; it stays attached`);
+  const progress = progressFor(props[PROGRESS_URN_KEY], `export domain ${p.exportDomain}`);
+  if (p.detachOnDelete === false) {
+    progress.info(`detachOnDelete: false: export domain ${p.exportDomain} stays where it is`);
     return;
   }
+  if (p.foundAttached) {
+    // not ours to undo: it was attached there before this resource existed
+    progress.info(`export domain ${p.exportDomain} was attached to ${p.dataCenter} before this stack; it stays attached`);
+    return;
+  }
+  const deadline = Date.now() + (p.timeoutMinutes ?? 30) * 60_000;
   const c = clientFor(p.engine);
+  const back = p.takenFrom;
+  const crossBack = !!back?.engine && !sameEngine(back.engine, p.engine);
   const sd = (await c.storageDomains.get(id)) ?? (await c.storageDomains.findByName(p.exportDomain));
-  if (!sd) return;
-  const att = await c.attachedStorageDomains.get(p.dataCenterId, sd.id);
-  if (!att) return; // handed off or detached out of band: nothing of ours to undo
-  const progress = progressFor(props[PROGRESS_URN_KEY], `export domain ${p.exportDomain}`);
-  await detachFrom(c, p.dataCenterId, p.dataCenter, sd, Date.now() + (p.timeoutMinutes ?? 30) * 60_000, progress);
+  if (!sd) {
+    // gone from this engine: on its way back to the engine it came from (an interrupted destroy), or handed off
+    if (crossBack) await giveBack(p, progress);
+    return;
+  }
+  const full = (await c.storageDomains.get(sd.id)) ?? sd;
+  const dcIds = attachedDcIds(full);
+  if (!dcIds.includes(p.dataCenterId)) {
+    if (dcIds.length === 0 && back) {
+      // detached but not yet back where it was found (an interrupted destroy): finish the return
+      await giveBack(p, progress);
+      return;
+    }
+    const where = dcIds.length ? `attached to ${(await Promise.all(dcIds.map(async (d) => (await c.datacenters.get(d))?.name ?? d))).join(", ")}` : "not attached";
+    progress.info(`export domain ${p.exportDomain} is ${where}, not in ${p.dataCenter} (handed off or moved since): nothing of this resource's to undo`);
+    return;
+  }
+  if (back) {
+    await giveBack(p, progress);
+    return;
+  }
+  await detachFrom(c, p.dataCenterId, p.dataCenter, sd, deadline, progress);
+  progress.info(`detached export domain ${p.exportDomain} from ${p.dataCenter} (it was not attached anywhere before this resource)`);
+}
+
+/** Returns the domain to `takenFrom`: `ensure` run the other way (from this resource's data center and engine). */
+async function giveBack(p: ExportDomainAttachmentOutputs, progress: Progress): Promise<void> {
+  const back = p.takenFrom!;
+  const cross = !!back.engine && !sameEngine(back.engine, p.engine);
+  // the other engine's credentials: from the secret outputs that name it (never stored in takenFrom)
+  const otherEngine = cross ? [p.moveFrom?.engine, p.handOffTo?.engine].find((e) => e && sameEngine(e, back.engine)) : undefined;
+  if (cross && !otherEngine) {
+    progress.warn(
+      `export domain ${p.exportDomain} came from ${back.dataCenter} of engine ${back.engine!.url}, which this resource no longer has ` +
+        `credentials for (moveFrom.engine changed); it is left attached to ${p.dataCenter}. Move it back yourself, or with an ExportDomainAttachment.`,
+    );
+    return;
+  }
+  const conn = cross && p.storage?.path
+    ? { type: (p.storage.type as "nfs" | "posixfs" | "glusterfs" | "localfs" | undefined) ?? "nfs", address: p.storage.address, path: p.storage.path }
+    : undefined;
+  progress.update(`returning ${p.exportDomain} to ${back.dataCenter}${cross ? ` of engine ${back.engine!.url}` : ""}, where this resource found it`);
+  await ensure({
+    args: {
+      engine: cross ? otherEngine! : p.engine,
+      exportDomain: p.exportDomain,
+      dataCenter: back.dataCenter,
+      moveFrom: { dataCenter: p.dataCenter, ...(cross ? { engine: p.engine } : {}) },
+      ...(conn ? { storageConnection: conn } : {}),
+      timeoutMinutes: p.timeoutMinutes,
+    },
+    progress,
+    purpose: "return",
+  });
 }
 
 export const exportDomainAttachmentProvider: dynamic.ResourceProvider = { check, diff, create, read, update, delete: del };

@@ -31,6 +31,7 @@ import {
   sameEngine,
   sameEngineLive,
   sameEngineProbe,
+  checkConnectionChange,
   containsUnknown,
   suggest,
   userInputs,
@@ -240,7 +241,12 @@ async function waitVmDown(c: OvirtClient, vmId: string, deadline: number, progre
   );
 }
 
-async function ensureDown(c: OvirtClient, a: VmExportArgs, src: Source, deadline: number, progress: Progress): Promise<Source> {
+/** Correlation id of this resource's shutdown/stop of its source: how a re-run knows the stack shut the VM down. */
+function shutdownCorrelationId(urn: string | undefined, sourceId: string): string {
+  return resourceCorrelationId(urn, "shutdown-for-export", sourceId);
+}
+
+async function ensureDown(c: OvirtClient, a: VmExportArgs, src: Source, deadline: number, progress: Progress, urn?: string): Promise<Source> {
   if (a.kind !== "vm") return src;
   let vm = src as Vm;
   // an operation of ours or someone else's holds the VM: wait for it first
@@ -254,8 +260,9 @@ async function ensureDown(c: OvirtClient, a: VmExportArgs, src: Source, deadline
     );
   }
   progress.update(`shutting down ${vm.name}`);
+  const cid = shutdownCorrelationId(urn, vm.id);
   try {
-    await c.vms.shutdown(vm.id);
+    await c.vms.shutdown(vm.id, cid);
   } catch (e) {
     if (!(e instanceof EngineError && e.status === 409)) throw e;
   }
@@ -268,14 +275,14 @@ async function ensureDown(c: OvirtClient, a: VmExportArgs, src: Source, deadline
     if (!(e instanceof WaitTimeoutError)) throw e;
     progress.warn(`${vm.name} did not shut down within ${grace} s (shutdownTimeoutSeconds); powering it off`);
     try {
-      await c.vms.stop(vm.id);
+      await c.vms.stop(vm.id, cid);
     } catch (err) {
       // went down by itself meanwhile
       if (!(err instanceof EngineError && err.status === 409 && (await c.vms.get(vm.id))?.status === "down")) throw err;
     }
     await waitVmDown(c, vm.id, deadline, progress, `power-off of ${vm.name}`);
   }
-  progress.info(`${vm.name} shut down for export`);
+  progress.info(`${vm.name} shut down for export (destroy does not start it again: its migrated copy may be running)`);
   vm = (await c.vms.get(vm.id)) ?? vm;
   return vm;
 }
@@ -361,6 +368,10 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
     ownership,
     shutDownForExport: shutDownForExport || undefined,
   });
+  // an earlier, interrupted run of this resource may have shut the VM down: its shutdown event carries our correlation id
+  const noteEarlierShutdown = async () => {
+    if (!shutDownForExport && a.kind === "vm" && a.shutdownIfRunning) shutDownForExport = await createdBy(c, [shutdownCorrelationId(o.urn, src.id)], src.id);
+  };
   // the export domain's listing: fresh, one request shared by the exports asking at the same time
   const copyPresent = async () => (await exportListing(c, a.kind, sd.id)).some((x) => x.id === src.id);
   const currentSource = async () =>
@@ -409,6 +420,7 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
     if (ours && (current || !a.exclusive)) {
       if (!current) o.progress.warn(`the copy of ${label} on ${sd.name} differs from the source; set exclusive: true to overwrite it`);
       else o.progress.info(`the current copy of ${label} on ${sd.name} is this resource's own earlier export`);
+      await noteEarlierShutdown();
       return result("created");
     }
     if (!ours && a.adopt) {
@@ -420,7 +432,7 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
 
   // 3. export
   const before = src.status;
-  src = await ensureDown(c, a, src, deadline, o.progress);
+  src = await ensureDown(c, a, src, deadline, o.progress, o.urn);
   shutDownForExport = a.kind === "vm" && before !== "down" && src.status === "down" && before !== "image_locked" && before !== "locked";
   const exclusive = !!existing || a.exclusive;
   o.progress.info(`exporting ${label} to ${sd.name}${a.discardSnapshots ? " (collapsing snapshots)" : ""}`);
@@ -480,7 +492,8 @@ async function run(o: RunOpts): Promise<VmExportOutputs> {
     entityFailed: lostWhen(async () => !!look && look.unlocked && !look.present, `export of ${label}`),
   });
   // waitForJob answers only once entityDone saw the copy on the domain
-  o.progress.info(`exported ${label} to ${sd.name}`);
+  o.progress.info(`exported ${label} to ${sd.name} (${a.keepOnDelete ? "keepOnDelete: destroy keeps this copy" : "destroy removes this copy"})`);
+  await noteEarlierShutdown();
   return result("created");
 }
 
@@ -506,6 +519,9 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
     // the same engine by another URL (alias) is no new identity: the source stays the recorded one
     !(await sameEngineProbe(prev.engine, args.engine));
   const batchChanged = !prev || !jsonEqual(prev.batch, args.batch);
+  if (!hasUnknowns && prev && !identityChanged && !batchChanged) await checkConnectionChange(prev.engine, args.engine, fs);
+  // facts read below that change what destroy does: a foreign copy taken as it is, a running VM the export shuts down
+  const facts: { adoptedCopy?: boolean; shutsDown?: boolean } = {};
   if (!hasUnknowns && (identityChanged || batchChanged)) {
     try {
       const c = clientFor(args.engine);
@@ -547,6 +563,7 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
         const cid = resourceCorrelationId(urn, "export", sd.id, src.id, fp, String(args.discardSnapshots));
         if (!(await createdBy(c, [cid], src.id))) {
           if (args.adopt) {
+            facts.adoptedCopy = true;
             progressFor(urn, `export ${args.name}`).info(`${adoptionNote(`copy of ${args.kind === "vm" ? "VM" : "template"} ${src.name} on`, sd.name, src.id)} (adopt: true); nothing is exported`);
             return;
           }
@@ -565,6 +582,8 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
             property: "shutdownIfRunning",
             reason: `name: VM ${vm.name} is ${vm.status}; the engine exports only VMs that are down. Shut it down first, or set shutdownIfRunning: true.`,
           });
+        } else if (identityChanged && vm.status && !["down", "image_locked", "locked"].includes(vm.status) && args.shutdownIfRunning) {
+          facts.shutsDown = true;
         }
         if (args.batch) {
           if (!args.batch.members.includes(args.name)) {
@@ -599,7 +618,35 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
       else throw e;
     }
   }
-  return { inputs: news, failures: [...failures, ...fs] };
+  // kept from the previous check while nothing it depends on changed (the facts were read when the export was new)
+  const same = (k: string) => (prev?.[k] ?? defaults[k]) === ((args as any)[k] ?? defaults[k]);
+  const carried =
+    prev && !identityChanged && same("keepOnDelete") && same("adopt") && same("shutdownIfRunning") && Array.isArray(prev.onDestroy)
+      ? (prev.onDestroy as string[])
+      : undefined;
+  const known = !hasUnknowns && identityChanged;
+  return { inputs: { ...news, onDestroy: carried ?? onDestroyText(args, known ? facts : undefined) }, failures: [...failures, ...fs] };
+}
+
+/**
+ * What destroy will do, in words, as the check-time input `onDestroy` (shown by the preview of `pulumi up` and by the
+ * preview of `pulumi destroy`, which runs no provider code; see exportDomainAttachment.ts `onDestroyText`).
+ */
+export function onDestroyText(a: VmExportArgs, facts?: { adoptedCopy?: boolean; shutsDown?: boolean }): string[] {
+  const label = `${a.kind === "vm" ? "VM" : "template"} ${a.name}`;
+  const copy = a.keepOnDelete
+    ? `keeps the copy of ${label} on ${a.exportDomain} (keepOnDelete)`
+    : facts?.adoptedCopy
+      ? `keeps the copy of ${label} on ${a.exportDomain} (adopted: this stack did not make it)`
+      : `removes the copy of ${label} that this resource makes from ${a.exportDomain}${a.adopt ? " (a copy it adopts is kept)" : ""}`;
+  if (a.kind !== "vm" || !a.shutdownIfRunning || (facts && !facts.shutsDown)) return [copy];
+  return [
+    copy,
+    facts?.shutsDown
+      ? `VM ${a.name} is running now: the export shuts it down, and destroy does not start it again`
+      : `if the export shuts VM ${a.name} down (shutdownIfRunning), destroy does not start it again`,
+    "(its migrated copy may be running): start it yourself when that is safe",
+  ];
 }
 
 async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
@@ -686,6 +733,8 @@ async function update(_id: string, olds: any, news: any): Promise<dynamic.Update
   if (!needExport) return { outs: { ...prev, ...args, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
   // the recorded source, by id (a same-named VM that appeared elsewhere since is not it)
   const outs = await run({ args: { ...args }, progress, force: true, urn: news[PROGRESS_URN_KEY], sourceId: prev.sourceId });
+  // the stack shut the VM down for an earlier export of this resource: still true after a re-export
+  if (prev.shutDownForExport) outs.shutDownForExport = true;
   return { outs: { ...outs, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
 }
 
@@ -705,10 +754,25 @@ async function read(id: string, props: any): Promise<dynamic.ReadResult> {
   return { id, props };
 }
 
+/**
+ * Destroy removes the copy this resource made (unless `keepOnDelete`; an adopted copy is kept), and never starts the
+ * source again: a VM this stack shut down for its export (`shutDownForExport`) stays down, because its migrated copy
+ * may be running (two instances of one service, same addresses). The line naming it says so.
+ */
 async function del(_id: string, props: any): Promise<void> {
   const p = userInputs(props) as VmExportOutputs;
+  const label = `${(p.kind ?? "vm") === "vm" ? "VM" : "template"} ${p.name}`;
   const progress = progressFor(props[PROGRESS_URN_KEY], `export ${p.name}`);
-  if (p.keepOnDelete) return;
+  if (p.shutDownForExport) {
+    progress.info(
+      `VM ${p.name} (id ${p.sourceId}) was shut down by this stack for its export and stays down: destroy never starts a ` +
+        `source VM, because its migrated copy may be running. Start it yourself once that is safe.`,
+    );
+  }
+  if (p.keepOnDelete) {
+    progress.info(`keepOnDelete: the copy of ${label} stays on ${p.exportDomain}`);
+    return;
+  }
   // only a copy this resource made is removed; an adopted one stays (ownership.ts)
   if (!mayRemove(p)) {
     progress.info(`the copy of ${p.name} on ${p.exportDomain} was adopted; it stays`);
@@ -725,6 +789,10 @@ async function del(_id: string, props: any): Promise<void> {
   try {
     await content.remove(p.exportDomainId, p.sourceId);
   } catch (e) {
+    if (e instanceof EngineError && e.status === 404) {
+      progress.info(`the copy of ${label} is no longer on ${p.exportDomain}`);
+      return;
+    }
     if (e instanceof EngineError && (e.status === 409 || e.status === 400) && /status|not active|inactive|maintenance/i.test(engineText(e))) {
       progress.warn(`cannot remove the copy of ${p.name}: ${engineText(e)}; it stays on ${p.exportDomain}`);
       return;
@@ -736,6 +804,7 @@ async function del(_id: string, props: any): Promise<void> {
     async () => ((await content.get(p.exportDomainId, p.sourceId)) ? { done: false } : { done: true, value: true }),
     { what: `removal of ${p.name} from ${p.exportDomain}`, deadline: Date.now() + 10 * 60_000 },
   );
+  progress.info(`removed the copy of ${label} from ${p.exportDomain}`);
 }
 
 export const vmExportProvider: dynamic.ResourceProvider = { check, diff, create, read, update, delete: del };

@@ -10,7 +10,28 @@
 const path = require("path");
 const fs = require("fs");
 const { spawn } = require("child_process");
-const net = require("net");
+
+// The CLI passes flags (-root=..., -tracing=...) and the engine address as the last positional argument.
+const positional = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+let engineAddress = positional[positional.length - 1] || "";
+
+// Like the Go plugins' health check, started before anything else is loaded: when the CLI that started us is gone
+// (killed, crashed) we are reparented and its engine address stops answering; then stop the program and exit instead
+// of lingering as an orphan (dist/provider/orphanWatchdog.js; `exec` in pulumi-language-nodejs makes the CLI our parent).
+const programs = new Set();
+function stopPrograms() {
+    for (const child of programs) child.kill("SIGKILL");
+}
+try {
+    require(path.join(__dirname, "..", "..", "dist", "provider", "orphanWatchdog.js")).startOrphanWatchdog({
+        address: engineAddress,
+        watchParent: true,
+        label: "language host",
+        onOrphaned: stopPrograms,
+    });
+} catch (e) {
+    process.stderr.write(`language host: no orphan watchdog (${e && e.message}); run scripts/toolchain.sh\n`);
+}
 
 function fromProgram(dir, request) {
     return require(require.resolve(request, { paths: [dir, __dirname, process.cwd()] }));
@@ -23,10 +44,6 @@ const langproto = fromProgram(startDir, "@pulumi/pulumi/proto/language_pb.js");
 const plugproto = fromProgram(startDir, "@pulumi/pulumi/proto/plugin_pb.js");
 const emptyproto = fromProgram(startDir, "google-protobuf/google/protobuf/empty_pb.js");
 const pulumiPkg = fromProgram(startDir, "@pulumi/pulumi/package.json");
-
-// The CLI passes flags (-root=..., -tracing=...) and the engine address as the last positional argument.
-const positional = process.argv.slice(2).filter((a) => !a.startsWith("-"));
-let engineAddress = positional[positional.length - 1] || "";
 
 function programPath(req) {
     const info = req.getInfo && req.getInfo();
@@ -88,7 +105,8 @@ const impl = {
             return cb(null, r);
         }
         const info = req.getInfo && req.getInfo();
-        const args = [runner, `--monitor=${req.getMonitorAddress()}`, `--project=${req.getProject()}`,
+        // the program gets the orphan watchdog too (its parent is this host; it watches the CLI's monitor address)
+        const args = ["--require", path.join(__dirname, "orphan-preload.js"), runner, `--monitor=${req.getMonitorAddress()}`, `--project=${req.getProject()}`,
             `--stack=${req.getStack()}`, `--pwd=${req.getPwd() || programDir}`];
         if (engineAddress) args.push(`--engine=${engineAddress}`);
         if (req.getOrganization()) args.push(`--organization=${req.getOrganization()}`);
@@ -120,29 +138,12 @@ const impl = {
     },
 };
 
-// Like the Go plugins' health check: when the CLI that started us is gone (killed, crashed), the engine's address
-// stops answering; then stop the program and exit instead of lingering as an orphan.
-const programs = new Set();
 function stopAll(code) {
-    for (const child of programs) child.kill("SIGKILL");
+    stopPrograms();
     process.exit(code);
 }
 process.on("SIGTERM", () => stopAll(0));
 process.on("SIGINT", () => stopAll(0));
-let misses = 0;
-setInterval(() => {
-    const m = /^(.*):(\d+)$/.exec(engineAddress);
-    if (!m) return;
-    const sock = net.connect({ host: m[1].replace(/^\[|\]$/g, ""), port: Number(m[2]) });
-    const done = (ok) => {
-        sock.destroy();
-        misses = ok ? 0 : misses + 1;
-        if (misses >= 3) stopAll(1);
-    };
-    sock.setTimeout(2000, () => done(false));
-    sock.once("connect", () => done(true));
-    sock.once("error", () => done(false));
-}, 2000).unref();
 
 const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
 const service = langrpc.LanguageRuntimeService;
