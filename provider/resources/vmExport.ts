@@ -744,11 +744,17 @@ async function read(id: string, props: any): Promise<dynamic.ReadResult> {
   const sd = await c.storageDomains.get(p.exportDomainId);
   // domain handed to another engine, or unattached: the copy cannot be listed; keep what we know
   if (!sd || ((sd.data_centers ?? []).length === 0 && !sd.data_center)) return { id, props };
+  // the engine reads an export domain's contents only while it is active in a data center
+  // (GetAllFromExportDomainQuery): in maintenance or moving, keep what we know rather than fail the refresh
+  const dcIds = [...(sd.data_centers ?? []).map((d) => d.id), sd.data_center?.id].filter((x): x is string => !!x);
+  const statuses = await Promise.all(dcIds.map((dc) => c.attachedStorageDomains.get(dc, sd.id).then((a) => a?.status).catch(() => undefined)));
+  if (!statuses.includes("active")) return { id, props };
   try {
     const copy = await c.exportContent(p.kind ?? "vm").get(p.exportDomainId, p.sourceId);
     if (!copy) return {};
   } catch (e) {
     if (e instanceof EngineError && e.status === 404) return {};
+    if (e instanceof EngineError && /cannot be reached/i.test(engineText(e))) return { id, props };
     throw e;
   }
   return { id, props };
@@ -793,7 +799,7 @@ async function del(_id: string, props: any): Promise<void> {
       progress.info(`the copy of ${label} is no longer on ${p.exportDomain}`);
       return;
     }
-    if (e instanceof EngineError && (e.status === 409 || e.status === 400) && /status|not active|inactive|maintenance/i.test(engineText(e))) {
+    if (e instanceof EngineError && (e.status === 409 || e.status === 400) && /status|not active|inactive|maintenance|cannot be reached/i.test(engineText(e))) {
       progress.warn(`cannot remove the copy of ${p.name}: ${engineText(e)}; it stays on ${p.exportDomain}`);
       return;
     }
