@@ -51,6 +51,14 @@ export interface RunOptions {
     echo?: boolean;
 }
 
+export interface UpOptions extends RunOptions {
+    /**
+     * Add `--skip-preview`. Off by default: users run `pulumi up` with its preview, and a test that skips it does
+     * not test what they run.
+     */
+    skipPreview?: boolean;
+}
+
 /** A Pulumi project directory plus an isolated CLI environment (home, backend, passphrase). */
 export class PulumiWorkspace {
     readonly home: string;
@@ -197,8 +205,20 @@ export class PulumiWorkspace {
         return this.run(["preview", "--stack", this.stack, "--non-interactive", "--diff", ...extra], opts);
     }
 
-    up(extra: string[] = [], opts?: RunOptions) {
-        return this.run(["up", "--yes", "--stack", this.stack, "--non-interactive", "--skip-preview", ...extra], opts);
+    /**
+     * `pulumi up --yes`, with its preview, as users run it (the preview runs the program and every resource's
+     * `check`/`diff` before anything changes). `skipPreview: true` adds `--skip-preview`: only with a reason written
+     * next to the call.
+     */
+    up(extra: string[] = [], opts: UpOptions = {}) {
+        const { skipPreview, ...runOpts } = opts;
+        const args = ["up", "--yes", "--stack", this.stack, "--non-interactive", ...(skipPreview ? ["--skip-preview"] : []), ...extra];
+        return this.run(args, runOpts);
+    }
+
+    /** `pulumi destroy --yes`, with its preview, as users run it. */
+    destroy(extra: string[] = [], opts: RunOptions = {}) {
+        return this.run(["destroy", "--yes", "--stack", this.stack, "--non-interactive", ...extra], opts);
     }
 
     /** The stack's exported state (deployment JSON). */

@@ -174,7 +174,7 @@ describe("e2e: examples", function () {
 
         it("exports from engine A, imports the domain into engine B and the VMs into dc-b", async () => {
             const src = sourceSums(await disks(a));
-            const r = await ws.up();
+            const r = await ws.up([]);
             assert.equal(r.code, 0, r.output);
             const db = await disks(b);
             for (const name of ["web-01", "db-01"]) {
