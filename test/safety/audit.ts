@@ -14,23 +14,9 @@ import { strict as assert } from "assert";
 import { disks, DisksReport, EntityReport, sums } from "../support/e2e";
 import { TestSimulator } from "../support/simulator";
 
-export type AuditRole = "target" | "created" | "removed" | "source" | "parent";
-export interface AuditEntity {
-    kind: string; // vm | template | disk | storagedomain | exportcopy | permission | datacenter | cluster | host | job | externalvmimport
-    id: string;
-    name?: string;
-    role: AuditRole | string;
-}
-export interface AuditEntry {
-    seq: number;
-    at: number;
-    method: string;
-    path: string;
-    status: number;
-    correlationId: string;
-    action: string;
-    entities: AuditEntity[];
-}
+// the wire shape the simulator answers, from the simulator itself (one definition)
+import type { AuditEntity, AuditEntry, AuditRole } from "../../simulator/audit";
+export type { AuditEntity, AuditEntry, AuditRole };
 
 /** The whole audit of one simulator; throws when the simulator has no audit endpoint. */
 export async function fetchAudit(t: TestSimulator): Promise<AuditEntry[]> {

@@ -4,22 +4,7 @@ import * as assert from "node:assert/strict";
 import { withSimulator } from "../support/simulator";
 import { ids, Ids, idOf, moveExportDomain, xmlAction } from "./helpers";
 
-interface Entity {
-  kind: string;
-  id: string;
-  name?: string;
-  role: string;
-}
-interface Entry {
-  seq: number;
-  at: number;
-  method: string;
-  path: string;
-  status: number;
-  correlationId: string;
-  action: string;
-  entities: Entity[];
-}
+import type { AuditEntity as Entity, AuditEntry as Entry } from "../../simulator/audit";
 
 const A = "/ovirt-engine/api";
 
