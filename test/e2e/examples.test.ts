@@ -89,7 +89,7 @@ describe("e2e: examples", function () {
         });
     });
 
-    describe("template-thin-vm: the template first, the thin VM keeps depending on it", () => {
+    describe("template-thin-vm: the template first, then the thin VM (a clone within one engine: flat, no template link)", () => {
         let e: E2E;
         before(async () => {
             e = await startE2E(example("template-thin-vm"), "e2e-thin");
