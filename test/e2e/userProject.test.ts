@@ -3,7 +3,8 @@
 // index.ts) are the README's code blocks and whose commands are the README's shell lines, an install of the tarball
 // and @pulumi/pulumi, stack config pointing at a started engine simulator, then `pulumi preview` (nothing sent to
 // the engine but reads), `pulumi up --yes` with its preview, a second `up` (no changes), `pulumi destroy --yes`, and
-// `pulumi up --yes` again after the destroy. A README command this test does not know fails the test: change both.
+// `pulumi up --yes` again after the destroy, then the README's resume recipe ("Progress, and resuming after a crash")
+// after a SIGKILLed `pulumi up`. A README command this test does not know fails the test: change both.
 // USER_PROJECT_PULUMI_SDK=<version> installs another @pulumi/pulumi (the peer range's upper end); KEEP_USER_PROJECT=1
 // keeps the temporary directory.
 import { strict as assert } from "assert";
@@ -239,5 +240,32 @@ describe("e2e: a user's own project, as the README says (npm pack, npm install, 
 
     it("`pulumi up --yes` after the destroy applies the same program again", async () => {
         await upMigrates(await ws.up(), "pulumi up after destroy");
+    });
+
+    it("the README's resume recipe, run literally after `pulumi up` is SIGKILLed mid-export, converges: one copy, equal disks", async () => {
+        const destroyed = await ws.destroy();
+        assert.equal(destroyed.code, 0, destroyed.output);
+        const exportJobs = async () => ((await t.admin("GET", "stats")).jobs as Array<{ kind: string }>).filter((j) => j.kind.startsWith("export")).length;
+        const before = await exportJobs();
+        // kill the whole tree (CLI, language host, provider) once this run's export job runs in the engine
+        const killed = await ws.run(["up", "--yes", "--stack", ws.stack, "--non-interactive"], {
+            killWhen: async () => (await exportJobs()) > before,
+            killPollMs: 50,
+            killSignal: "SIGKILL",
+            killTree: true,
+            timeoutMs: 5 * 60_000,
+        });
+        assert.ok(killed.killed, `the up ended before the kill point:\n${killed.output.slice(-2000)}`);
+        // the recipe: the README's own lines; an interactive `pulumi up` gets the flags a script must add
+        const recipe = shellCommands(codeBlocks(readmeSection("Progress, and resuming after a crash").text));
+        assert.deepEqual(recipe.map((c) => words(c.command).slice(0, 2).join(" ")), ["pulumi cancel", "pulumi refresh", "pulumi up"], "the README's recipe changed: change this test too");
+        let last: CliResult | undefined;
+        for (const { command } of recipe) {
+            const args = words(command).slice(1);
+            if (args[0] === "up") args.push("--yes", "--non-interactive");
+            last = await ws.run([...args, "--stack", ws.stack]);
+            if (args[0] !== "cancel") assert.equal(last.code, 0, `${command}:\n${last.output}`);
+        }
+        await upMigrates(last!, "pulumi up after the resume recipe");
     });
 });
