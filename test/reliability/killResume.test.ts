@@ -55,7 +55,7 @@ describe("reliability: SIGKILL of `pulumi up` and resume", function () {
     this.timeout(20 * 60_000);
     let e: E2E;
     let emptyState: string;
-    const upArgs = ["up", "--yes", "--stack", STACK, "--non-interactive", "--skip-preview"];
+    const upArgs = ["up", "--yes", "--stack", STACK, "--non-interactive"]; // with its preview, as users run it
 
     before(async function () {
         this.timeout(120_000);

@@ -59,7 +59,7 @@ describe("reliability: secrets stay secret, trust is verified", function () {
         outputs.push(["up output", up.output]);
         assertMigrated(before, await disks(e.t), ["web-01", "app-01"], []);
         // verbose engine logs of a refresh (every resource read with its inputs and outputs)
-        const verbose = await e.ws.run(["refresh", "--yes", "--skip-preview", "--non-interactive", "--stack", STACK, "--logtostderr", "-v=9"], { env });
+        const verbose = await e.ws.run(["refresh", "--yes", "--non-interactive", "--stack", STACK, "--logtostderr", "-v=9"], { env });
         assert.strictEqual(verbose.code, 0, verbose.output.slice(-2000));
         assert.ok(verbose.stderr.length > 10_000, "the -v=9 run logged little");
         outputs.push(["refresh --logtostderr -v=9 output", verbose.output]);

@@ -56,7 +56,7 @@ export async function pendingOperations(ws: PulumiWorkspace): Promise<Array<{ ty
  */
 export async function recoverAfterKill(ws: PulumiWorkspace): Promise<{ cancel: CliResult; refresh: CliResult }> {
     const cancel = await ws.run(["cancel", "--yes", "--stack", ws.stack]);
-    const refresh = await ws.ok(["refresh", "--stack", ws.stack, "--yes", "--non-interactive", "--skip-preview", "--clear-pending-creates"]);
+    const refresh = await ws.ok(["refresh", "--stack", ws.stack, "--yes", "--non-interactive", "--clear-pending-creates"]);
     return { cancel, refresh };
 }
 

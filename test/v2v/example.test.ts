@@ -98,7 +98,7 @@ describe("v2v: examples/vmware-import with the Pulumi CLI", function () {
     assert.equal(changeCounts(again.output).unchanged, 2, again.output);
     assert.equal((await admin(env, "GET", "/requests")).mutating, 0);
 
-    const down = await ws.run(["destroy", "--yes", "--stack", ws.stack, "--non-interactive", "--skip-preview"]);
+    const down = await ws.run(["destroy", "--yes", "--stack", ws.stack, "--non-interactive"]);
     assert.equal(down.code, 0, down.output);
     assert.equal(await c.vms.get(out.importedVms[0].id), undefined);
   });
