@@ -28,7 +28,7 @@ case "$event" in
     ;;
   push)
     echo "::group::pulumi up ($stack)"
-    pulumi up --yes --skip-preview --stack "$stack" --non-interactive
+    pulumi up --yes --stack "$stack" --non-interactive
     echo "::endgroup::"
     echo "::group::convergence check"
     pulumi preview --stack "$stack" --expect-no-changes --non-interactive

@@ -2,9 +2,8 @@
 // the import of app-01 from the export domain is imported as a clone (new id, new MACs, collapsed snapshots) named
 // with a suffix ("Apply to all" + suffix in the dialog). `onConflict: "fail"` would stop at preview instead, and
 // `"skip"` would leave the existing VM alone ("Don't import").
-// In a project of your own, import from "pulumi-ovirt-migrate" instead of "../../sdk".
 import * as pulumi from "@pulumi/pulumi";
-import { ExportDomainAttachment, VmExport, VmImport } from "../../sdk";
+import { ExportDomainAttachment, VmExport, VmImport } from "pulumi-ovirt-migrate";
 
 const cfg = new pulumi.Config("migration");
 const suffix = cfg.get("cloneSuffix") ?? "-migrated";

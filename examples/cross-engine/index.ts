@@ -5,9 +5,8 @@
 // default one, stack config `ovirt:*` (Migration's `source.engine` is optional).
 // `pulumi preview` plans the whole move before anything changes: the imports are checked against engine A (the
 // copy on the export domain there, or the source VM before it is exported) while the domain is still in engine A.
-// In a project of your own, import from "pulumi-ovirt-migrate" instead of "../../sdk".
 import * as pulumi from "@pulumi/pulumi";
-import { Migration, engineFromConfig } from "../../sdk";
+import { Migration, engineFromConfig } from "pulumi-ovirt-migrate";
 
 const cfg = new pulumi.Config("migration");
 const engineA = new pulumi.Config("engineA").get("url") !== undefined ? engineFromConfig("engineA") : undefined;

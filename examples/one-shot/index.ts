@@ -3,9 +3,8 @@
 // re-applied (an export keeps no roles or permissions). Both data centers belong to one engine, where the sources
 // keep their ids: every VM is imported as a clone (new id, new MACs, snapshots collapsed, template link dropped),
 // under its own name (names are unique per data center). `pulumi preview` says so on each import's line.
-// In a project of your own, import from "pulumi-ovirt-migrate" instead of "../../sdk".
 import * as pulumi from "@pulumi/pulumi";
-import { Migration } from "../../sdk";
+import { Migration } from "pulumi-ovirt-migrate";
 
 const cfg = new pulumi.Config("migration");
 

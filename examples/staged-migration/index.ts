@@ -1,9 +1,8 @@
 // A staged migration: `pulumi up` with `migration:stage=export` attaches the export domain in the source data
 // center and exports the VMs (the VMs keep running their workloads elsewhere until the cut-over window); later,
 // `pulumi config set migration:stage import` and `pulumi up` moves the export domain and imports them.
-// In a project of your own, import from "pulumi-ovirt-migrate" instead of "../../sdk".
 import * as pulumi from "@pulumi/pulumi";
-import { Migration } from "../../sdk";
+import { Migration } from "pulumi-ovirt-migrate";
 
 const cfg = new pulumi.Config("migration");
 const stage = cfg.get("stage") ?? "export";

@@ -8,9 +8,8 @@
 //      clone, nothing of the template is copied: thin-01 is exported flat (discardSnapshots) and the template
 //      stays where it is. Across engines the same declaration moves the template and thin-01 stays thin on it.
 //   3. migration:collapse=true: collapse on export and import yourself, no template listed.
-// In a project of your own, import from "pulumi-ovirt-migrate" instead of "../../sdk".
 import * as pulumi from "@pulumi/pulumi";
-import { Migration, MigrationTemplate } from "../../sdk";
+import { Migration, MigrationTemplate } from "pulumi-ovirt-migrate";
 
 const cfg = new pulumi.Config("migration");
 const collapse = cfg.getBoolean("collapse") ?? false;

@@ -3,7 +3,7 @@
 // engine simulator (test/v2v/example.test.ts does exactly that).
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
-import { V2VImport } from "../../sdk/v2vImport";
+import { V2VImport } from "pulumi-ovirt-migrate";
 
 const vc = new pulumi.Config("vcenter");
 const v2v = new pulumi.Config("v2v");

@@ -1,12 +1,15 @@
-// Every example under examples/ run with the real Pulumi CLI against the simulator, asserting the engine's state.
+// Every example under examples/ run as a user runs it (issue 13): a project of its own outside the repository, made
+// by examples/README.md's recipe with the tarball `npm pack` writes, then the commands of the example's README,
+// literally and in order (test/support/exampleProject.ts), with the real Pulumi CLI against the simulator; the
+// engine's state is asserted between them. If an example's README changes its commands, the list each test expects
+// fails first: change the test with it. (vmware-import: test/v2v/example.test.ts.)
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import { changeCounts, PulumiWorkspace } from "../support/pulumi";
-import { disks, E2E, example, inDc, removeStackConfig, startE2E, sums } from "../support/e2e";
-import { startTestSimulator, TestSimulator } from "../support/simulator";
+import { changeCounts, CliResult } from "../support/pulumi";
+import { disks, inDc, sums } from "../support/e2e";
+import { exampleCommands, exampleProject, ExampleProject, ReadmeCommand, ReadmeRunner } from "../support/exampleProject";
+import { TestSimulator } from "../support/simulator";
 
 /** The id of the entity whose <name> (or <user_name>) is `name` in a collection's XML. */
 function idOf(xml: string, name: string): string {
@@ -23,118 +26,180 @@ function sourceSums(d: Awaited<ReturnType<typeof disks>>): Map<string, string> {
     return new Map(inDc(d.vms, "dc-source").map((v) => [v.name, sums(v)]));
 }
 
-describe("e2e: examples", function () {
-    this.timeout(10 * 60_000);
+/** The commands' shapes (the first two words after `pulumi`, or the program), to fail loudly when a README changes. */
+function shapes(commands: ReadmeCommand[]): string[] {
+    return commands.map((c) => {
+        const w = c.command.split(/\s+/).filter((x) => !/^[A-Z_]+=/.test(x));
+        if (w[0] === "pulumi" && w[1] === "config") return `config ${w.find((x, i) => i > 2 && !x.startsWith("--"))}`;
+        if (w[0] === "pulumi") return w.slice(0, 2).join(" ");
+        if (w[0] === "npm") return "npm run sim";
+        return `${path.basename(w[0])} ${w[1]}`;
+    });
+}
+
+const ok = (r: CliResult | undefined, what: string) => {
+    assert.ok(r, what);
+    assert.equal(r.code, 0, `${what}:\n${r.output}`);
+    return r;
+};
+
+describe("e2e: examples, each in a project of its own from the packed tarball, run by its README", function () {
+    this.timeout(15 * 60_000);
 
     describe("staged-migration: export stage, then import stage by one config value", () => {
-        let e: E2E;
+        let p: ExampleProject;
+        let run: ReadmeRunner;
         before(async () => {
-            e = await startE2E(example("staged-migration"), "e2e-staged", { "migration:stage": "export" });
+            p = await exampleProject("staged-migration");
+            run = new ReadmeRunner(p);
         });
-        after(async () => e?.close());
-
-        it("the export stage exports and imports nothing", async () => {
-            const r = await e.ws.up();
-            assert.equal(r.code, 0, r.output);
-            const d = await disks(e.t);
-            const onDomain = d.exportDomains.find((x) => x.name === "export1")!;
-            assert.deepEqual(onDomain.vms.map((v) => v.name).sort(), ["app-01", "web-01"]);
-            assert.equal(inDc(d.vms, "dc-target").length, 0);
+        after(async () => {
+            await run?.close();
+            p?.close();
         });
 
-        it("flipping migration:stage to import previews the move read-only, then up imports", async () => {
-            await e.ws.ok(["config", "set", "--stack", "e2e-staged", "migration:stage", "import"]);
-            const before = await e.mutating();
-            const p = await e.ws.preview();
-            assert.equal(p.code, 0, p.output);
-            assert.equal(changeCounts(p.output)["create"], 3, p.output); // target attachment + 2 imports
-            assert.equal(await e.mutating(), before);
-
-            const src = sourceSums(await disks(e.t));
-            const r = await e.ws.up();
-            assert.equal(r.code, 0, r.output);
-            const d = await disks(e.t);
-            for (const name of ["web-01", "app-01"]) {
-                const vm = inDc(d.vms, "dc-target", name);
-                assert.equal(vm.length, 1, name);
-                assert.equal(sums(vm[0]), src.get(name));
+        it("runs the README: the export stage exports only, the preview of the import stage changes nothing, up imports", async () => {
+            const commands = exampleCommands("staged-migration");
+            assert.deepEqual(shapes(commands), ["config ovirt:url", "config ovirt:caFile", "config ovirt:password", "config migration:stage", "pulumi up", "config migration:stage", "pulumi preview", "pulumi up"]);
+            let t: TestSimulator | undefined;
+            let src: Map<string, string> | undefined;
+            let before = 0;
+            for (const [i, c] of commands.entries()) {
+                if (i === 6) before = (await t!.admin("GET", "requests")).mutating;
+                const { result } = await run.step(c);
+                t ??= run.engines[0]?.t;
+                if (i === 3) src = sourceSums(await disks(t!));
+                if (i === 4) {
+                    ok(result, c.command);
+                    const d = await disks(t!);
+                    const onDomain = d.exportDomains.find((x) => x.name === "export1")!;
+                    assert.deepEqual(onDomain.vms.map((v) => v.name).sort(), ["app-01", "web-01"]);
+                    assert.equal(inDc(d.vms, "dc-target").length, 0);
+                }
+                if (i === 6) {
+                    ok(result, c.command);
+                    assert.equal(changeCounts(result!.output)["create"], 3, result!.output); // target attachment + 2 imports
+                    assert.equal((await t!.admin("GET", "requests")).mutating, before, "the preview changed the engine");
+                }
+                if (i === 7) {
+                    ok(result, c.command);
+                    const d = await disks(t!);
+                    for (const name of ["web-01", "app-01"]) {
+                        const vm = inDc(d.vms, "dc-target", name);
+                        assert.equal(vm.length, 1, name);
+                        assert.equal(sums(vm[0]), src!.get(name));
+                    }
+                }
             }
         });
     });
 
     describe("one-shot: several VMs in one up, permissions re-applied", () => {
-        let e: E2E;
+        let p: ExampleProject;
+        let run: ReadmeRunner;
         before(async () => {
-            e = await startE2E(example("one-shot"), "e2e-oneshot");
+            p = await exampleProject("one-shot");
+            run = new ReadmeRunner(p);
         });
-        after(async () => e?.close());
+        after(async () => {
+            await run?.close();
+            p?.close();
+        });
 
-        it("moves all VMs with equal disks and gives alice UserVmManager on each", async () => {
-            const src = sourceSums(await disks(e.t));
-            const r = await e.ws.up();
-            assert.equal(r.code, 0, r.output);
-            const d = await disks(e.t);
-            const roleId = idOf((await e.t.api("GET", "roles")).text, "UserVmManager");
-            const userId = idOf((await e.t.api("GET", "users")).text, "alice@internal-authz");
+        it("runs the README: moves all VMs with equal disks, alice gets UserVmManager on each; a second up changes nothing", async () => {
+            const commands = exampleCommands("one-shot");
+            assert.deepEqual(shapes(commands), ["config ovirt:url", "config ovirt:caFile", "config ovirt:password", "pulumi preview", "pulumi up"]);
+            let src: Map<string, string> | undefined;
+            for (const c of commands) {
+                if (c.command === "pulumi up") src = sourceSums(await disks(run.engines[0].t));
+                const { result } = await run.step(c);
+                if (result) ok(result, c.command);
+            }
+            const t = run.engines[0].t;
+            const d = await disks(t);
+            const roleId = idOf((await t.api("GET", "roles")).text, "UserVmManager");
+            const userId = idOf((await t.api("GET", "users")).text, "alice@internal-authz");
             for (const name of ["web-01", "app-01", "snap-01"]) {
                 const vm = inDc(d.vms, "dc-target", name);
                 assert.equal(vm.length, 1, name);
-                assert.equal(sums(vm[0]), src.get(name), name);
-                const perms = (await e.t.api("GET", `vms/${vm[0].id}/permissions`)).text;
-                const granted = perms.split("</permission>").some((p) => p.includes(`<role href="/ovirt-engine/api/roles/${roleId}" id="${roleId}"`) && p.includes(`id="${userId}"`));
+                assert.equal(sums(vm[0]), src!.get(name), name);
+                const perms = (await t.api("GET", `vms/${vm[0].id}/permissions`)).text;
+                const granted = perms.split("</permission>").some((x) => x.includes(`<role href="/ovirt-engine/api/roles/${roleId}" id="${roleId}"`) && x.includes(`id="${userId}"`));
                 assert.ok(granted, `${name}: no UserVmManager for alice in ${perms}`);
             }
-            const again = await e.ws.up();
+            // the README: "A second `pulumi up` changes nothing."
+            const again = ok(await p.ws.up(), "second pulumi up");
             assert.ok(!changeCounts(again.output)["created"], again.output);
         });
     });
 
     describe("template-thin-vm: the template first, then the thin VM (a clone within one engine: flat, no template link)", () => {
-        let e: E2E;
+        let p: ExampleProject;
+        let run: ReadmeRunner;
         before(async () => {
-            e = await startE2E(example("template-thin-vm"), "e2e-thin");
+            p = await exampleProject("template-thin-vm");
+            run = new ReadmeRunner(p);
         });
-        after(async () => e?.close());
+        after(async () => {
+            await run?.close();
+            p?.close();
+        });
 
-        it("imports rhel9-base and thin-01 into dc-target with equal content", async () => {
-            const src = sourceSums(await disks(e.t));
-            const r = await e.ws.up();
-            assert.equal(r.code, 0, r.output);
-            const d = await disks(e.t);
-            assert.equal(d.templates.filter((t) => t.dataCenter === "dc-target").length, 1);
+        it("runs the README: imports rhel9-base and thin-01 into dc-target with equal content", async () => {
+            const commands = exampleCommands("template-thin-vm");
+            assert.deepEqual(shapes(commands), ["config ovirt:url", "config ovirt:caFile", "config ovirt:password", "pulumi preview", "pulumi up"]);
+            let src: Map<string, string> | undefined;
+            for (const c of commands) {
+                if (c.command === "pulumi up") src = sourceSums(await disks(run.engines[0].t));
+                const { result } = await run.step(c);
+                if (result) ok(result, c.command);
+            }
+            const d = await disks(run.engines[0].t);
+            assert.equal(d.templates.filter((x) => x.dataCenter === "dc-target").length, 1);
             const thin = inDc(d.vms, "dc-target", "thin-01");
             assert.equal(thin.length, 1);
-            assert.equal(sums(thin[0]), src.get("thin-01"));
+            assert.equal(sums(thin[0]), src!.get("thin-01"));
         });
     });
 
     describe("clone-on-conflict: a taken name becomes a clone with a suffix", () => {
-        let e: E2E;
-        let oldApp: string;
+        let p: ExampleProject;
+        let run: ReadmeRunner;
         before(async () => {
-            e = await startE2E(example("clone-on-conflict"), "e2e-clone", {}, {
-                inventory: path.join(example("clone-on-conflict"), "inventory.yaml"),
-            });
-            oldApp = sums(inDc((await disks(e.t)).vms, "dc-target", "app-01")[0]);
+            p = await exampleProject("clone-on-conflict");
+            run = new ReadmeRunner(p);
         });
-        after(async () => e?.close());
+        after(async () => {
+            await run?.close();
+            p?.close();
+        });
 
-        it("imports app-01 as app-01-migrated, leaves the existing app-01 alone, and destroy removes only the clone", async () => {
-            const src = sourceSums(await disks(e.t));
-            const r = await e.ws.up();
-            assert.equal(r.code, 0, r.output);
-            const out = await e.ws.outputs();
-            assert.equal(out.vmName, "app-01-migrated");
+        it("runs the README (its inventory): app-01 arrives as app-01-migrated, the existing app-01 untouched; destroy removes only the clone", async () => {
+            const commands = exampleCommands("clone-on-conflict");
+            assert.deepEqual(shapes(commands), ["npm run sim", "config ovirt:url", "config ovirt:caFile", "config ovirt:password", "pulumi preview", "pulumi up", "pulumi stack"]);
+            let src: Map<string, string> | undefined;
+            let oldApp = "";
+            for (const c of commands) {
+                if (c.command === "pulumi preview") {
+                    const d = await disks(run.engines[0].t);
+                    src = sourceSums(d);
+                    oldApp = sums(inDc(d.vms, "dc-target", "app-01")[0]);
+                }
+                const { result } = await run.step(c); // `pulumi stack output vmName` is compared with its comment
+                if (result) ok(result, c.command);
+            }
+            const t = run.engines[0].t;
+            const out = await p.ws.outputs();
             assert.equal(out.cloned, true);
-            let d = await disks(e.t);
+            let d = await disks(t);
             const clone = inDc(d.vms, "dc-target", "app-01-migrated");
             assert.equal(clone.length, 1);
-            assert.equal(sums(clone[0]), src.get("app-01"));
+            assert.equal(sums(clone[0]), src!.get("app-01"));
             assert.equal(sums(inDc(d.vms, "dc-target", "app-01")[0]), oldApp, "the existing app-01 is untouched");
 
-            const destroy = await e.ws.run(["destroy", "--yes", "--stack", "e2e-clone", "--non-interactive"]);
-            assert.equal(destroy.code, 0, destroy.output);
-            d = await disks(e.t);
+            // the README: "`pulumi destroy` removes only the clone"
+            ok(await p.ws.destroy(), "pulumi destroy");
+            d = await disks(t);
             assert.equal(inDc(d.vms, "dc-target", "app-01-migrated").length, 0);
             assert.equal(inDc(d.vms, "dc-target", "app-01").length, 1);
             assert.equal(inDc(d.vms, "dc-source", "app-01").length, 1);
@@ -142,89 +207,88 @@ describe("e2e: examples", function () {
     });
 
     describe("cross-engine: the export domain moves to a data center of a second engine", () => {
-        let a: TestSimulator;
-        let b: TestSimulator;
-        let ws: PulumiWorkspace;
-        const dir = example("cross-engine");
+        let p: ExampleProject;
+        let run: ReadmeRunner;
         before(async () => {
-            a = await startTestSimulator({ password: "engine-a-pw-x7", engineName: "engine-a" });
-            b = await startTestSimulator({
-                password: "engine-b-pw-y8",
-                engineName: "engine-b",
-                inventory: path.join(dir, "engine-b-inventory.yaml"),
-            });
-            ws = new PulumiWorkspace(dir, "e2e-cross");
-            removeStackConfig(dir, "e2e-cross");
-            await ws.init(
-                {
-                    "engineA:url": a.sim.url,
-                    "engineA:caFile": a.sim.caFile,
-                    "engineB:url": b.sim.url,
-                    "engineB:caFile": b.sim.caFile,
-                    "migration:exportPath": path.join(a.stateDir, "exports", "export1"),
-                },
-                { "engineA:password": a.password, "engineB:password": b.password },
-            );
+            p = await exampleProject("cross-engine");
+            run = new ReadmeRunner(p);
         });
         after(async () => {
-            await a?.close();
-            await b?.close();
-            removeStackConfig(dir, "e2e-cross");
+            await run?.close();
+            p?.close();
         });
 
-        it("exports from engine A, imports the domain into engine B and the VMs into dc-b", async () => {
+        it("runs the README: the preview reads only; `pulumi up` SIGKILLed mid-export, the README's resume recipe converges: web-01 and db-01 in dc-b, equal disks", async () => {
+            const commands = exampleCommands("cross-engine");
+            assert.deepEqual(shapes(commands), [
+                "npm run sim", "npm run sim", "config engineA:url", "config engineA:caFile", "config engineA:password",
+                "config engineB:url", "config engineB:caFile", "config engineB:password", "config migration:exportPath",
+                "pulumi preview", "pulumi up", "pulumi cancel", "pulumi refresh", "pulumi up",
+            ]);
+            const upAt = commands.findIndex((c) => c.command === "pulumi up");
+            for (const c of commands.slice(0, upAt)) {
+                const { result } = await run.step(c);
+                if (result) ok(result, c.command);
+            }
+            const [a, b] = run.engines.map((e) => e.t);
+            assert.equal((await a.admin("GET", "requests")).mutating + (await b.admin("GET", "requests")).mutating, 0, "the preview changed an engine");
             const src = sourceSums(await disks(a));
-            const r = await ws.up([]);
-            assert.equal(r.code, 0, r.output);
+
+            // `pulumi up`, killed (the whole process tree) once engine A runs an export: the README's crash
+            const exports = async () => ((await a.admin("GET", "stats")).jobs as Array<{ kind: string }>).filter((j) => j.kind.startsWith("export")).length;
+            const killed = await p.ws.run(["up", "--yes", "--stack", p.ws.stack, "--non-interactive"], {
+                killWhen: async () => (await exports()) > 0, killPollMs: 50, killSignal: "SIGKILL", killTree: true, timeoutMs: 5 * 60_000,
+            });
+            assert.ok(killed.killed, `the up ended before the kill point:\n${killed.output.slice(-2000)}`);
+            // the README's resume recipe, as written (cancel may find nothing to cancel)
+            for (const c of commands.slice(upAt + 1)) {
+                const { result } = await run.step(c);
+                if (!c.command.startsWith("pulumi cancel")) ok(result, c.command);
+            }
             const db = await disks(b);
             for (const name of ["web-01", "db-01"]) {
                 const vm = inDc(db.vms, "dc-b", name);
                 assert.equal(vm.length, 1, name);
                 assert.equal(sums(vm[0]), src.get(name), name);
             }
-            // engine A no longer knows the domain; its source VMs are untouched
             const da = await disks(a);
             assert.ok(!da.exportDomains.some((x) => x.name === "export1"), "export1 removed from engine A");
             assert.equal(inDc(da.vms, "dc-source", "web-01").length, 1);
-            const state = JSON.stringify(await ws.exportState());
+            const state = JSON.stringify(await p.ws.exportState());
             assert.ok(!state.includes(a.password) && !state.includes(b.password), "no engine password in state");
         });
     });
 
-    describe("ci-pipeline: preview on a pull request, apply on merge", () => {
-        let e: E2E;
+    describe("ci-pipeline: preview on a pull request, apply on merge (the one-shot project)", () => {
+        let p: ExampleProject;
+        let run: ReadmeRunner;
         before(async () => {
-            e = await startE2E(example("one-shot"), "e2e-ci");
+            p = await exampleProject("one-shot");
+            run = new ReadmeRunner(p, { projects: { "one-shot": p } });
+            // the pipeline's stack: configured as one-shot's README says
+            for (const c of exampleCommands("one-shot").filter((x) => x.command.startsWith("pulumi config"))) await run.step(c);
         });
-        after(async () => e?.close());
+        after(async () => {
+            await run?.close();
+            p?.close();
+        });
 
-        const pipeline = (event: string, previewFile: string) =>
-            new Promise<{ code: number | null; output: string }>((resolve) => {
-                const child = spawn(path.join(example("ci-pipeline"), "pipeline.sh"), [event], {
-                    env: { ...e.ws.env, STACK: "e2e-ci", PROJECT_DIR: example("one-shot"), PREVIEW_FILE: previewFile },
-                    stdio: ["ignore", "pipe", "pipe"],
-                });
-                let output = "";
-                child.stdout.on("data", (b) => (output += b));
-                child.stderr.on("data", (b) => (output += b));
-                child.on("close", (code) => resolve({ code, output }));
-            });
+        it("runs the README: a pull request only previews (saved for review, nothing changed); a merge applies and converges", async () => {
+            const commands = exampleCommands("ci-pipeline");
+            assert.deepEqual(shapes(commands), ["pipeline.sh pull_request", "pipeline.sh push"]);
+            const t = run.engines[0].t;
+            const before = (await t.admin("GET", "requests")).mutating;
+            const pr = ok((await run.step(commands[0])).result, commands[0].command);
+            assert.equal((await t.admin("GET", "requests")).mutating, before, "a pull request must not change the engine");
+            assert.match(fs.readFileSync(path.join(p.dir, "preview.txt"), "utf8"), /one-shot-import-vm-web-01/, pr.output);
+            assert.equal(inDc((await disks(t)).vms, "dc-target").length, 0);
 
-        it("a pull request only previews (saved for review, nothing changed); a merge applies and converges", async () => {
-            const previewFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ci-")), "preview.txt");
-            const before = await e.mutating();
-            const pr = await pipeline("pull_request", previewFile);
-            assert.equal(pr.code, 0, pr.output);
-            assert.equal(await e.mutating(), before, "a pull request must not change the engine");
-            assert.match(fs.readFileSync(previewFile, "utf8"), /one-shot-import-vm-web-01/);
-            assert.equal(inDc((await disks(e.t)).vms, "dc-target").length, 0);
-
-            const merge = await pipeline("push", previewFile);
-            assert.equal(merge.code, 0, merge.output);
+            const merge = ok((await run.step(commands[1])).result, commands[1].command);
+            assert.match(merge.output, /Previewing update/, "the merge's up runs with its preview");
             assert.match(merge.output, /convergence check/);
-            assert.equal(inDc((await disks(e.t)).vms, "dc-target").length, 3);
+            assert.equal(inDc((await disks(t)).vms, "dc-target").length, 3);
 
-            const bad = await pipeline("schedule", previewFile);
+            const bad = (await run.step({ ...commands[0], command: commands[0].command.replace("pull_request", "schedule") })).result!;
             assert.equal(bad.code, 2);
             assert.match(bad.output, /must be pull_request or push/);
         });

@@ -1,4 +1,5 @@
-// examples/vmware-import with the real Pulumi CLI against vcsim + sshd + the engine simulator: preview sends no
+// examples/vmware-import, in a project of its own made from the packed tarball as examples/README.md says and
+// configured by its README's commands, with the real Pulumi CLI against vcsim + sshd + the engine simulator: preview sends no
 // mutating request and shows the preflight errors, up imports, a second up changes nothing, destroy removes the VM.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -6,51 +7,74 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { connect } from "../../provider/client";
 import { VSphereClient } from "../../provider/vsphere";
-import { PULUMI_BIN, PulumiWorkspace, ROOT, changeCounts } from "../support/pulumi";
+import { PULUMI_BIN, PulumiWorkspace, changeCounts } from "../support/pulumi";
+import { exampleCommands, exampleProject, ExampleProject, ReadmeRunner } from "../support/exampleProject";
 import { admin, startV2vEnv, V2vEnv } from "./env";
 
-describe("v2v: examples/vmware-import with the Pulumi CLI", function () {
+describe("v2v: examples/vmware-import in a project of its own from the packed tarball, configured by its README", function () {
   this.timeout(900_000);
   let env: V2vEnv;
   let ws: PulumiWorkspace;
   let keyFile: string;
+  let project: ExampleProject;
+  let run: ReadmeRunner;
 
   before(async function () {
     if (!fs.existsSync(PULUMI_BIN)) throw new Error(`${PULUMI_BIN} is missing: run scripts/toolchain.sh`);
     env = await startV2vEnv();
     keyFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "v2v-key-")), "id");
     fs.writeFileSync(keyFile, env.sshd.installable.privateKey, { mode: 0o600 });
-    ws = new PulumiWorkspace(path.join(ROOT, "examples", "vmware-import"), `v2v${Date.now()}`);
-    await ws.init(
-      {
-        "ovirt:url": env.engine.url,
-        "ovirt:username": env.engine.username,
-        "ovirt:caFile": env.engine.caFile,
-        "vcenter:host": env.vc.host,
-        "vcenter:datacenterPath": env.inv.datacenterPath,
-        "vcenter:cluster": env.inv.cluster,
-        "vcenter:esxiHost": env.inv.esxiHost,
-        "vcenter:username": env.vc.username,
-        "vcenter:fingerprint": env.vc.sha256,
-        // vcsim is self-signed and the simulated proxy host trusts only the system CAs: the explicit opt-in
-        "vcenter:proxySkipVerify": "true",
-        "v2v:vms": JSON.stringify(["example-01"]),
-        "v2v:cluster": "cl-target",
-        "v2v:storageDomain": "data-target",
-        "v2v:proxyHost": "host-install",
-        "v2v:sshKeyFile": keyFile,
-        "v2v:sshPort": String(env.sshd.installable.port),
-        "v2v:sshUser": env.sshd.installable.username,
-        "v2v:sshHostKey": env.sshd.installable.hostKeyFingerprint,
-        "v2v:virtV2v": "install",
-      },
-      { "ovirt:password": env.engine.password, "vcenter:password": env.vc.password },
-    );
-    await ws.ok(["config", "set", "--stack", ws.stack, "--path", "v2v:vms[0]", "example-01"]);
+    // the project as examples/README.md makes it, then the README's config commands, literally, with the values of
+    // this environment for the keys whose README value is a placeholder (every key of the README must be listed here)
+    project = await exampleProject("vmware-import");
+    ws = project.ws;
+    const values: Record<string, string> = {
+      "ovirt:url": env.engine.url,
+      "ovirt:password": env.engine.password,
+      "vcenter:host": env.vc.host,
+      "vcenter:datacenterPath": env.inv.datacenterPath,
+      "vcenter:esxiHost": env.inv.esxiHost,
+      "vcenter:username": env.vc.username,
+      "vcenter:password": env.vc.password,
+      "v2v:vms[0]": "example-01",
+      "v2v:cluster": "cl-target",
+      "v2v:storageDomain": "data-target",
+      "v2v:proxyHost": "host-install",
+    };
+    run = new ReadmeRunner(project, {
+      values,
+      // the fingerprint recipe (openssl against the vCenter), run as written against vcsim's address
+      shellLine: (line) => line.includes("openssl s_client") ? line.replace("vcenter.example.com:443", env.vc.host) : undefined,
+    });
+    const commands = exampleCommands("vmware-import");
+    const configured = commands.filter((c) => c.command.startsWith("pulumi config set")).map((c) => c.command.split(/\s+/).find((w, i) => i > 2 && !w.startsWith("--"))!.replace(/^'|'$/g, ""));
+    assert.deepEqual(configured.filter((k) => k !== "vcenter:fingerprint").sort(), Object.keys(values).sort(), "the README's config keys changed: change this test with them");
+    const runs = commands.filter((c) => !c.command.startsWith("pulumi config set"));
+    assert.deepEqual(runs.map((c) => c.command), ["pulumi preview", "pulumi up"], "the README's runs changed: change this test with them");
+    for (const c of commands.filter((x) => x.command.startsWith("pulumi config set"))) {
+      const { result } = await run.step(c);
+      if (result) assert.equal(result.code, 0, `${c.command}:\n${result.output}`);
+    }
+    const fingerprint = (await ws.ok(["config", "get", "vcenter:fingerprint", "--stack", ws.stack])).stdout.trim();
+    assert.equal(fingerprint.toUpperCase(), env.vc.sha256.toUpperCase(), "the README's openssl recipe gives the vCenter's SHA-256 fingerprint");
+    // what this environment needs beyond the README's recipe (the table's optional keys): the caFile of the engine
+    // simulator, SSH access to the installable proxy host, and the proxy's trust of vcsim's self-signed certificate
+    await ws.init({
+      "ovirt:username": env.engine.username,
+      "ovirt:caFile": env.engine.caFile,
+      "vcenter:cluster": env.inv.cluster,
+      // vcsim is self-signed and the simulated proxy host trusts only the system CAs: the explicit opt-in
+      "vcenter:proxySkipVerify": "true",
+      "v2v:sshKeyFile": keyFile,
+      "v2v:sshPort": String(env.sshd.installable.port),
+      "v2v:sshUser": env.sshd.installable.username,
+      "v2v:sshHostKey": env.sshd.installable.hostKeyFingerprint,
+      "v2v:virtV2v": "install",
+    });
   });
   after(async () => {
-    if (ws) await ws.run(["stack", "rm", "--yes", "--force", "--stack", ws.stack]).catch(() => undefined);
     await env?.close();
+    project?.close();
   });
 
   it("preview is read-only and reports a powered-on source as a preflight error", async () => {
