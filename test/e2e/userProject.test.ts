@@ -15,6 +15,7 @@ import * as path from "path";
 import { changeCounts, CliResult, PulumiWorkspace, ROOT } from "../support/pulumi";
 import { disks, EntityReport, inDc, sums } from "../support/e2e";
 import { codeBlocks, fileBlock, readmeSection, shellCommands, words } from "../support/readme";
+import { readmeCommands, shellWords } from "../support/exampleProject";
 import { command, npm, Packed, packRepository } from "../support/npm";
 import { startTestSimulator, TestSimulator } from "../support/simulator";
 
@@ -267,5 +268,41 @@ describe("e2e: a user's own project, as the README says (npm pack, npm install, 
             if (args[0] !== "cancel") assert.equal(last.code, 0, `${command}:\n${last.output}`);
         }
         await upMigrates(last!, "pulumi up after the resume recipe");
+    });
+
+    it("the README's \"Pointing it at a real engine\" commands, as written: the CA fetched with curl, the config, a preview verifying the engine with it", async () => {
+        const { text: real, line: at } = readmeSection("Pointing it at a real engine");
+        const cmds = readmeCommands(real, at);
+        assert.deepEqual(cmds.map((c) => c.command.split(/\s+/).slice(0, 4).join(" ")), [
+            "pulumi config set ovirt:url", "curl -k -o engine-ca.pem", "openssl x509 -in engine-ca.pem", "pulumi config set ovirt:caFile",
+            "pulumi config set ovirt:username", "pulumi config set --secret", "pulumi preview",
+        ], "the README's commands changed: change this test with them");
+        fs.rmSync(path.join(projectDir, "engine-ca.pem"), { force: true });
+        const host = new URL(t.sim.url).host;
+        let fingerprint = "";
+        const before = await mutating();
+        for (const c of cmds) {
+            if (/^(curl|openssl) /.test(c.command)) {
+                // a real shell line (quotes, &): run by bash, the simulator's host for the engine's
+                const r = await command("bash", ["-c", c.command.split("engine.example.com").join(host)], projectDir, env);
+                if (c.command.startsWith("openssl")) fingerprint = r.stdout.trim();
+                continue;
+            }
+            const w = shellWords(c.command);
+            if (w[1] === "preview") {
+                const r = await ws.run(["preview", "--stack", ws.stack, "--non-interactive"]);
+                assert.equal(r.code, 0, r.output);
+                continue;
+            }
+            const secret = w[3] === "--secret";
+            const [key, value] = w.slice(secret ? 4 : 3);
+            const v = key === "ovirt:url" ? t.sim.url : key === "ovirt:password" ? t.password : value;
+            assert.ok(v !== undefined, `${c.command}: no value`);
+            await ws.ok(["config", "set", ...(secret ? ["--secret"] : []), "--stack", ws.stack, "--", key, v]);
+        }
+        assert.equal(fs.readFileSync(path.join(projectDir, "engine-ca.pem"), "utf8").trim(), fs.readFileSync(t.sim.caFile, "utf8").trim(), "curl fetched the engine's CA");
+        const expected = crypto.createHash("sha256").update(new crypto.X509Certificate(fs.readFileSync(t.sim.caFile)).raw).digest("hex").toUpperCase().match(/../g)!.join(":");
+        assert.equal(fingerprint.split("=")[1]?.toUpperCase(), expected, `openssl printed the CA's SHA-256 fingerprint: ${fingerprint}`);
+        assert.equal(await mutating(), before, "the preview changed the engine");
     });
 });
