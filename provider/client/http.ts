@@ -27,7 +27,12 @@ export interface EngineConnectionOptions {
    * clear text. Without it such a URL is refused (`EngineUrlError`).
    */
   allowHttp?: boolean;
-  /** Per-request timeout for headers/body (ms); default 120000. */
+  /**
+   * Per-request timeout for headers/body (ms); default: env `OVIRT_MIGRATE_REQUEST_TIMEOUT_MS`, else 120000. A
+   * non-idempotent request that runs into it raises `EngineUnavailableError{ambiguous: true, code:
+   * "UND_ERR_HEADERS_TIMEOUT"}`: the engine may still be working on it (its synchronous storage commands take
+   * minutes at times), so callers read the entity's state instead of failing or resending.
+   */
   requestTimeoutMs?: number;
   /** Retries for safe requests; default 8 (about 20 s of backoff in all). */
   maxRetries?: number;
@@ -52,6 +57,14 @@ export interface Response {
 }
 
 const RETRY_STATUSES = new Set([502, 503, 504]);
+/** undici's codes for a request that got no (complete) answer in time: it reached the engine. */
+const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"]);
+
+/** The default request timeout: env OVIRT_MIGRATE_REQUEST_TIMEOUT_MS (a positive number of ms), else 120 s. */
+export function defaultRequestTimeoutMs(): number {
+  const v = Number(process.env.OVIRT_MIGRATE_REQUEST_TIMEOUT_MS);
+  return Number.isFinite(v) && v > 0 ? v : 120_000;
+}
 const NETWORK_CODES = new Set([
   "ECONNRESET",
   "ECONNREFUSED",
@@ -146,6 +159,8 @@ export class EngineHttp {
   private token?: string;
   private tokenPromise?: Promise<string>;
   private readonly maxRetries: number;
+  /** headers/body timeout of every request (ms) */
+  readonly timeoutMs: number;
   readonly stats: HttpStats = { requests: 0, retries: 0, tokenFetches: 0, revokes: 0 };
 
   constructor(opts: EngineConnectionOptions) {
@@ -169,7 +184,8 @@ export class EngineHttp {
         `engine.${opts.caPem ? "caPem" : "caFile"}: not a PEM certificate (expected "-----BEGIN CERTIFICATE-----")`,
       );
     }
-    const timeout = opts.requestTimeoutMs ?? 120_000;
+    const timeout = opts.requestTimeoutMs ?? defaultRequestTimeoutMs();
+    this.timeoutMs = timeout;
     this.pool = new Pool(this.origin, {
       connections: 16,
       pipelining: 1,
@@ -367,6 +383,18 @@ export class EngineHttp {
         }
         if ((code && NETWORK_CODES.has(code)) || e?.name === "SocketError") {
           if (await retryable()) continue;
+          if (code && TIMEOUT_CODES.has(code)) {
+            throw new EngineUnavailableError({
+              method: opts.method,
+              path: this.publicPath(path),
+              code,
+              ambiguous: !idempotent,
+              message: this.redact(
+                `no answer from the engine at ${this.origin} within ${Math.round(this.timeoutMs / 1000)} s for ${opts.method} ${this.publicPath(path)}` +
+                  (idempotent ? ` after ${attempt} attempts` : " (the engine may still be working on it)"),
+              ),
+            });
+          }
           throw new EngineUnavailableError({
             method: opts.method,
             path: this.publicPath(path),

@@ -157,17 +157,123 @@ async function waitStatus(
   );
 }
 
+/**
+ * The engine's storage-domain commands (attach, activate, deactivate, detach) are synchronous: the request answers
+ * when VDSM is done, tens of seconds and sometimes minutes later (restapi performCreate / performAction / doAction
+ * run AttachStorageDomainToPoolCommand, ActivateStorageDomainCommand, DeactivateStorageDomainWithOvfUpdateCommand,
+ * DetachStorageDomainFromPoolCommand inside the request), and a client that gives up does not stop the command.
+ * So an answer that does not come (the client's request timeout, a dropped connection, a 502/503/504 of a proxy in
+ * front of the engine) says nothing about the outcome: the domain's status is read again and the caller goes on
+ * from there, resending only when the domain shows no trace of the command after `LOST_GRACE_MS`.
+ */
+const LOST_GRACE_MS = 5_000;
+
+const TRANSITIONAL = ["locked", "activating", "preparing_for_maintenance", "detaching"];
+
+function answerLost(e: unknown): e is Error {
+  // by name: a second copy of the client module (a project's installed package) has its own class
+  return (e as Error | undefined)?.name === "EngineUnavailableError";
+}
+
+/**
+ * Runs one storage command, showing the elapsed time and the domain's status on the resource's status line while
+ * the engine works. Answers "lost" when no answer came (see above); engine refusals are thrown as they are.
+ */
+async function storageCall(
+  c: OvirtClient,
+  dcId: string,
+  sdId: string,
+  what: string,
+  call: () => Promise<unknown>,
+  progress: Progress,
+): Promise<"answered" | "lost"> {
+  const t0 = Date.now();
+  let done = false;
+  let wake: () => void = () => undefined;
+  const ticker = (async () => {
+    let interval = 1000;
+    while (!done) {
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, interval);
+        wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      if (done) return;
+      const st = await c.attachedStorageDomains.get(dcId, sdId).then((d) => d?.status ?? "not attached", () => undefined);
+      if (done) return;
+      progress.update(`${what}: the engine is working on it${st ? ` (status ${st})` : ""}, ${Math.round((Date.now() - t0) / 1000)} s`);
+      interval = Math.min(interval * 1.5, 5000);
+    }
+  })();
+  try {
+    await call();
+    return "answered";
+  } catch (e) {
+    if (!answerLost(e)) throw e;
+    progress.info(`${what}: no answer from the engine after ${Math.round((Date.now() - t0) / 1000)} s (${e.message}); reading the domain's status to see how far it got`);
+    return "lost";
+  } finally {
+    done = true;
+    wake();
+    await ticker;
+  }
+}
+
+/**
+ * The DC-scoped view of the domain, read again after a lost answer; an engine that does not answer reads (it may be
+ * restarting) is waited for until the deadline instead of failing the resource.
+ */
+async function readAttached(c: OvirtClient, dcId: string, sdId: string, deadline: number, progress: Progress): Promise<StorageDomain | undefined> {
+  let delay = 500;
+  for (;;) {
+    try {
+      return await c.attachedStorageDomains.get(dcId, sdId);
+    } catch (e) {
+      if (!answerLost(e) || Date.now() > deadline) throw e;
+      progress.update(`the engine does not answer (${e.message}); trying again`);
+      await sleep(delay);
+      delay = Math.min(delay * 2, 10_000);
+    }
+  }
+}
+
+/**
+ * After a lost answer: polls (adaptive) for up to LOST_GRACE_MS until `moved(status)` shows the command's trace;
+ * answers the last view. A command that reached the engine shows at once (its first step writes the status), so a
+ * domain still unchanged after the grace period means the request never got there and may be sent again.
+ */
+async function afterLost(
+  c: OvirtClient,
+  dcId: string,
+  sdId: string,
+  moved: (d: StorageDomain | undefined) => boolean,
+  deadline: number,
+  progress: Progress,
+): Promise<{ cur: StorageDomain | undefined; moved: boolean }> {
+  const until = Date.now() + LOST_GRACE_MS;
+  let interval = 200;
+  for (;;) {
+    const cur = await readAttached(c, dcId, sdId, deadline, progress);
+    if (moved(cur)) return { cur, moved: true };
+    if (Date.now() >= until) return { cur, moved: false };
+    await sleep(interval);
+    interval = Math.min(interval * 1.5, 1500);
+  }
+}
+
 /** Deactivate (retrying while tasks run on the domain) and detach from one data center. */
 async function detachFrom(c: OvirtClient, dcId: string, dcName: string, sd: StorageDomain, deadline: number, progress: Progress) {
   let cur = await c.attachedStorageDomains.get(dcId, sd.id);
   if (!cur) return;
   // wait for a transitional status to settle
-  if (cur.status && ["locked", "activating", "preparing_for_maintenance", "detaching"].includes(cur.status)) {
+  if (cur.status && TRANSITIONAL.includes(cur.status)) {
     await waitStatus(
       c,
       dcId,
       sd.id,
-      (s) => !s || !["locked", "activating", "preparing_for_maintenance", "detaching"].includes(s),
+      (s) => !s || !TRANSITIONAL.includes(s),
       `export domain ${sd.name} to settle in ${dcName}`,
       deadline,
       progress,
@@ -180,7 +286,16 @@ async function detachFrom(c: OvirtClient, dcId: string, dcName: string, sd: Stor
     let delay = 250;
     for (;;) {
       try {
-        await c.attachedStorageDomains.deactivate(dcId, sd.id);
+        const r = await storageCall(c, dcId, sd.id, `deactivating ${sd.name} in ${dcName}`, () => c.attachedStorageDomains.deactivate(dcId, sd.id), progress);
+        if (r === "lost") {
+          const seen = await afterLost(c, dcId, sd.id, (d) => d?.status !== "active", deadline, progress);
+          if (!seen.moved) {
+            if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is still active in ${dcName}: the deactivation request got no answer`);
+            progress.info(`the deactivation of ${sd.name} did not reach the engine (still active in ${dcName}): sending it again`);
+            continue;
+          }
+          progress.info(`the engine is deactivating ${sd.name} in ${dcName} (status ${seen.cur?.status ?? "detached"}): waiting for it`);
+        }
         break;
       } catch (e) {
         const text = engineText(e);
@@ -197,18 +312,31 @@ async function detachFrom(c: OvirtClient, dcId: string, dcName: string, sd: Stor
     }
     await waitStatus(c, dcId, sd.id, (s) => s === "maintenance" || s === undefined, `deactivation of ${sd.name} in ${dcName}`, deadline, progress);
   }
-  progress.update(`detaching ${sd.name} from ${dcName}`);
-  await c.attachedStorageDomains.detach(dcId, sd.id);
+  for (;;) {
+    progress.update(`detaching ${sd.name} from ${dcName}`);
+    const r = await storageCall(c, dcId, sd.id, `detaching ${sd.name} from ${dcName}`, () => c.attachedStorageDomains.detach(dcId, sd.id), progress);
+    if (r === "lost") {
+      const seen = await afterLost(c, dcId, sd.id, (d) => d?.status !== "maintenance", deadline, progress);
+      if (!seen.moved) {
+        if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is still attached to ${dcName}: the detach request got no answer`);
+        progress.info(`the detach of ${sd.name} did not reach the engine (still in maintenance in ${dcName}): sending it again`);
+        continue;
+      }
+      if (seen.cur) progress.info(`the engine is detaching ${sd.name} from ${dcName} (status ${seen.cur.status}): waiting for it`);
+    }
+    break;
+  }
   await waitStatus(c, dcId, sd.id, (s) => s === undefined, `detach of ${sd.name} from ${dcName}`, deadline, progress);
 }
 
 /** Attach (if needed) and activate in the target data center; answers the final status. */
 async function attachAndActivate(c: OvirtClient, dc: DataCenter, sd: StorageDomain, deadline: number, progress: Progress): Promise<string> {
   let cur = await c.attachedStorageDomains.get(dc.id, sd.id);
-  if (!cur) {
+  while (!cur) {
     progress.update(`attaching ${sd.name} to ${dc.name}`);
+    let r: "answered" | "lost";
     try {
-      await c.attachedStorageDomains.attach(dc.id, sd.id);
+      r = await storageCall(c, dc.id, sd.id, `attaching ${sd.name} to ${dc.name}`, () => c.attachedStorageDomains.attach(dc.id, sd.id), progress);
     } catch (e) {
       const text = engineText(e);
       if (e instanceof EngineError && /more than one Import\/Export/i.test(text)) {
@@ -219,15 +347,27 @@ async function attachAndActivate(c: OvirtClient, dc: DataCenter, sd: StorageDoma
             `a data center holds one export domain at a time. Detach it first (or manage it with its own ExportDomainAttachment). Engine: ${text}`,
         );
       }
-      throw e;
+      // an attach of ours sent again after a lost answer may meet the first one still running in the engine
+      if (e instanceof EngineError && e.status === 409 && (await c.attachedStorageDomains.get(dc.id, sd.id))) r = "answered";
+      else throw e;
     }
-    cur = await c.attachedStorageDomains.get(dc.id, sd.id);
+    if (r === "lost") {
+      const seen = await afterLost(c, dc.id, sd.id, (d) => d !== undefined, deadline, progress);
+      cur = seen.cur;
+      if (!seen.moved) {
+        if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is not attached to ${dc.name}: the attach request got no answer`);
+        progress.info(`the attach of ${sd.name} did not reach the engine (not attached to ${dc.name}): sending it again`);
+        continue;
+      }
+      progress.info(`the engine is attaching ${sd.name} to ${dc.name} (status ${cur?.status}): waiting for it`);
+    } else cur = await c.attachedStorageDomains.get(dc.id, sd.id);
+    if (!cur) throw new Error(`export domain ${sd.name} is not attached to ${dc.name} after the engine answered the attach`);
   }
   // The engine's attach walks locked -> maintenance -> activating -> active by itself (auto-activation); a domain
   // found in maintenance may be in that flow or parked there. Wait through the transitional statuses, ask for
   // activation when it sits in maintenance/inactive, and take the engine's "Related operation is currently in
   // progress" (409) as "the attach flow is still running": keep polling (adaptive) until active.
-  const settle = (s: string | undefined) => !!s && !["locked", "activating", "detaching", "preparing_for_maintenance"].includes(s);
+  const settle = (s: string | undefined) => !!s && !TRANSITIONAL.includes(s);
   for (;;) {
     if (!settle(cur?.status)) {
       if (!cur) throw new Error(`export domain ${sd.name} disappeared from data center ${dc.name} while attaching it`);
@@ -239,7 +379,13 @@ async function attachAndActivate(c: OvirtClient, dc: DataCenter, sd: StorageDoma
     progress.update(`activating ${sd.name} in ${dc.name}`);
     const seen = cur?.status;
     try {
-      await c.attachedStorageDomains.activate(dc.id, sd.id);
+      const r = await storageCall(c, dc.id, sd.id, `activating ${sd.name} in ${dc.name}`, () => c.attachedStorageDomains.activate(dc.id, sd.id), progress);
+      if (r === "lost") {
+        // activating / active: the command got there; unchanged after the grace period: the loop sends it again
+        cur = (await afterLost(c, dc.id, sd.id, (d) => d?.status !== seen, deadline, progress)).cur;
+        if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is ${cur?.status ?? "not attached"} in ${dc.name}: the activation request got no answer`);
+        continue;
+      }
     } catch (e) {
       const text = engineText(e);
       if (e instanceof EngineError && e.status === 409 && /in progress|try again later/i.test(text)) {

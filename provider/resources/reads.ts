@@ -110,3 +110,47 @@ export function clusterById(c: OvirtClient, key: string, id: string) {
 export function dataCenterById(c: OvirtClient, key: string, id: string) {
   return cachedFind(`${key}|dcs`, () => c.datacenters.list(), (d: DataCenter) => d.id === id);
 }
+
+/** An export domain's VMs or templates as `check` reads them: the items, or why the engine cannot list them now. */
+export interface ExportContents<T> {
+  items: T[];
+  /** set when the contents are unknown (not empty): "export domain X is maintenance in data center Y; its contents cannot be read" */
+  unreadable?: string;
+  /** the domain's status in its data center when unreadable ("unattached" when attached nowhere) */
+  status?: string;
+}
+
+/**
+ * The VMs or templates on an export domain, for a preview (cached like the other `check` reads, 10 s). The engine
+ * reads them in the domain's own data center only while the domain is connected there (restapi
+ * `AbstractBackendStorageDomainContentsResource`, `GetAllFromExportDomainQuery`): attached nowhere it lists nothing
+ * whatever the domain holds; in maintenance (or locked, activating, detaching) it answers 400 "Storage domain cannot
+ * be reached". Either way the contents are unknown, not empty: `unreadable` says so, with the domain's status, and the
+ * caller shows it instead of judging on an empty listing. Other failures are thrown (a connection failure is then
+ * reported as the engine's).
+ */
+export async function exportContents<T>(
+  c: OvirtClient,
+  key: string,
+  kind: "vm" | "template",
+  sd: Pick<StorageDomain, "id" | "name" | "data_center" | "data_centers">,
+): Promise<ExportContents<T>> {
+  return cachedRead(`${key}|expc|${sd.id}|${kind}`, 10_000, async (): Promise<ExportContents<T>> => {
+    const dcId = sd.data_centers?.[0]?.id ?? sd.data_center?.id;
+    if (!dcId) {
+      return { items: [], status: "unattached", unreadable: `export domain ${sd.name} is not attached to any data center; its contents cannot be read` };
+    }
+    try {
+      return { items: (await c.exportContent(kind).list(sd.id)) as T[] };
+    } catch (e) {
+      const { EngineError } = require("../client/errors") as typeof import("../client/errors");
+      if (!(e instanceof EngineError) || e.status !== 400 || !/cannot be reached/i.test(e.text)) throw e;
+      const [att, dc] = await Promise.all([
+        c.attachedStorageDomains.get(dcId, sd.id).catch(() => undefined),
+        dataCenterById(c, key, dcId).then((r) => r.found, () => undefined),
+      ]);
+      const status = att?.status ?? "unknown";
+      return { items: [], status, unreadable: `export domain ${sd.name} is ${status} in data center ${dc?.name ?? dcId}; its contents cannot be read` };
+    }
+  });
+}

@@ -1,0 +1,103 @@
+// Preview (check) and refresh (read) when the export domain's contents cannot be read (issue 11, item 9): the engine
+// lists an export domain's VMs/templates only while the domain is active in its data center (400 "Storage domain
+// cannot be reached" in maintenance; nothing at all when attached nowhere). The preview must say "export domain X is
+// <status>; its contents cannot be read" instead of judging on an empty listing, and neither the preview nor the
+// refresh may fail or change anything.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Sim, startSim, providerOf, checkAndCreate } from "./helpers";
+import { connect, closeAllEngines } from "../../provider/client";
+import { clearReadCache } from "../../provider/resources/common";
+
+const inventory = {
+  dataCenters: [
+    { name: "dc-a", clusters: [{ name: "cl-a" }], hosts: [{ name: "host-a", cluster: "cl-a" }], storageDomains: [{ name: "data-a", sizeGiB: 10 }] },
+  ],
+  exportDomains: [{ name: "exp", path: "exports/exp", attachedTo: "dc-a" }],
+  vms: [{ name: "vm-a", cluster: "cl-a", disks: [{ sizeMiB: 1 }] }],
+};
+
+const urn = (name: string) => `urn:pulumi:test::proj::pulumi-nodejs:dynamic:Resource::${name}`;
+
+describe("provider: preview and refresh with an export domain whose contents cannot be read", function () {
+  this.timeout(300_000);
+  let sim: Sim;
+  let progressFile: string;
+  const saved = process.env.OVIRT_MIGRATE_PROGRESS_FILE;
+  let exported: { id: string; outs: any };
+  let imported: { id: string; outs: any };
+
+  const lines = (): string[] =>
+    fs.existsSync(progressFile) ? fs.readFileSync(progressFile, "utf8").trim().split("\n").filter(Boolean).map((l) => JSON.parse(l).message as string) : [];
+  const exportInputs = (name: string) => ({ engine: sim.engine, exportDomain: "exp", name: "vm-a", __progressUrn: urn(name) });
+  const importInputs = (name: string) => ({ engine: sim.engine, exportDomain: "exp", name: "vm-a", cluster: "cl-a", storageDomain: "data-a", onConflict: "clone", __progressUrn: urn(name) });
+  const ids = async () => {
+    const c = connect(sim.engine);
+    return { c, dc: (await c.datacenters.findByName("dc-a"))!, sd: (await c.storageDomains.findByName("exp"))! };
+  };
+
+  before(async () => {
+    progressFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-progress-")), "progress.jsonl");
+    process.env.OVIRT_MIGRATE_PROGRESS_FILE = progressFile;
+    sim = await startSim({ inventory });
+    // a copy made by one resource, and a VM imported from it, while the domain is active
+    exported = await checkAndCreate("VmExport", exportInputs("export-1"));
+    imported = await checkAndCreate("VmImport", importInputs("import-1"));
+  });
+  after(async () => {
+    await closeAllEngines();
+    await sim?.close();
+    if (saved === undefined) delete process.env.OVIRT_MIGRATE_PROGRESS_FILE;
+    else process.env.OVIRT_MIGRATE_PROGRESS_FILE = saved;
+    fs.rmSync(path.dirname(progressFile), { recursive: true, force: true });
+  });
+  beforeEach(() => {
+    clearReadCache();
+    fs.rmSync(progressFile, { force: true });
+  });
+
+  it("active: another resource's preview reads the copy and refuses it as foreign (the listing is what decides)", async () => {
+    const r = await providerOf("VmExport").check({}, exportInputs("export-2"));
+    assert.ok(r.failures.length > 0 && r.failures.some((f: any) => /vm-a/.test(f.reason)), JSON.stringify(r.failures));
+  });
+
+  it("maintenance: preview says the contents cannot be read (no failure), refresh keeps both resources, nothing is changed", async () => {
+    const { c, dc, sd } = await ids();
+    await c.attachedStorageDomains.deactivate(dc.id, sd.id);
+    for (let i = 0; i < 100 && (await c.attachedStorageDomains.get(dc.id, sd.id))?.status !== "maintenance"; i++) await new Promise((r) => setTimeout(r, 50));
+    await sim.resetRequests();
+    const exp = await providerOf("VmExport").check({}, exportInputs("export-2"));
+    assert.deepEqual(exp.failures, [], "the domain may be activated by the stack before the export runs");
+    assert.ok(
+      lines().some((l) => l.includes("export domain exp is maintenance in data center dc-a; its contents cannot be read") && /copy of VM vm-a .*checked when the export runs/.test(l)),
+      lines().join("\n"),
+    );
+    const imp = await providerOf("VmImport").check({}, importInputs("import-2"));
+    assert.deepEqual(imp.failures, [], JSON.stringify(imp.failures));
+    assert.ok(lines().some((l) => l.includes("export domain exp is maintenance in data center dc-a; its contents cannot be read: the copy of vm-a is looked for")), lines().join("\n"));
+    // refresh: the copy cannot be listed, the imported VM is read by id; both stay in the state as they are
+    const rx = await providerOf("VmExport").read(exported.id, exported.outs);
+    assert.equal(rx.id, exported.id);
+    assert.equal(rx.props.sourceId, exported.outs.sourceId);
+    const ri = await providerOf("VmImport").read(imported.id, imported.outs);
+    assert.equal(ri.id, imported.id);
+    assert.equal(await sim.mutating(), 0, "preview and refresh change nothing");
+  });
+
+  it("attached nowhere: the preview says so instead of treating the domain as empty; refresh keeps the copy", async () => {
+    const { c, dc, sd } = await ids();
+    await c.attachedStorageDomains.detach(dc.id, sd.id);
+    for (let i = 0; i < 100 && (await c.attachedStorageDomains.get(dc.id, sd.id)); i++) await new Promise((r) => setTimeout(r, 50));
+    await sim.resetRequests();
+    const exp = await providerOf("VmExport").check({}, exportInputs("export-3"));
+    assert.ok(!exp.failures.some((f: any) => /copy/.test(f.reason)), JSON.stringify(exp.failures));
+    assert.ok(lines().some((l) => l.includes("export domain exp is not attached to any data center; its contents cannot be read")), lines().join("\n"));
+    const imp = await providerOf("VmImport").check({}, importInputs("import-3"));
+    assert.ok(lines().some((l) => /export domain exp is not attached to any data center; its contents cannot be read: the copy of vm-a/.test(l)), `${JSON.stringify(imp.failures)}\n${lines().join("\n")}`);
+    const rx = await providerOf("VmExport").read(exported.id, exported.outs);
+    assert.equal(rx.id, exported.id);
+    assert.equal(await sim.mutating(), 0);
+  });
+});
