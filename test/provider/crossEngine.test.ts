@@ -12,9 +12,11 @@ describe("cross-engine move (engine A -> engine B through one export domain) and
   this.timeout(300_000);
   let a: Sim;
   let b: Sim;
-  const shared = fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-shared-export-"));
-  before(async () => {
-    const exportPath = path.join(shared, "export1");
+  // Every test starts from two fresh engines and makes the stages it needs itself (export, move), so that each runs
+  // alone (mocha --grep) and in any order.
+  beforeEach(async () => {
+    clearReadCache();
+    const exportPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-shared-export-")), "export1");
     a = await startSim({
       inventory: {
         dataCenters: [
@@ -56,12 +58,23 @@ describe("cross-engine move (engine A -> engine B through one export domain) and
       },
     });
   });
-  after(async () => {
+  afterEach(async () => {
     await closeAllEngines();
     await a?.close();
     await b?.close();
   });
-  beforeEach(() => clearReadCache());
+
+  /** Stage 1: vm-a1 (exclusive) and vm-a2 exported from engine A to export1. */
+  const exportBoth = async () => ({
+    e1: await checkAndCreate("VmExport", { engine: a.engine, exportDomain: "export1", name: "vm-a1", exclusive: true }),
+    e2: await checkAndCreate("VmExport", { engine: a.engine, exportDomain: "export1", name: "vm-a2" }),
+  });
+  const moveInputs = () => ({ engine: b.engine, exportDomain: "export1", dataCenter: "dc-b", moveFrom: { dataCenter: "dc-a", engine: a.engine } });
+  /** Stage 2: the exports, then export1 moved from engine A's dc-a to engine B's dc-b. */
+  const exportAndMove = async () => {
+    await exportBoth();
+    return checkAndCreate(EDA, moveInputs());
+  };
 
   it("take-over: refused without takeOver, moves within engine A with takeOver, and back", async () => {
     await assert.rejects(providerOf(EDA).create({ engine: a.engine, exportDomain: "export1", dataCenter: "dc-a2" }), /takeOver/);
@@ -79,8 +92,7 @@ describe("cross-engine move (engine A -> engine B through one export domain) and
   });
 
   it("exports from engine A: both copies on export1 with the sources' content", async () => {
-    const e1 = await checkAndCreate("VmExport", { engine: a.engine, exportDomain: "export1", name: "vm-a1", exclusive: true });
-    const e2 = await checkAndCreate("VmExport", { engine: a.engine, exportDomain: "export1", name: "vm-a2" });
+    const { e1, e2 } = await exportBoth();
     const rep = await diskReport(a);
     const ed = rep.exportDomains.find((e) => e.name === "export1")!;
     for (const [exp, name] of [[e1, "vm-a1"], [e2, "vm-a2"]] as const) {
@@ -96,27 +108,23 @@ describe("cross-engine move (engine A -> engine B through one export domain) and
   /** The copies on engine A's export1 (read from the engine, not handed over by an earlier test). */
   const copiesInA = async () => ((await diskReport(a)).exportDomains.find((e) => e.name === "export1")?.vms ?? []).map((v) => v.id).sort();
 
-  let att: { id: string; outs: any };
   it("moves the domain: detach + remove (no format) from A, import into B with a host, attach, activate", async () => {
+    await exportBoth();
     const copies = await copiesInA();
-    assert.ok(copies.length > 0, "export1 holds no copy in engine A (the export test runs first)");
-    att = await checkAndCreate(EDA, {
-      engine: b.engine,
-      exportDomain: "export1",
-      dataCenter: "dc-b",
-      moveFrom: { dataCenter: "dc-a", engine: a.engine },
-    });
+    assert.equal(copies.length, 2, "export1 holds both copies in engine A");
+    const att = await checkAndCreate(EDA, moveInputs());
     assert.equal(att.outs.status, "active");
     assert.equal(await connect(a.engine).storageDomains.findByName("export1"), undefined, "removed from engine A");
     const repB = await diskReport(b);
     const ed = repB.exportDomains.find((e) => e.name === "export1");
     assert.deepEqual(ed?.vms.map((v) => v.id).sort(), copies, "every copy is visible in engine B");
     // a second create adopts
-    const again = await checkAndCreate(EDA, { engine: b.engine, exportDomain: "export1", dataCenter: "dc-b", moveFrom: { dataCenter: "dc-a", engine: a.engine } });
+    const again = await checkAndCreate(EDA, moveInputs());
     assert.equal(again.id, att.id);
   });
 
   it("imports into engine B with per-disk allocation and storage domain; checksums match engine A", async () => {
+    await exportAndMove();
     const imp = await checkAndCreate("VmImport", {
       engine: b.engine,
       exportDomain: "export1",
@@ -135,6 +143,7 @@ describe("cross-engine move (engine A -> engine B through one export domain) and
   });
 
   it("imports a VM with snapshots with collapse; clone without collapse is collapsed automatically", async () => {
+    await exportAndMove();
     const imp = await checkAndCreate("VmImport", { engine: b.engine, exportDomain: "export1", name: "vm-a2", cluster: "cl-b", storageDomain: "data-b", collapseSnapshots: true });
     const src = (await diskReport(a)).vms.find((v) => v.name === "vm-a2");
     const dst = (await diskReport(b)).vms.find((v) => v.id === imp.outs.vmId);
@@ -144,13 +153,15 @@ describe("cross-engine move (engine A -> engine B through one export domain) and
     assert.equal(cl.outs.collapsed, true);
   });
 
-  it("rejects at preview an import batch that mixes CPU architectures on the export domain", async () => {
+  it("accepts at preview an import batch whose members share the cluster's CPU architecture", async () => {
+    await exportAndMove();
     // vm-a1 and vm-a2 share x86_64: accepted
     const ok = await providerOf("VmImport").check({}, { engine: b.engine, exportDomain: "export1", name: "vm-a1", cluster: "cl-b", storageDomain: "data-b", onConflict: "skip", batch: { id: "b", members: ["vm-a1", "vm-a2"] } });
     assert.ok(!ok.failures.some((f: any) => f.property === "batch"), JSON.stringify(ok.failures));
   });
 
   it("moving back to engine A with an engine change is an update, not a replace", async () => {
+    const att = await exportAndMove();
     const d = await providerOf(EDA).diff(att.id, att.outs, { engine: a.engine, exportDomain: "export1", dataCenter: "dc-a" });
     assert.deepEqual(d.replaces, []);
     assert.equal(d.changes, true);

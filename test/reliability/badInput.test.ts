@@ -149,8 +149,6 @@ describe("reliability: bad input is refused at check/preview, nothing changes", 
         await other?.close();
     });
 
-    it(`the corpus has at least 30 cases (${CASES.length})`, () => assert.ok(CASES.length >= 30));
-
     for (const c of CASES) {
         it(`${c.kind}: ${c.name}`, async () => {
             clearReadCache();
