@@ -209,9 +209,13 @@ export class Migration extends pulumi.ComponentResource {
       }
     });
     const forTemplate = new Set(templates.flatMap((t) => t.neededBy ?? []));
-    /** Collapsed on import for sure: asked for, or a clone (within one engine the source keeps its id). */
+    /**
+     * Collapsed on import for sure: asked for, a disk allocation (the engine applies it only to a collapsed copy:
+     * VmImport collapses then), or a clone (within one engine the source keeps its id).
+     */
     const collapsedOnImport = (v: MigrationVm): boolean => {
       if (plain(v.collapseSnapshots ?? args.collapseSnapshots) === true) return true;
+      if ((plain(v.disks) ?? []).some((d) => plain(d.allocation) !== undefined)) return true;
       const oc = plain(v.onConflict ?? onConflict);
       return !crossEngine && (oc === "clone" || oc === "skip");
     };
@@ -342,6 +346,10 @@ export class Migration extends pulumi.ComponentResource {
             cpuProfile: v.cpuProfile,
             permissions: perms.length ? perms : undefined,
             expectTemplates: importedTemplates.length ? importedTemplates.map((t) => t.name) : undefined,
+            // where those templates land (their imports place every disk on their storageDomain): a thin VM must too
+            expectTemplateDomains: importedTemplates.length
+              ? Object.fromEntries(importedTemplates.map((t) => [t.name, [t.storageDomain ?? args.target.storageDomain]]))
+              : undefined,
             expectExportDomain: expectDomain(discardOf(v)),
             batch,
           },

@@ -9,9 +9,13 @@ export interface DiskMapping {
   alias?: pulumi.Input<string>;
   /** Disk id (or give `alias`). */
   id?: pulumi.Input<string>;
-  /** Allocation policy: `thin` (sparse, cow) or `preallocated` (raw). */
+  /**
+   * Allocation policy: `thin` (sparse, cow) or `preallocated` (raw). VMs only: the engine applies it only to a
+   * collapsed copy, so giving it collapses the VM's snapshots and template chain (the preview says so). A template's
+   * disks keep the allocation they have on the export domain: an allocation there fails the preview.
+   */
   allocation?: pulumi.Input<"thin" | "preallocated">;
-  /** Data storage domain for this disk (default: the import's `storageDomain`). */
+  /** Data storage domain for this disk (default: the import's `storageDomain`); VMs and templates. */
   storageDomain?: pulumi.Input<string>;
 }
 
@@ -75,6 +79,12 @@ export interface VmImportArgs {
   /** Templates this stack imports first (by name); lets a thin VM's template check pass at preview. */
   expectTemplates?: pulumi.Input<pulumi.Input<string>[]>;
   /**
+   * Where the templates of `expectTemplates` land, by template name: the data domains of their imports
+   * (`storageDomain` and `disks[].storageDomain`). A thin VM imported without collapse must land where its template
+   * is; with this the preview checks that before the template is imported. `Migration` sets it.
+   */
+  expectTemplateDomains?: pulumi.Input<Record<string, pulumi.Input<pulumi.Input<string>[]>>>;
+  /**
    * This stack brings the export domain here (from `dataCenter`, of `engine`): the preview then checks the import
    * against the copy where the domain is now, or against the source when the copy is not made yet, instead of
    * failing because the domain is not in this engine yet (a cross-engine move). `Migration` sets it.
@@ -135,6 +145,7 @@ export class VmImport extends OvirtResource {
         cpuProfile: args.cpuProfile,
         permissions: args.permissions,
         expectTemplates: args.expectTemplates,
+        expectTemplateDomains: args.expectTemplateDomains,
         expectExportDomain: args.expectExportDomain
           ? {
               dataCenter: args.expectExportDomain.dataCenter,

@@ -11,11 +11,14 @@ import { AuditLog } from "./audit";
 import { Sso } from "./services/sso";
 import { DiskRec, JobKind, TemplateRec, VmRec } from "./model/types";
 import { chainSha256, ChainLink } from "./storage/volumes";
+import { bandwidthOptions, describeBandwidth } from "./storage/bandwidth";
 import { exportedChain } from "./storage/contents";
 import { readEntities } from "./storage/contents";
 import { Inventory } from "./model/inventory";
 import { volumePath, readVolumeMeta } from "./storage/exportDomain";
 import { OvfEntity } from "./xml/ovf";
+import { WireLog } from "./xml/wireCheck";
+import { setStorageOperationMs, storageOperationMs } from "./services/attachedStorageDomains";
 
 export interface AdminDeps {
   engine(): Engine;
@@ -24,10 +27,13 @@ export interface AdminDeps {
   log: RequestLog;
   audit: AuditLog;
   sso: Sso;
-  restart(downMs: number, keep?: http.IncomingMessage): Promise<{ failedJobs: number }>;
+  /** `failTasks`: the VDSM tasks of the jobs that carry them are reported failed with that reason after the restart */
+  restart(downMs: number, keep?: http.IncomingMessage, failTasks?: string): Promise<{ resumedJobs: number; failedJobs: number; unknownJobs: number }>;
   reseed(inv: Inventory): Promise<void>;
   /** when set, every admin request needs `Authorization: Bearer <adminToken>` */
   adminToken?: string;
+  /** wire-conformance violations (xml/wireCheck.ts) */
+  wire?: WireLog;
 }
 
 /** Constant-time check of `Authorization: Bearer <token>`. */
@@ -126,6 +132,12 @@ export function makeAdmin(d: AdminDeps) {
         return send(res, 200, { ok: true });
       }
       if (path === "/requests" && m === "GET") return send(res, 200, d.log.snapshot(Number(query.get("since") ?? 0)));
+      // wire conformance (xml/wireCheck.ts): what request and response bodies held that the API model does not know
+      if (path === "/wire-violations" && m === "GET" && d.wire) return send(res, 200, d.wire.snapshot(Number(query.get("since") ?? 0) || 0));
+      if (path === "/wire-violations" && m === "DELETE" && d.wire) {
+        d.wire.reset();
+        return send(res, 200, { ok: true });
+      }
       if (path === "/requests" && m === "DELETE") {
         d.log.reset();
         return send(res, 200, { ok: true });
@@ -154,26 +166,41 @@ export function makeAdmin(d: AdminDeps) {
         d.sso.tokenLifetimeSeconds = r.data.seconds;
         return send(res, 200, { seconds: r.data.seconds });
       }
+      // a domain's throughput is shared by every copy reading or writing it (storage/bandwidth.ts); changes apply
+      // from the next chunk of the copies already running too
+      if (path === "/bandwidth" && m === "GET") return send(res, 200, describeBandwidth(d.engine()));
       if (path === "/bandwidth" && m === "PUT") {
-        const r = z.object({ MiBps: z.number().positive(), storageDomain: z.string().optional() }).safeParse(parseBody(body));
-        if (!r.success) return send(res, 400, { error: "MiBps: a positive number is required; storageDomain: optional name" });
+        const r = z
+          .object({ MiBps: z.number().positive().optional(), storageDomain: z.string().optional(), perCopyMiBps: z.number().nonnegative().nullable().optional() })
+          .strict()
+          .safeParse(parseBody(body));
+        const usage = "MiBps: a positive number (the default throughput of a storage domain, or of storageDomain: a name or id); perCopyMiBps: a positive number caps each copy, 0 or null removes the cap";
+        if (!r.success) return send(res, 400, { error: `${r.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ")}. Expected ${usage}` });
+        if (r.data.MiBps === undefined && r.data.perCopyMiBps === undefined) return send(res, 400, { error: `neither MiBps nor perCopyMiBps given. Expected ${usage}` });
+        if (r.data.storageDomain !== undefined && r.data.MiBps === undefined) return send(res, 400, { error: `storageDomain ${r.data.storageDomain} given without MiBps (the per-copy cap is not per domain). Expected ${usage}` });
         const e = d.engine();
-        if (r.data.storageDomain) {
+        if (r.data.MiBps !== undefined && r.data.storageDomain !== undefined) {
           const sd = e.state.storageDomains.find((s) => s.name === r.data.storageDomain || s.id === r.data.storageDomain);
-          if (!sd) return send(res, 404, { error: `no storage domain ${r.data.storageDomain}` });
+          if (!sd) return send(res, 404, { error: `storageDomain: no storage domain named or with id ${r.data.storageDomain} (known: ${e.state.storageDomains.map((s) => s.name).join(", ")})` });
           sd.bandwidthMiBps = r.data.MiBps;
-          e.markDirty();
-        } else {
+        } else if (r.data.MiBps !== undefined) {
           e.opts.bandwidthMiBps = r.data.MiBps;
           for (const sd of e.state.storageDomains) sd.bandwidthMiBps = undefined;
-          e.markDirty();
         }
-        return send(res, 200, { ok: true });
+        if (r.data.perCopyMiBps !== undefined) bandwidthOptions(e).copyBandwidthMiBps = r.data.perCopyMiBps || undefined;
+        e.markDirty();
+        return send(res, 200, { ok: true, ...describeBandwidth(e) });
       }
       if (path === "/restart" && m === "POST") {
-        const b = (parseBody(body) ?? {}) as { downMs?: number };
-        const r = await d.restart(Number(b.downMs ?? 0), req);
-        return send(res, 200, { ok: true, ...r });
+        // failRunning: the copies that would go on after the restart fail instead (reason: `reason`), e.g. the SPM
+        // lost them; without it they go on and the jobs end when the copies end (jobs.ts finalizeAtStart)
+        const r = z
+          .object({ downMs: z.number().min(0).optional(), failRunning: z.boolean().optional(), reason: z.string().min(1).optional() })
+          .safeParse(parseBody(body) ?? {});
+        if (!r.success) return send(res, 400, { error: "downMs: a non-negative number; failRunning: true|false; reason: a text (all optional)" });
+        const failTasks = r.data.failRunning ? (r.data.reason ?? "Engine was restarted while the job was running") : undefined;
+        const out = await d.restart(r.data.downMs ?? 0, req, failTasks);
+        return send(res, 200, { ok: true, ...out });
       }
       if (path === "/inventory" && (m === "POST" || m === "PUT")) {
         await d.reseed(parseBody(body) as Inventory);
@@ -223,6 +250,14 @@ export function makeAdmin(d: AdminDeps) {
         const r = z.object({ ms: z.number().min(0) }).safeParse(parseBody(body));
         if (!r.success) return send(res, 400, { error: "ms: a non-negative number is required" });
         d.engine().opts.storageTransitionMs = r.data.ms;
+        return send(res, 200, { ms: r.data.ms });
+      }
+      // how long attach/activate/deactivate/detach take before they answer (services/attachedStorageDomains.ts)
+      if (path === "/storage-operation" && m === "GET") return send(res, 200, { ms: storageOperationMs(d.engine()) });
+      if (path === "/storage-operation" && m === "PUT") {
+        const r = z.object({ ms: z.number().min(0).finite() }).safeParse(parseBody(body));
+        if (!r.success) return send(res, 400, { error: "ms: a non-negative number is required" });
+        setStorageOperationMs(d.engine(), r.data.ms);
         return send(res, 200, { ms: r.data.ms });
       }
       if (path === "/disks" && m === "GET") {

@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 // npm run sim -- --port 0 --state DIR (--password-file FILE | env OVIRT_SIM_PASSWORD | --password SECRET)
 //                [--inventory FILE] [--http] [--token-lifetime S] [--bandwidth MiBps] [--storage-transition-ms MS]
+//                [--storage-operation-ms MS] [--copy-bandwidth MiBps]
 //                [--name NAME] [--host ADDR] [--admin-token-file FILE | env OVIRT_SIM_ADMIN_TOKEN] [--time-scale N]
 import * as fs from "node:fs";
 import { startSimulator } from "./index";
+import { WireCheckMode, WIRE_CHECK_MODES } from "./xml/wireCheck";
 
 const USAGE =
   "usage: npm run sim -- --state DIR (--password-file FILE | OVIRT_SIM_PASSWORD=... | --password SECRET) [--port N] [--inventory FILE] [--http] " +
-  "[--token-lifetime S] [--bandwidth MiBps] [--storage-transition-ms MS] [--name NAME] [--host ADDR] [--admin-token-file FILE] [--time-scale N]\n" +
+  "[--token-lifetime S] [--bandwidth MiBps] [--copy-bandwidth MiBps] [--storage-transition-ms MS] [--storage-operation-ms MS] [--name NAME] [--host ADDR] [--admin-token-file FILE] [--time-scale N] [--wire-check off|record|fail]\n" +
+  "  --storage-operation-ms MS: attach/activate/deactivate/detach requests take MS before they answer, like the engine's synchronous storage commands (default 0)\n" +
+  "  --bandwidth MiBps: throughput of each storage domain, shared by the copies reading or writing it (default 200)\n" +
+  "  --copy-bandwidth MiBps: also cap each single disk copy at this rate (default 0: no cap)\n" +
   "  --time-scale N: the engine's housekeeping clock runs N times faster (job purge: finished jobs after 10 engine minutes)\n" +
+  "  --wire-check MODE: XML conformance to the API model (default record: unknown request elements refused, the rest listed in /__admin/wire-violations; fail: also refused/500)\n" +
   "  a --host that is not a loopback address needs an admin token: --admin-token-file FILE or OVIRT_SIM_ADMIN_TOKEN\n";
 
 function usage(msg?: string): never {
@@ -49,7 +55,8 @@ async function main(): Promise<void> {
   }
   const known = new Set([
     "port", "state", "password", "password-file", "inventory", "http", "token-lifetime", "bandwidth", "name", "host",
-    "storage-transition-ms", "admin-token-file", "time-scale",
+    "storage-transition-ms", "storage-operation-ms", "admin-token-file", "time-scale", "copy-bandwidth",
+    "wire-check",
   ]);
   for (const k of Object.keys(o)) if (!known.has(k)) usage(`unknown option --${k}`);
   if (typeof o.state !== "string") usage("--state DIR is required");
@@ -74,6 +81,11 @@ async function main(): Promise<void> {
     if (n !== undefined && n <= 0) usage("--time-scale must be a positive number");
     return n;
   };
+  const wireCheck = (): WireCheckMode | undefined => {
+    if (o["wire-check"] === undefined) return undefined;
+    if (!WIRE_CHECK_MODES.includes(o["wire-check"] as WireCheckMode)) usage(`--wire-check must be one of ${WIRE_CHECK_MODES.join(", ")}`);
+    return o["wire-check"] as WireCheckMode;
+  };
   const sim = await startSimulator({
     port: num("port") ?? 0,
     host: typeof o.host === "string" ? o.host : undefined,
@@ -83,9 +95,12 @@ async function main(): Promise<void> {
     tls: !o.http,
     tokenLifetimeSeconds: num("token-lifetime"),
     bandwidthMiBps: num("bandwidth"),
+    copyBandwidthMiBps: num("copy-bandwidth"),
     storageTransitionMs: num("storage-transition-ms"),
+    storageOperationMs: num("storage-operation-ms"),
     timeScale: timeScale(),
     engineName: typeof o.name === "string" ? o.name : undefined,
+    wireCheck: wireCheck(),
     adminToken,
   });
   process.stdout.write(`API URL: ${sim.url}\nAdmin URL: ${sim.adminUrl}\nCA file: ${sim.caFile}\n`);

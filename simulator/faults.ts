@@ -134,6 +134,17 @@ export const F = {
    */
   storageDomainUnreachable: () => new EngineFault(400, "Operation Failed", "Storage domain cannot be reached. Please ensure it is accessible from the host(s)."),
   vmNotRunning: (a: Action) => backend(409, `${op(a, "VM")}. VM is not running.`),
+  /**
+   * ACTION_TYPE_FAILED_CANNOT_ADD_IFACE_DUE_TO_MAC_DUPLICATES (CONFLICT): its own text (no action/type words); the
+   * NIC list comes formatted by ReplacementUtils ("\tnic1,\n\tnic2"; model/macPools.ts engineList).
+   */
+  macDuplicates: (nicList: string) =>
+    backend(
+      409,
+      `Cannot import Virtual Machine, because that action would create duplicates in target MAC pool, which are not allowed. Either allow duplicate MACs in MAC Pool, or allow reassignment of bad MACs during import. Problematic NICs are ${nicList}`,
+    ),
+  /** MAC_POOL_NOT_ENOUGH_MAC_ADDRESSES (CONFLICT) */
+  macPoolExhausted: (a: Action, t: EntityType) => backend(409, `${op(a, t)}. Not enough MAC addresses left in MAC Address Pool.`),
 };
 
 /** Java enum constant name of a lower-case API enum value: "image_locked" -> "ImageLocked", "active" -> "Active". */

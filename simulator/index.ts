@@ -13,11 +13,13 @@ import { FaultInjector } from "./faultInjection";
 import { RequestLog } from "./requestLog";
 import { makeAdmin } from "./admin";
 import { AuditLog, auditFile } from "./audit";
+import { WireCheckMode, WireLog, WIRE_CHECK_MODES } from "./xml/wireCheck";
 import { Inventory, loadInventoryFile, seedState, validateInventory } from "./model/inventory";
 import { defaultInventory } from "./model/defaultInventory";
 import { loadState, saveState } from "./model/store";
 import { EngineState } from "./model/types";
 import { overlayRecordsFor, writeOverlay } from "./storage/volumes";
+import { resumeCopies } from "./storage/transfer";
 import { volumePath } from "./storage/exportDomain";
 import * as api from "./services/api";
 import * as datacenters from "./services/datacenters";
@@ -48,13 +50,28 @@ export interface SimulatorOptions {
   inventory?: string | Inventory;
   tls?: boolean;
   tokenLifetimeSeconds?: number;
+  /**
+   * Throughput of every storage domain in MiB/s unless the inventory gives the domain its own (default 200). Shared by
+   * all the copies that read or write the domain (an export reads the data domain and writes the export domain).
+   */
   bandwidthMiBps?: number;
+  /** Optional cap on each single disk copy in MiB/s, on top of the domains' shared throughput (absent or 0: no cap). */
+  copyBandwidthMiBps?: number;
   engineName?: string;
   /**
    * Duration of each transitional storage-domain status in ms (attach: locked -> maintenance -> activating -> active;
    * activate: activating; deactivate: preparing_for_maintenance; detach: detaching). Default 150; 0 = instantaneous.
    */
   storageTransitionMs?: number;
+  /**
+   * How long an attach / activate / deactivate / detach request takes before it answers, in ms (default 0: it answers
+   * at once and the domain then walks its transitional statuses, `storageTransitionMs` apart). Like the engine, whose
+   * storage-domain commands run synchronously inside the REST call: meanwhile the domain shows the command's statuses
+   * (attach: locked, maintenance, activating; deactivate: locked, preparing_for_maintenance; activate: activating;
+   * detach: detaching), other operations on it get 409 "Related operation is currently in progress", and a client
+   * that drops the connection does not stop it. Also `PUT /__admin/storage-operation {ms}`.
+   */
+  storageOperationMs?: number;
   /**
    * Bearer token every /__admin request must carry (`Authorization: Bearer <token>`, 401 otherwise). Required when
    * `host` is not a loopback address: the simulator refuses to start without one.
@@ -66,6 +83,14 @@ export interface SimulatorOptions {
    * 60, checked every 10), so 600 makes a finished job disappear 1-2 s after its end. Also `PUT /__admin/time-scale`.
    */
   timeScale?: number;
+  /**
+   * Wire conformance of every request and response body under /ovirt-engine/api against the official API model
+   * (xml/wireCheck.ts, simulator/README.md "Wire conformance"): "record" (default) refuses a request body with an
+   * unknown element (400, as the engine's XML reader does) and records everything else in
+   * GET /__admin/wire-violations; "fail" also refuses unknown attributes and enum values (400) and answers 500 for a
+   * response the simulator would write with anything unknown (the test support runs so); "off" checks nothing.
+   */
+  wireCheck?: WireCheckMode;
 }
 
 export interface RunningSimulator {
@@ -102,6 +127,17 @@ function wireJobs(getEngine: () => Engine, jobs: Jobs, audit: AuditLog): void {
     const h = external.getExternalVmImportHook();
     h?.compensate?.({ engine: getEngine() }, job, reason);
   });
+  // export/import copies are VDSM tasks: they outlive the engine and the command ends when they end (jobs.ts
+  // finalizeAtStart); the simulator goes on with them from the plan kept in state.json
+  for (const kind of ["export_vm", "export_template", "import_vm", "import_template"] as const) {
+    jobs.resumers.set(kind, (job) => resumeCopies(getEngine(), jobs, job));
+  }
+  // work that ran in the simulator's own process and cannot be picked up again: the conversion of a V2V import runs
+  // on the proxy host (virt-v2v), which the simulator plays in-process, so the restarted engine's ConvertVmCallback
+  // finds no conversion job on the host and fails the import with its JOB_DOES_NOT_EXIST_MSG (endWithFailure removes
+  // the VM); a snapshot's CreateVolume task would go on on a real SPM, here its command fails (README: known differences)
+  jobs.lostAtStart.set("external_import", "Lost contact with the conversion process");
+  jobs.lostAtStart.set("create_snapshot", "Engine was restarted while the job was running");
 }
 
 /** 127.0.0.0/8, ::1 (also as an IPv4-mapped address) and localhost. */
@@ -129,8 +165,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     password: opts.password,
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 3600,
     bandwidthMiBps: opts.bandwidthMiBps ?? 200,
+    copyBandwidthMiBps: opts.copyBandwidthMiBps || undefined,
     engineName,
     storageTransitionMs: opts.storageTransitionMs ?? 150,
+    storageOperationMs: opts.storageOperationMs ?? 0,
     timeScale: opts.timeScale ?? 1,
   };
   if (!(eopts.timeScale > 0) || !Number.isFinite(eopts.timeScale)) throw new Error("timeScale: a positive number is required");
@@ -143,18 +181,22 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
   let engine = new Engine(eopts, state);
   let jobs = new Jobs(engine);
   wireJobs(() => engine, jobs, audit);
-  // jobs found running in the persisted state: the engine was stopped under them
-  if (jobs.failInterrupted() > 0) engine.flush();
+  // jobs found running in the persisted state: the engine was stopped under them (copies go on, task-less jobs
+  // become `unknown`: jobs.ts finalizeAtStart)
+  jobs.finalizeAtStart();
+  engine.flush();
 
   const tls = opts.tls !== false;
   const pki: Pki | undefined = tls ? ensurePki(stateDir, engineName) : undefined;
   const sso = new Sso(opts.password, eopts.tokenLifetimeSeconds);
   const faults = new FaultInjector();
   const log = new RequestLog();
+  if (opts.wireCheck !== undefined && !WIRE_CHECK_MODES.includes(opts.wireCheck)) throw new Error(`wireCheck: '${opts.wireCheck}' is not one of ${WIRE_CHECK_MODES.join(", ")}`);
+  const wire = new WireLog(opts.wireCheck ?? "record");
   let down = false;
   let server: SimServer | undefined = undefined;
 
-  const restart = async (downMs: number, keep?: http.IncomingMessage) => {
+  const restart = async (downMs: number, keep?: http.IncomingMessage, failTasks?: string) => {
     down = true;
     server?.dropConnections(keep?.socket);
     await jobs.abortAll("Engine was restarted while the job was running");
@@ -165,12 +207,11 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     engine = new Engine(eopts, reloaded);
     jobs = new Jobs(engine);
     wireJobs(() => engine, jobs, audit);
-    const failedJobs = reloaded.jobs.filter((j) => j.status === "failed" && j.failureReason?.startsWith("Engine was restarted")).length;
-    jobs.failInterrupted();
+    const r = jobs.finalizeAtStart({ failTasks });
     engine.flush();
     if (downMs > 0) setTimeout(() => (down = false), downMs);
     else down = false;
-    return { failedJobs };
+    return { resumedJobs: r.resumed, failedJobs: r.failed, unknownJobs: r.unknown };
   };
 
   const reseed = async (inv: Inventory) => {
@@ -200,8 +241,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
       faults,
       log,
       audit,
-      admin: makeAdmin({ engine: () => engine, jobs: () => jobs, faults, log, audit, sso, restart, reseed, adminToken: opts.adminToken }),
+      admin: makeAdmin({ engine: () => engine, jobs: () => jobs, faults, log, audit, sso, restart, reseed, adminToken: opts.adminToken, wire }),
       isDown: () => down,
+      wire,
     },
     tls,
   );

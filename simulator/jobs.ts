@@ -1,7 +1,7 @@
 // Asynchronous engine jobs: job + steps (validating, executing with per-disk "Copying Image" sub-steps with progress,
-// finalizing), failure injection ("fail the next job of a kind"), and the engine's behaviour at restart: every job
-// still `started` is marked `failed` (the engine's compensation after a restart), its entities unlocked and the
-// failure events written. Ended jobs are purged like the engine's JobRepositoryCleanupManager does (below).
+// finalizing), failure injection ("fail the next job of a kind"), and the engine's start-up finalization of jobs
+// found running (finalizeAtStart, below: task-carrying jobs go on, task-less ones become `unknown`). Ended jobs are
+// purged like the engine's JobRepositoryCleanupManager does (below).
 import { Engine } from "./engine";
 import { JobKind, JobRec, JobStatRec, StepRec } from "./model/types";
 
@@ -39,6 +39,16 @@ export class Jobs {
   readonly onEnd: ((job: JobRec) => void)[] = [];
   /** Compensation per job kind, run when a job fails (also for jobs found running after a restart). */
   readonly compensators = new Map<JobKind, (job: JobRec, reason: string) => void>();
+  /**
+   * Per job kind: goes on with a job whose VDSM tasks outlived the engine (the copies of an export/import), from the
+   * plan persisted with it (`job.resume`). Installed by index.ts (storage/transfer.ts resumeCopies).
+   */
+  readonly resumers = new Map<JobKind, (job: JobRec) => void>();
+  /**
+   * Per job kind: the reason its command fails with when the simulator finds it running at start-up and cannot go on
+   * with its work (the work ran in the simulator's process and is gone with it). See finalizeAtStart.
+   */
+  readonly lostAtStart = new Map<JobKind, string>();
 
   /** Bumped to cancel the scheduled cleanup (time scale changed, engine disposed). */
   private cleanupGeneration = 0;
@@ -175,6 +185,7 @@ export class Jobs {
     job.endMs = Date.now();
     job.lastUpdated = job.endTime;
     if (reason) job.failureReason = reason;
+    job.resume = undefined; // nothing left to go on with
     if (status === "failed" && reason && vdsmFailure) {
       const cmd = job.vdsmCommand ?? { name: "MoveImageGroupVDS" };
       this.engine.event(
@@ -188,19 +199,59 @@ export class Jobs {
   }
 
   /**
-   * After a restart: the engine fails every job that was still running (its async tasks are gone), runs the
-   * command's failure path (unlock, remove half-imported entities, failure events).
+   * The engine's start-up handling of the jobs it finds `started` (Backend.initialize -> JobRepositoryImpl.finalizeJobs
+   * -> job_sp.sql DeleteRunningJobsOfTasklessCommands + UpdateStartedExecutionEntitiesToUnknown):
+   * - a job one of whose steps carries a VDSM task (`externalId`, the copy of a disk) is left `started`: the async
+   *   task manager polls the tasks again and the command ends when they end (CommandAsyncTask / SPMAsyncTask
+   *   .handleEndedTask -> endAction). Here the copies go on from the plan persisted with the job (`resumers`); with
+   *   `failTasks` (admin switch) the tasks are reported failed instead, and the command's failure path runs
+   *   (endWithFailure: unlock, remove the half-imported entity, events).
+   * - a job none of whose steps carries a task becomes `unknown` with an end time, its started steps too; nothing else
+   *   is done to its entities (a command whose execute phase had not committed is compensated at start-up by
+   *   CommandCompensator from its business_entity_snapshot rows; a command waiting on a callback is resumed by it).
+   * - kinds in `lostAtStart` (their work ran in the simulator's process): the command fails with that reason.
+   * (RunVm/MigrateVm jobs, deleted by DeleteRunningJobsOfTasklessCommands, are not simulated.)
    */
-  failInterrupted(reason = "Engine was restarted while the job was running"): number {
-    const jobs = this.runningJobs();
-    for (const job of jobs) {
+  finalizeAtStart(opts: { failTasks?: string } = {}): { resumed: number; failed: number; unknown: number } {
+    const out = { resumed: 0, failed: 0, unknown: 0 };
+    const fail = (job: JobRec, reason: string, vdsmFailure: boolean) => {
       try {
         this.compensators.get(job.kind)?.(job, reason);
       } finally {
-        this.end(job, "failed", reason);
+        this.end(job, "failed", reason, vdsmFailure);
+      }
+      out.failed++;
+    };
+    for (const job of this.runningJobs()) {
+      const lost = this.lostAtStart.get(job.kind);
+      if (lost) {
+        fail(job, lost, false);
+        continue;
+      }
+      if (!job.steps.some((s) => s.externalId)) {
+        const now = new Date();
+        job.status = "unknown";
+        job.endTime = job.lastUpdated = now.toISOString();
+        job.endMs = now.getTime();
+        for (const s of job.steps) {
+          if (s.status !== "started") continue;
+          s.status = "unknown";
+          s.endTime = job.endTime;
+        }
+        job.resume = undefined;
+        out.unknown++;
+        continue;
+      }
+      const resume = this.resumers.get(job.kind);
+      if (opts.failTasks !== undefined) fail(job, opts.failTasks, true);
+      else if (!resume || !job.resume) fail(job, "Engine was restarted while the job was running", false);
+      else {
+        resume(job);
+        out.resumed++;
       }
     }
-    return jobs.length;
+    if (out.resumed + out.failed + out.unknown > 0) this.engine.markDirty();
+    return out;
   }
 
   /** Abort reason for a running job's copy loops (set on restart/close). */
@@ -215,13 +266,13 @@ export class Jobs {
         await body();
       } catch (e) {
         const reason = e instanceof Error ? e.message : String(e);
-        if (job.status === "started") {
-          // an abort (restart, close, reseed) is the engine going away, not VDSM failing the work
-          const aborted = this.aborts.has(job.id);
+        // an abort (restart, close, reseed) is the engine going away, not the work failing: the job stays `started`
+        // in the persisted state, and the next start decides about it (finalizeAtStart)
+        if (job.status === "started" && !this.aborts.has(job.id)) {
           try {
             this.compensators.get(job.kind)?.(job, reason);
           } finally {
-            this.end(job, "failed", reason, !aborted);
+            this.end(job, "failed", reason, true);
           }
         }
       } finally {

@@ -16,6 +16,7 @@ import { Writer } from "./xml/write";
 import { echo, notifyJobEnd } from "./services/common";
 import { RequestLog } from "./requestLog";
 import { AuditLog, AuditRequest } from "./audit";
+import { checkXml, describeViolations, WireLog } from "./xml/wireCheck";
 
 export const API_PREFIX = "/ovirt-engine/api";
 
@@ -37,6 +38,8 @@ export interface ServerDeps {
   admin(req: http.IncomingMessage, res: http.ServerResponse, path: string, query: URLSearchParams, body: string): Promise<void>;
   /** true while the engine restarts: API connections are dropped */
   isDown(): boolean;
+  /** wire conformance of request and response bodies (xml/wireCheck.ts); absent: nothing is checked */
+  wire?: WireLog;
 }
 
 export function sanitizeCorrelationId(v: string | undefined | null): string | undefined {
@@ -249,8 +252,7 @@ export class SimServer {
       parsed = undefined;
       if (!(e instanceof EngineFault)) throw e;
       reply = faultReply(e, false);
-      this.send(res, reply, headers, method);
-      finish(reply.status);
+      finish(this.send(res, reply, headers, method, path));
       return;
     }
     const ctx: Ctx = {
@@ -267,6 +269,13 @@ export class SimServer {
       correlationId,
     };
     beginAudit(parsed);
+    // the engine's XML reader refuses a body with an element its model does not know (checked once the resource
+    // method that takes the body is found, as JAX-RS reads the entity only then)
+    const refused = m.route && parsed && (method === "POST" || method === "PUT") ? this.checkRequest(method, path, body) : undefined;
+    if (refused) {
+      finish(this.send(res, refused, headers, method, path), refused);
+      return;
+    }
     if (!m.route) {
       reply = faultReply(m.pathMatched ? new EngineFault(405, "Method Not Allowed", `HTTP method ${method} not allowed`) : new EngineFault(404, "Not Found", "Resource not found"), false);
       if (!m.pathMatched) reply = { status: 404, root: "fault", content: { detail: "Not Found", reason: "Not Found" } };
@@ -281,22 +290,56 @@ export class SimServer {
     // DELETE and other performAction calls answer 202 when asked (?async=true, Expect: 202-accepted)
     const expect = String(req.headers["expect"] ?? req.headers["x-ovirt-expect"] ?? "").toLowerCase();
     if (method === "DELETE" && reply.status === 200 && (query.get("async") === "true" || expect.includes("202-accepted"))) reply = { ...reply, status: 202 };
-    this.send(res, reply, headers, method);
-    finish(reply.status, reply);
+    finish(this.send(res, reply, headers, method, path), reply);
   }
 
-  private send(res: http.ServerResponse, reply: Reply, headers: Record<string, string>, method: string): void {
+  /**
+   * Wire conformance of a request body (xml/wireCheck.ts). An unknown element is refused as the engine refuses it:
+   * JAXBProvider.readFrom unmarshals with JAXBValidationEventHandler, which stops at JAXB's "unexpected element"
+   * error; the IOException goes to IOExceptionMapper, whose UsageFinder answers 400 with the fault reason "Request
+   * syntactically incorrect." (the engine's detail is a link to the API docs; here it names the element and its path).
+   * Unknown attributes and enum values (which JAXB passes over) are refused only in "fail" mode.
+   */
+  private checkRequest(method: string, path: string, body: string): Reply | undefined {
+    const wire = this.d.wire;
+    if (!wire || wire.mode === "off") return undefined;
+    const v = checkXml(body);
+    if (v.length === 0) return undefined;
+    const refuse = wire.mode === "fail" ? v : v.filter((x) => x.kind === "element");
+    wire.add({ direction: "request", method, path, status: refuse.length ? 400 : undefined, violations: v });
+    if (refuse.length === 0) return undefined;
+    const detail = `The request body holds XML the API model does not know: ${describeViolations(refuse)}`;
+    return { status: 400, root: "fault", content: { detail, reason: "Request syntactically incorrect." } };
+  }
+
+  /** Writes the reply; returns the status sent (500 when "fail" mode replaced a response the API model refuses). */
+  private send(res: http.ServerResponse, reply: Reply, headers: Record<string, string>, method: string, path: string): number {
     const h = { ...headers, ...(reply.headers ?? {}) };
     if (reply.root === undefined) {
       res.writeHead(reply.status, h);
       res.end();
-      return;
+      return reply.status;
     }
-    const xml = buildXml(reply.root, reply.content ?? "");
+    let status = reply.status;
+    let xml = buildXml(reply.root, reply.content ?? "");
+    const wire = this.d.wire;
+    if (wire && wire.mode !== "off") {
+      const v = checkXml(xml);
+      if (v.length > 0) {
+        // a simulator bug: what it writes must be what the engine's schema can write
+        if (wire.mode === "fail") status = 500;
+        wire.add({ direction: "response", method, path, status, violations: v });
+        process.stderr.write(`simulator: wire conformance: ${method} ${path} (${reply.status}) wrote XML the API model does not know: ${describeViolations(v)}\n`);
+        if (wire.mode === "fail") {
+          xml = buildXml("fault", { detail: `The simulator wrote XML the API model does not know: ${describeViolations(v)} (GET /__admin/wire-violations)`, reason: "Internal Server Error" });
+        }
+      }
+    }
     h["Content-Type"] = "application/xml;charset=UTF-8";
     h["Content-Length"] = String(Buffer.byteLength(xml));
-    res.writeHead(reply.status, h);
+    res.writeHead(status, h);
     res.end(method === "HEAD" ? undefined : xml);
+    return status;
   }
 
   listen(port: number, host: string): Promise<number> {

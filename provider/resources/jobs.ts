@@ -1,5 +1,6 @@
 /** Waiting on an engine job (export/import) with entity-state fallback, and turning failures into clear errors. */
 import type { OvirtClient, Job } from "../client";
+import { EngineUnavailableError } from "../client/errors";
 import { poll, formatBytes, WaitTimeoutError } from "../client/wait";
 import { jobWatcher, jobPercent } from "../client/jobWatcher";
 import type { Progress } from "../progress";
@@ -73,16 +74,37 @@ export function lostWhen(noTrace: () => Promise<boolean>, what: string, afterMs 
 }
 
 /**
+ * The engine is away for now (restarting: connections dropped, 503 while it starts, its SSO answering 503), after the
+ * client's own retries: the work it runs goes on meanwhile (the copies are VDSM tasks), so a wait keeps waiting.
+ */
+function engineAway(e: unknown): e is EngineUnavailableError {
+  return e instanceof EngineUnavailableError;
+}
+
+/** Pause between looks while the engine is away: 500 ms growing x1.5 to 5 s. */
+const AWAY_MIN_MS = 500;
+const AWAY_MAX_MS = 5000;
+
+/**
  * Waits for an engine job. With a job id (from the action answer, or found once by correlation id) the job is
  * followed by the engine's shared job watcher (`client/jobWatcher.ts`: one polling loop per engine for every
- * resource, ticks timed by the jobs' predicted ends); when the job is gone (purged) or was never found, the entity
- * state decides (adaptive polling of `entityDone`/`entityFailed`).
+ * resource, ticks timed by the jobs' predicted ends). The entity state decides (adaptive polling of
+ * `entityDone`/`entityFailed`) when:
+ * - the job is gone: purged by the engine (JobRepositoryCleanupManager), or never found;
+ * - the job is `unknown`: the engine restarted while it ran and its command had no VDSM task
+ *   (JobRepositoryImpl.finalizeJobs); the status says nothing about the outcome, the entity does.
+ * A job still `started` after a restart (its copies are VDSM tasks that went on) is simply followed further. While the
+ * engine does not answer (restarting), the wait goes on until the deadline; nothing is submitted again.
  */
 export async function waitForJob(w: JobWait): Promise<void> {
   const started = Date.now();
   let jobId = w.jobId;
   if (!jobId && w.correlationId) {
-    const jobs = await w.c.jobs.byCorrelationId(w.correlationId);
+    // an engine that does not answer now (restarting) leaves the entity to decide, which tolerates that
+    const jobs = await w.c.jobs.byCorrelationId(w.correlationId).catch((e: unknown) => {
+      if (engineAway(e)) return [] as Job[];
+      throw e;
+    });
     const j = jobs.sort((a, b) => String(b.start_time ?? "").localeCompare(String(a.start_time ?? "")))[0];
     if (j) jobId = j.id;
   }
@@ -94,16 +116,33 @@ export async function waitForJob(w: JobWait): Promise<void> {
   };
   // the status line starts at once (the first look at the job comes with the watcher's next tick)
   w.progress.update(line());
+  let awayMs = AWAY_MIN_MS;
+  /** The engine is away: say so, wait a little longer each time (never past the deadline). */
+  const away = async (e: EngineUnavailableError): Promise<string> => {
+    const msg = `${w.what}: the engine does not answer (${e.message}); still waiting, ${Math.round((Date.now() - started) / 1000)} s`;
+    w.progress.update(msg);
+    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(awayMs, w.deadline - Date.now()))));
+    awayMs = Math.min(AWAY_MAX_MS, awayMs * 1.5);
+    return msg;
+  };
   if (jobId) {
     const watcher = jobWatcher(w.c.http);
     let lastProgress = "";
     for (;;) {
       const remaining = w.deadline - Date.now();
       let timer: NodeJS.Timeout | undefined;
-      const snap = await Promise.race([
-        watcher.observe(jobId, w.correlationId),
-        new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), Math.max(0, remaining)))),
-      ]).finally(() => clearTimeout(timer));
+      let snap: Awaited<ReturnType<typeof watcher.observe>> | undefined;
+      try {
+        snap = await Promise.race([
+          watcher.observe(jobId, w.correlationId),
+          new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), Math.max(0, remaining)))),
+        ]).finally(() => clearTimeout(timer));
+      } catch (e) {
+        if (!engineAway(e) || Date.now() >= w.deadline) throw e;
+        lastProgress = await away(e);
+        continue;
+      }
+      awayMs = AWAY_MIN_MS;
       if (!snap) {
         throw new WaitTimeoutError(
           `timed out after ${Math.round((Date.now() - started) / 1000)} s waiting for ${w.what}` +
@@ -113,6 +152,7 @@ export async function waitForJob(w: JobWait): Promise<void> {
       }
       const job = snap.job;
       if (!job) break; // purged: the entity state decides below
+      if (job.status === "unknown") break; // finalized by an engine restart: the entity state decides below
       if (job.status === "failed" || job.status === "aborted") {
         const reason = await failureReason(w.c, w.correlationId, job);
         throw new JobFailedError(`${w.what} failed in the engine: ${reason}`);
@@ -126,14 +166,19 @@ export async function waitForJob(w: JobWait): Promise<void> {
       w.progress.update(lastProgress);
     }
   }
-  // no job (never found, or purged): entity state
+  // no job (never found, purged, or `unknown` after an engine restart): entity state
   await poll<true>(
     async () => {
-      if (await w.entityDone()) return { done: true, value: true };
-      // right after entityDone, so it can judge from the same read
-      if (w.entityFailed) {
-        const f = await w.entityFailed();
-        if (f) throw new JobFailedError(`${w.what} failed in the engine: ${f}`);
+      try {
+        if (await w.entityDone()) return { done: true, value: true };
+        // right after entityDone, so it can judge from the same read
+        if (w.entityFailed) {
+          const f = await w.entityFailed();
+          if (f) throw new JobFailedError(`${w.what} failed in the engine: ${f}`);
+        }
+      } catch (e) {
+        if (!engineAway(e)) throw e;
+        return { done: false, progress: `${w.what}: the engine does not answer (${e.message}); still waiting` };
       }
       return { done: false, progress: line() };
     },

@@ -43,7 +43,7 @@ import {
 import { progressFor, Progress } from "../progress";
 import { waitForJob, lostWhen } from "./jobs";
 import { Ownership, adoptionNote, createdBy, mayRemove, ownershipOf, resourceCorrelationId } from "./ownership";
-import { attachedDomain, clusterById, dataCenterById, engineKey, exportListing, followedDisks, storageDomainNamed, vmById, vmsNamed } from "./reads";
+import { attachedDomain, clusterById, dataCenterById, engineKey, exportContents, exportListing, followedDisks, storageDomainNamed, vmById, vmsNamed } from "./reads";
 
 export const VmExportArgs = z
   .object({
@@ -555,7 +555,15 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
       // a copy on the domain that this resource did not make: overwritten only with exclusive, taken only with adopt
       const foreignCopy = async (src: Source) => {
         if (!sd || sd.type !== "export" || (args.exclusive && !args.adopt) || !identityChanged) return;
-        const listing = await cachedRead(`${key}|exp|${sd.id}|${args.kind}`, 10_000, () => c.exportContent(args.kind).list(sd.id).catch(() => [] as Source[]));
+        const contents = await exportContents<Source>(c, key, args.kind, sd);
+        if (contents.unreadable) {
+          // unknown, not empty: say so (the stack may activate the domain before the export runs)
+          progressFor(news[PROGRESS_URN_KEY] as string | undefined, `export ${args.name}`).info(
+            `${contents.unreadable}: whether a copy of ${args.kind === "vm" ? "VM" : "template"} ${src.name} is already on it is checked when the export runs`,
+          );
+          return;
+        }
+        const listing = contents.items;
         if (!listing.some((x) => x.id === src.id)) return;
         // only when a copy is there (a re-run after a lost state, or someone else's copy): is it this resource's?
         const urn = news[PROGRESS_URN_KEY] as string | undefined;

@@ -2,7 +2,12 @@
  * VmImport: a VM or template (`kind`) imported from an export domain into a cluster and storage domain.
  *
  * - `collapseSnapshots` ("collapse snapshots"), per-disk allocation (thin | preallocated) and storage domain,
- *   `cpuProfile`, and `permissions` re-applied after the import (an export keeps no roles/permissions).
+ *   `cpuProfile`, and `permissions` re-applied after the import (an export keeps no roles/permissions). The engine
+ *   applies a VM disk's allocation only to a collapsed copy, so an allocation collapses the VM (said at preview); a
+ *   template import reads no allocation at all: refused at preview. Per-disk domains are sent where the engine reads
+ *   them for both kinds (`<vm><disk_attachments>`), for every disk once one is placed (exportDomain.ts).
+ * - A thin VM imported without collapse stays linked to its template's disks: its disks must land on a domain that
+ *   holds the template — where the template really is, or where this stack imports it (`expectTemplateDomains`).
  * - Conflicts like the admin portal: `onConflict: "fail" | "skip" | "clone"`; a clone gets `newName` or the name plus
  *   `cloneSuffix` (default "-clone"). A clone always collapses snapshots (the portal's Clone does the same).
  * - A thin, template-based VM needs its template in the target data center first, or `collapseSnapshots`; the
@@ -53,7 +58,8 @@ function importCorrelationId(urn: string | undefined, exportSdId: string, copyId
   return resourceCorrelationId(urn, "import", exportSdId, copyId, name, clusterId);
 }
 import { mixedArchitectures } from "./vmExport";
-import { attachedDomain, attachedDomains, clusterById, clusterNamed, engineKey, exportListing, followedDisks, storageDomainNamed, vmById, vmsNamed } from "./reads";
+import { isMacDuplicatesRefusal, macRefusal, previewMacConflict } from "./macConflicts";
+import { attachedDomain, attachedDomains, clusterById, clusterNamed, engineKey, exportContents, exportListing, followedDisks, storageDomainNamed, vmById, vmsNamed } from "./reads";
 
 export const DiskMappingArgs = z
   .object({
@@ -109,6 +115,11 @@ export const VmImportArgs = z
     cpuProfile: zName("cpuProfile").optional(),
     permissions: z.array(PermissionArgs).optional(),
     expectTemplates: z.array(zName("expectTemplates[]")).optional(),
+    /**
+     * Where the templates of `expectTemplates` land (their imports' data domains, by template name): a thin VM
+     * imported without collapse stays linked to its template's disks, so its disks must land there too.
+     */
+    expectTemplateDomains: z.record(z.string(), z.array(zName("expectTemplateDomains[]"))).optional(),
     expectExportDomain: ExpectExportDomainArgs.optional(),
     batch: BatchArgs.optional(),
     /**
@@ -309,6 +320,7 @@ async function templateProblem(
   look: TemplateLookup,
   dcId: string,
   collapse: boolean,
+  copyDisks?: Disk[],
 ): Promise<{ property: string; reason: string } | undefined> {
   const tId = templateDependency(copy, a.kind);
   if (!tId) return undefined;
@@ -317,30 +329,115 @@ async function templateProblem(
   const tName = onDomain?.name ?? inEngine?.name ?? (await look.nameOf(tId).catch(() => undefined)) ?? tId;
   if (collapse) {
     if (onDomain || look.exported.includes(tName)) return undefined;
+    // collapsed only because of disks[].allocation: that is the field to change
+    const alloc = !a.collapseSnapshots && !(a.clone || a.onConflict === "clone") ? allocationIndex(a) : -1;
+    const property = alloc >= 0 ? `disks[${alloc}].allocation` : "collapseSnapshots";
+    const why = alloc >= 0 ? ` (${property} is applied only to a collapsed copy, so it collapses the VM)` : a.clone || a.onConflict === "clone" ? " (a clone always collapses)" : "";
     return {
-      property: "collapseSnapshots",
+      property,
       reason:
-        `collapseSnapshots: VM ${copy.name} is a thin VM based on template ${tName}; collapsing it on import${a.clone || a.onConflict === "clone" ? " (a clone always collapses)" : ""} ` +
-        `reads the template from export domain ${a.exportDomain}, and template ${tName} is not there. Export the VM with discardSnapshots: true (a flat copy), or export template ${tName} to ${a.exportDomain} too.`,
+        `${property}: VM ${copy.name} is a thin VM based on template ${tName}; collapsing it on import${why} ` +
+        `reads the template from export domain ${a.exportDomain}, and template ${tName} is not there. Export the VM with discardSnapshots: true (a flat copy), or export template ${tName} to ${a.exportDomain} too` +
+        `${alloc >= 0 ? `, or remove ${property} (the VM is then imported thin, its disk chain as it is)` : ""}.`,
     };
   }
+  let lands: string[] | undefined;
+  let where = "";
   if (inEngine) {
     const dc = await entityDc(c, inEngine, new Map());
-    if (!dc || dc === dcId) return undefined;
+    if (!dc || dc === dcId) {
+      // where the template really is: its disks' domains
+      const sds = await cachedRead(`${engineKey({ url: c.url, username: c.http.username })}|sds`, 10_000, () => c.storageDomains.list());
+      const ids = new Set((await c.templates.disks(tId).catch(() => [] as Disk[])).flatMap((d) => (d.storage_domains ?? []).map((x) => x.id).concat(d.storage_domain?.id ?? [])));
+      lands = sds.filter((d) => ids.has(d.id)).map((d) => d.name);
+      where = "in the target data center";
+    }
   }
-  if (a.expectTemplates && a.expectTemplates.includes(tName)) return undefined;
+  if (!lands) {
+    if (!(a.expectTemplates && a.expectTemplates.includes(tName))) {
+      return {
+        property: "collapseSnapshots",
+        reason:
+          `collapseSnapshots: VM ${copy.name} is a thin VM based on template ${tName}, which is not in the target data center. ` +
+          `Import template ${tName} first (a VmImport with kind: "template", name: "${tName}", and make this import depend on it — ` +
+          `list it in expectTemplates), or set collapseSnapshots: true to import a self-contained copy.`,
+      };
+    }
+    lands = a.expectTemplateDomains?.[tName];
+    where = "where this stack imports it (expectTemplateDomains)";
+  }
+  if (!lands || lands.length === 0) return undefined;
+  // ImportVmCommand.checkTemplateInStorageDomain, and VDSM's copy of a chain: a thin disk stays linked to its
+  // template's disk, so it must land on a domain holding the template
+  const off = diskDestinations(a, copyDisks).find((d) => !lands!.includes(d.name));
+  if (!off) return undefined;
+  const on = lands.map((n) => JSON.stringify(n)).join(", ");
   return {
-    property: "collapseSnapshots",
+    property: off.property,
     reason:
-      `collapseSnapshots: VM ${copy.name} is a thin VM based on template ${tName}, which is not in the target data center. ` +
-      `Import template ${tName} first (a VmImport with kind: "template", name: "${tName}", and make this import depend on it — ` +
-      `list it in expectTemplates), or set collapseSnapshots: true to import a self-contained copy.`,
+      `${off.property}: VM ${copy.name} is a thin VM based on template ${tName}; imported without collapse its disks stay linked to the template's disks, ` +
+      `so they must land on a storage domain holding the template. Template ${tName} is on ${on} (${where}); ${off.property} is "${off.name}". ` +
+      `Set ${off.property}: ${JSON.stringify(lands[0])}, import template ${tName} onto "${off.name}" (its VmImport's storageDomain or disks[].storageDomain), ` +
+      `or set collapseSnapshots: true to import a self-contained copy.`,
   };
 }
 
-function diskSpecs(a: VmImportArgs, copyDisks: Disk[], sdIds: Map<string, string>): Array<{ id: string; sparse?: boolean; format?: "cow" | "raw"; storageDomainId?: string }> {
+/**
+ * The data domains a VM's disks land on, each with the field that chose it: `disks[i].storageDomain`, and
+ * `storageDomain` for the disks no entry places (all of them when the copy's disks are not known).
+ */
+function diskDestinations(a: VmImportArgs, copyDisks?: Disk[]): Array<{ property: string; name: string }> {
+  const out: Array<{ property: string; name: string }> = [];
+  const placed = new Set<string>();
+  (a.disks ?? []).forEach((d, i) => {
+    if (!d.storageDomain) return;
+    out.push({ property: `disks[${i}].storageDomain`, name: d.storageDomain });
+    const disk = copyDisks?.find((x) => (d.id ? x.id === d.id : (x.alias ?? x.name) === d.alias));
+    if (disk) placed.add(disk.id);
+  });
+  if (!copyDisks || copyDisks.some((x) => !placed.has(x.id))) out.unshift({ property: "storageDomain", name: a.storageDomain });
+  return out;
+}
+
+/** The first `disks[]` entry with an allocation, or -1. */
+function allocationIndex(a: VmImportArgs): number {
+  return (a.disks ?? []).findIndex((d) => !!d.allocation);
+}
+
+/**
+ * Per-disk allocation is applied by the engine only to a collapsed copy (bll ImportVmCommand: format/sparse are taken
+ * when isCopyCollapseOrNoSnapshots; a chain copied as it is keeps its volumes' own): a VM import with an allocation
+ * is therefore collapsed (snapshots and template chain), which the preview says.
+ */
+export function allocationCollapses(a: Pick<VmImportArgs, "kind" | "disks">): boolean {
+  return a.kind === "vm" && (a.disks ?? []).some((d) => !!d.allocation);
+}
+
+/**
+ * A template's disks are imported with the format and allocation they have on the export domain: the restapi's
+ * template import reads no allocation (BackendStorageDomainTemplateResource.doImport has no setVolumesTypeFormat),
+ * so the engine would silently ignore it. One failure per entry that gives one.
+ */
+export function templateAllocationFailures(a: Pick<VmImportArgs, "kind" | "disks" | "name">): CheckFailure[] {
+  if (a.kind !== "template") return [];
+  return (a.disks ?? []).flatMap((d, i) =>
+    d.allocation
+      ? [
+          {
+            property: `disks[${i}].allocation`,
+            reason:
+              `disks[${i}].allocation: "${d.allocation}" cannot be applied to template ${a.name}: the engine imports a template's disks with the format and allocation ` +
+              `they have on the export domain and ignores any other (only a VM import reads allocation). Remove allocation from disks[${i}] ` +
+              `(disks[${i}].storageDomain still places the disk), or change the template's disks in the source before exporting it.`,
+          },
+        ]
+      : [],
+  );
+}
+
+function diskSpecs(a: VmImportArgs, copyDisks: Disk[], sdIds: Map<string, string>, defaultSdId: string): Array<{ id: string; sparse?: boolean; format?: "cow" | "raw"; storageDomainId?: string }> {
   if (!a.disks) return [];
-  return a.disks.map((d, i) => {
+  const specs = a.disks.map((d, i) => {
     const disk = d.id ? copyDisks.find((x) => x.id === d.id) : copyDisks.find((x) => (x.alias ?? x.name) === d.alias);
     if (!disk) {
       throw new ArgError(
@@ -350,11 +447,22 @@ function diskSpecs(a: VmImportArgs, copyDisks: Disk[], sdIds: Map<string, string
     }
     return {
       id: disk.id,
-      sparse: d.allocation ? d.allocation === "thin" : undefined,
-      format: d.allocation ? (d.allocation === "thin" ? "cow" : "raw") : undefined,
+      // a template import reads no allocation (refused at preview: templateAllocationFailures)
+      sparse: d.allocation && a.kind === "vm" ? d.allocation === "thin" : undefined,
+      format: d.allocation && a.kind === "vm" ? (d.allocation === "thin" ? ("cow" as const) : ("raw" as const)) : undefined,
       storageDomainId: d.storageDomain ? sdIds.get(d.storageDomain) : undefined,
     };
   });
+  // ensureDomainMap (ImportVmCommandBase, MoveOrCopyTemplateCommand) fills in storageDomain only when NO disk has a
+  // destination: once one has, every disk must have one, or the engine finds no domain for the others
+  if (specs.some((x) => x.storageDomainId)) {
+    for (const d of copyDisks) {
+      const x = specs.find((y) => y.id === d.id);
+      if (!x) specs.push({ id: d.id, sparse: undefined, format: undefined, storageDomainId: defaultSdId });
+      else if (!x.storageDomainId) x.storageDomainId = defaultSdId;
+    }
+  }
+  return specs;
 }
 
 interface Resolved {
@@ -538,12 +646,24 @@ async function run(a: VmImportArgs, progress: Progress, urn: string | undefined,
       }
       clone = true;
     }
+    const macSource = a.expectExportDomain?.engine && !sameEngine(a.expectExportDomain.engine, a.engine) ? a.expectExportDomain.engine : undefined;
+    if (!clone && a.kind === "vm" && a.onConflict === "clone" && macSource) {
+      // MACs in use in the target cluster's pool: a conflict like the others (macConflicts.ts; check says so too)
+      const mf = await previewMacConflict({ c, key: engineKey(a.engine), cluster, vmName: a.name, copyId: copy.id, source: { client: clientFor(macSource), url: macSource.url } });
+      if (mf) {
+        clone = true;
+        progress.info(`${label}: its MAC addresses are in use in the MAC pool of cluster ${cluster.name}; imported as a clone (onConflict: "clone")`);
+      }
+    }
     name = targetName(a, clone, nameTaken);
   }
-  // a clone always collapses (as the admin portal's Clone does); the engine requires it for snapshots/templates
-  const collapse = a.collapseSnapshots || (clone && a.kind === "vm");
+  // a clone always collapses (as the admin portal's Clone does); the engine requires it for snapshots/templates.
+  // A per-disk allocation is applied only to a collapsed copy: it collapses too (allocationCollapses)
+  const collapse = a.collapseSnapshots || (clone && a.kind === "vm") || allocationCollapses(a);
   if (!adopt) {
-    const tProblem = await templateProblem(c, a, copy, domainLookup(c, r.exportSd.id, a), dcId, collapse);
+    const ta = templateAllocationFailures(a)[0];
+    if (ta) throw new ArgError(ta.property, ta.reason);
+    const tProblem = await templateProblem(c, a, copy, domainLookup(c, r.exportSd.id, a), dcId, collapse, r.copyDisks);
     if (tProblem) throw new ArgError(tProblem.property, tProblem.reason);
   }
 
@@ -579,7 +699,7 @@ async function run(a: VmImportArgs, progress: Progress, urn: string | undefined,
       });
     }
   } else {
-    const specs = diskSpecs(a, r.copyDisks, r.diskSdIds);
+    const specs = diskSpecs(a, r.copyDisks, r.diskSdIds, r.sd.id);
     progress.info(`importing ${label}${clone ? ` as ${name}` : ""} into ${cluster.name}${collapse ? " (collapsing snapshots)" : ""}`);
     /** The entity this import creates: by id, or for a clone by name in the target data center (the source VM of
      * the same name lives in another data center of this engine and must not be taken for it). */
@@ -623,6 +743,14 @@ async function run(a: VmImportArgs, progress: Progress, urn: string | undefined,
           }
           if (/Template doesn't exist|does not contain the VM Template|Template is missing/i.test(t)) {
             throw new ArgError("collapseSnapshots", `collapseSnapshots: ${t} Import the VM's template first, or set collapseSnapshots: true.`);
+          }
+          if (a.kind === "vm" && isMacDuplicatesRefusal(t)) {
+            // the copy's MACs are in use in the target cluster's MAC pool (macConflicts.ts): name them and the fix
+            const src = a.expectExportDomain?.engine && !sameEngine(a.expectExportDomain.engine, a.engine) ? a.expectExportDomain.engine : undefined;
+            throw await macRefusal(
+              { c, key: engineKey(a.engine), cluster, vmName: a.name, copyId: copy.id, source: src ? { client: clientFor(src), url: src.url } : undefined },
+              t,
+            );
           }
           if (/already exists/i.test(t)) {
             throw new ArgError("onConflict", `onConflict: ${t}. Set onConflict: "clone" or "skip".`);
@@ -715,10 +843,17 @@ interface CopyView {
 async function copyView(c: OvirtClient, key: string, args: VmImportArgs, exportSd: StorageDomain | undefined, otherEngine: boolean): Promise<CopyView> {
   const exp = args.expectExportDomain;
   let listing: Entity[] = [];
+  // the engine cannot list a domain attached nowhere or not active: unknown contents, said in the preview line
+  let unreadable: string | undefined;
   if (exportSd) {
-    listing = await cachedRead(`${key}|exp|${exportSd.id}|${args.kind}`, 10_000, () => c.exportContent(args.kind).list(exportSd.id).catch(() => [] as Entity[]));
+    const contents = await exportContents<Entity>(c, key, args.kind, exportSd);
+    listing = contents.items;
+    unreadable = contents.unreadable;
     const copy = listing.find((x) => x.name === args.name);
-    if (copy || !exp) return { copy, fromSource: false, listing, look: domainLookup(c, exportSd.id, args), exportSdId: exportSd.id };
+    if (copy || !exp) {
+      const note = unreadable ? `${unreadable}: the copy of ${args.name} is looked for, and checked (conflicts, architecture, template), when the import runs` : undefined;
+      return { copy, fromSource: false, listing, look: domainLookup(c, exportSd.id, args), exportSdId: exportSd.id, note };
+    }
   }
   const what = args.kind === "vm" ? "VM" : "template";
   const srcEngine = otherEngine ? exp!.engine! : args.engine;
@@ -736,7 +871,9 @@ async function copyView(c: OvirtClient, key: string, args: VmImportArgs, exportS
     srcSd = srcSds.find((d) => d.name === args.exportDomain && (!d.type || d.type === "export"));
     if (srcSd) {
       const sid = srcSd.id;
-      const srcListing = await cachedRead(`${skey}|exp|${sid}|${args.kind}`, 10_000, () => sc.exportContent(args.kind).list(sid).catch(() => [] as Entity[]));
+      const srcContents = await exportContents<Entity>(sc, skey, args.kind, srcSd);
+      const srcListing = srcContents.items;
+      unreadable = srcContents.unreadable;
       const copy = srcListing.find((x) => x.name === args.name);
       const look: TemplateLookup = { onDomain: (id) => sc.exportTemplates.get(sid, id).catch(() => undefined), nameOf, exported };
       if (copy) {
@@ -769,7 +906,9 @@ async function copyView(c: OvirtClient, key: string, args: VmImportArgs, exportS
     arrives ??
     (unattached
       ? `export domain ${args.exportDomain} is in engine ${args.engine.url} but attached to no data center yet (on its way to the target): its copies cannot be listed`
-      : `the copy of ${args.name} is not on export domain ${args.exportDomain} yet`);
+      : unreadable
+        ? `${unreadable} (the copy of ${args.name} may be on it or not exported yet)`
+        : `the copy of ${args.name} is not on export domain ${args.exportDomain} yet`);
   const domainGone = otherEngine && !exportSd && !srcSd ? ` (the domain is in neither engine right now: on its way)` : "";
   if (!source) {
     return {
@@ -814,6 +953,8 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   const unchanged =
     prev && jsonEqual({ ...prev, ...inPlace }, { ...userInputs(news), ...inPlace }) && (await sameEngineProbe(prev.engine, userInputs(news).engine));
   if (hasUnknowns || unchanged) {
+    // what the engine would ignore (known values only)
+    if (hasUnknowns) fs.push(...templateAllocationFailures(args));
     // only the in-place fields (and the connection) can have changed: validate those
     if (!hasUnknowns && prev) {
       await checkConnectionChange(prev.engine, args.engine, fs);
@@ -825,6 +966,8 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   const progress = progressFor(urn, `import ${args.name}`);
   const label = `${args.kind === "vm" ? "VM" : "template"} ${args.name}`;
   let implied = false;
+  // what the engine would ignore is refused before anything is read
+  fs.push(...templateAllocationFailures(args));
   try {
     const c = clientFor(args.engine);
     const key = `${args.engine.url}|${args.engine.username}`;
@@ -868,7 +1011,7 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
       const dcs = await cachedRead(`${key}|dcs`, 10_000, () => c.datacenters.list());
       if (exp) return dcs.find((d) => d.name === exp.dataCenter)?.id;
       if (!exportSd || (exportSd.type && exportSd.type !== "export")) return undefined;
-      const listing = await cachedRead(`${key}|exp|${exportSd.id}|${args.kind}`, 10_000, () => c.exportContent(args.kind).list(exportSd.id).catch(() => [] as Entity[]));
+      const listing = (await exportContents<Entity>(c, key, args.kind, exportSd)).items;
       const copy = listing.find((x) => x.name === args.name);
       if (copy) {
         const all: Entity[] = args.kind === "vm" ? await cachedRead(`${key}|vms`, 10_000, () => c.vms.list()) : await cachedRead(`${key}|templates`, 10_000, () => c.templates.list());
@@ -930,9 +1073,29 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
           progress.info(`${adoptionNote(args.kind === "vm" ? "VM" : "template", adopted.name, adopted.id)} (adopt: true); nothing is imported`);
         }
         const conflict = !adopted && ((!!sameId && !oursById) || !!sameName);
-        const clone = args.clone || (conflict && args.onConflict === "clone");
+        // a plain import keeps the copy's MACs: the target cluster's MAC pool must not hold them (macConflicts.ts);
+        // readable at preview from the source VM in the source engine (a copy's NICs are not in the API). A MAC
+        // conflict is a conflict: onConflict "clone" imports a clone (new MACs), else the preview fails
+        const macConflict =
+          args.kind === "vm" && !args.clone && !conflict && !adopted && !oursById
+            ? await previewMacConflict({
+                c, key, cluster, vmName: args.name, copyId: copy.id,
+                source: otherEngine ? { client: clientFor(exp!.engine!), url: exp!.engine!.url } : undefined,
+              })
+            : undefined;
+        if (macConflict && args.onConflict !== "clone") fs.push(macConflict);
+        const clone = args.clone || ((conflict || !!macConflict) && args.onConflict === "clone");
         const skip = !args.clone && conflict && args.onConflict === "skip";
-        const collapse = args.collapseSnapshots || (clone && args.kind === "vm");
+        const allocCollapse = !args.collapseSnapshots && !(clone && args.kind === "vm") && allocationCollapses(args);
+        const collapse = args.collapseSnapshots || (clone && args.kind === "vm") || allocCollapse;
+        if (allocCollapse && !skip && !adopted && !oursById) {
+          const i = allocationIndex(args);
+          progress.info(
+            `${label}: collapsed on import (snapshots and template chain, if any, merged into one volume per disk): disks[${i}].allocation is applied only to a ` +
+              `collapsed copy (the engine copies a chain as it is and ignores allocation). Remove allocation to keep the chain`,
+          );
+          implied = true;
+        }
         if (clone && !adopted && !oursById) {
           // say what a clone means, once per import (the same engine: the source keeps its id, ids are unique)
           const nameTaken = !!sameName || (sameIdInTarget && sameId!.name === args.name);
@@ -941,6 +1104,8 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
             ? "clone: true"
             : sameId && !sameIdInTarget
               ? `${label} (id ${sameId.id}) keeps that id in engine ${args.engine.url}, and ids are unique per engine`
+              : macConflict
+                ? `its MAC addresses are in use in the MAC pool of cluster ${cluster.name}, and onConflict is "clone"`
               : `${sameName ? `the name ${args.name}` : `the id ${copy.id}`} is taken in the target data center`;
           progress.info(
             args.kind === "vm"
@@ -950,7 +1115,12 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
           if (args.kind === "vm" && !args.collapseSnapshots) implied = true;
         }
         if (!skip && !adopted && !oursById) {
-          const tp = await templateProblem(c, args, copy, view.look, dcId, collapse);
+          // the copy's disks, when a disk entry places one (the others then go to storageDomain)
+          const copyDisks =
+            !collapse && !view.fromSource && view.exportSdId && exportSd && (args.disks ?? []).some((d) => d.storageDomain)
+              ? await c.exportContent(args.kind).disks(view.exportSdId, copy.id).catch(() => undefined)
+              : undefined;
+          const tp = await templateProblem(c, args, copy, view.look, dcId, collapse, copyDisks);
           if (tp) fs.push(tp);
         }
         if (!args.clone && args.onConflict === "fail" && conflict) {
@@ -1013,7 +1183,7 @@ async function checkPermissionsAndProfile(args: VmImportArgs, fs: CheckFailure[]
 }
 
 const REPLACE_KEYS = ["exportDomain", "kind", "name", "cluster", "storageDomain", "collapseSnapshots", "onConflict", "clone", "newName", "cloneSuffix", "disks"];
-const UPDATE_KEYS = ["permissions", "cpuProfile", "keepOnDelete", "timeoutMinutes", "batch", "expectTemplates", "engine", "adopt"];
+const UPDATE_KEYS = ["permissions", "cpuProfile", "keepOnDelete", "timeoutMinutes", "batch", "expectTemplates", "expectTemplateDomains", "engine", "adopt"];
 const defaults: Record<string, unknown> = { kind: "vm", collapseSnapshots: false, onConflict: "fail", clone: false, keepOnDelete: false, adopt: false };
 
 async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
@@ -1021,7 +1191,10 @@ async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResu
   const n = normalizeArgs(VmImportArgs, news);
   const eq = (k: string) => jsonEqual(o[k] ?? defaults[k], n[k] ?? defaults[k]);
   // a clone is collapsed whatever collapseSnapshots says (and its outputs say true): no change for a clone
-  const replaces = REPLACE_KEYS.filter((k) => !eq(k) && !(k === "collapseSnapshots" && olds?.cloned === true));
+  // likewise a VM collapsed because a disk has an allocation (allocationCollapses)
+  const replaces = REPLACE_KEYS.filter(
+    (k) => !eq(k) && !(k === "collapseSnapshots" && (olds?.cloned === true || (olds?.collapsed === true && allocationCollapses(n)))),
+  );
   // the same engine reached by another URL (alias, case, default port) is not a new engine
   if (!(await sameEngineLive(o.engine, n.engine, olds?.dataCenterId))) replaces.push("engine");
   const changed = [...replaces, ...UPDATE_KEYS.filter((k) => !eq(k))];

@@ -22,6 +22,7 @@ import {
   VolumeRec,
 } from "./types";
 import { domainRoot, writeDomainMetadata } from "../storage/exportDomain";
+import { DEFAULT_MAC_POOL_ID, allocateMacs, defaultMacPool, macToNum, macsInUse } from "./macPools";
 
 const arch = z.enum(["x86_64", "ppc64", "s390x", "aarch64", "undefined"]);
 
@@ -35,6 +36,12 @@ const DiskSpec = z.object({
   bootable: z.boolean().optional(),
   interface: z.string().default("virtio_scsi"),
 });
+
+/** A MAC address as the engine stores it (MacAddressValidationPatterns.VALID_MAC_ADDRESS_FORMAT), kept lower-case. */
+const MacAddress = z
+  .string()
+  .regex(/^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/, "a MAC address like 56:6f:1a:2b:00:01")
+  .transform((m) => m.toLowerCase());
 
 const StorageDomainSpec = z.object({
   id: z.string().optional(),
@@ -62,6 +69,8 @@ export const InventorySchema = z.object({
               cpuType: z.string().optional(),
               /** extra CPU profiles (names) besides the default one named like the cluster */
               cpuProfiles: z.array(z.string().min(1)).default([]),
+              /** name of the cluster's MAC pool (`macPools`); default: the engine's default pool "Default" */
+              macPool: z.string().min(1).optional(),
             }),
           )
           .default([]),
@@ -126,7 +135,25 @@ export const InventorySchema = z.object({
         template: z.string().optional(),
         snapshots: z.array(z.object({ description: z.string() })).default([]),
         disks: z.array(DiskSpec).default([]),
-        nics: z.number().int().min(0).default(1),
+        /** a count (names nic1.., MACs from the cluster's MAC pool), or the NICs with optional names and MACs */
+        nics: z
+          .union([z.number().int().min(0), z.array(z.object({ name: z.string().min(1).optional(), mac: MacAddress.optional() }))])
+          .default(1),
+      }),
+    )
+    .default([]),
+  /**
+   * MAC pools. One named "Default" is the engine's default pool (else a default pool with one random range like
+   * engine-setup's is added); clusters name theirs with `macPool`.
+   */
+  macPools: z
+    .array(
+      z.object({
+        id: z.string().optional(),
+        name: z.string().min(1),
+        description: z.string().default(""),
+        allowDuplicates: z.boolean().default(false),
+        ranges: z.array(z.object({ from: MacAddress, to: MacAddress })).min(1),
       }),
     )
     .default([]),
@@ -271,7 +298,25 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
     events: [],
     externalVmImports: [],
     cpuProfiles: [],
+    macPools: [],
   };
+  // MAC pools first: clusters point at them, VMs take their MACs from them
+  for (const [i, mp] of inv.macPools.entries()) {
+    if (state.macPools!.some((p) => p.name === mp.name)) throw new Error(`invalid inventory: macPools[${i}].name: duplicate MAC pool '${mp.name}'`);
+    mp.ranges.forEach((r, j) => {
+      if (macToNum(r.from) > macToNum(r.to)) throw new Error(`invalid inventory: macPools[${i}].ranges[${j}]: from ${r.from} is above to ${r.to}`);
+    });
+    const isDefault = mp.name === "Default";
+    state.macPools!.push({
+      id: mp.id ?? (isDefault ? DEFAULT_MAC_POOL_ID : uuid()),
+      name: mp.name,
+      description: mp.description || (isDefault ? "Default MAC pool" : ""),
+      allowDuplicates: mp.allowDuplicates,
+      defaultPool: isDefault,
+      ranges: mp.ranges,
+    });
+  }
+  if (!state.macPools!.some((p) => p.defaultPool)) state.macPools!.unshift(defaultMacPool());
   const overlaysToWrite: { sd: StorageDomainRec; disk: DiskRec; vol: VolumeRec }[] = [];
   const clusterByName = new Map<string, ClusterRec>();
   const sdByName = new Map<string, StorageDomainRec>();
@@ -285,14 +330,19 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
     const d: DataCenterRec = { id: dc.id ?? uuid(), name: dc.name, description: dc.description, status: "up", versionMajor: 4, versionMinor: 7 };
     state.dataCenters.push(d);
     dcByName.set(d.name, d);
-    for (const c of dc.clusters) {
+    for (const [clIndex, c] of dc.clusters.entries()) {
       uniq("cluster", c.name, clusterByName);
+      const pool = c.macPool ? state.macPools!.find((p) => p.name === c.macPool) : state.macPools!.find((p) => p.defaultPool);
+      if (!pool) {
+        throw new Error(`invalid inventory: dataCenters[${dcIndex}].clusters[${clIndex}].macPool: unknown MAC pool '${c.macPool}' (macPools: ${state.macPools!.map((p) => p.name).join(", ")})`);
+      }
       const cl: ClusterRec = {
         id: c.id ?? uuid(),
         name: c.name,
         dataCenterId: d.id,
         cpuArchitecture: c.cpuArchitecture,
         cpuType: c.cpuType ?? (c.cpuArchitecture === "ppc64" ? "IBM POWER9" : "Intel Nehalem Family"),
+        macPoolId: pool.id,
       };
       state.clusters.push(cl);
       clusterByName.set(cl.name, cl);
@@ -427,7 +477,9 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
 
   // VM names are unique per data center, as in the engine ("VM Name already exists in the Data Center").
   const vmNames = new Set<string>();
-  for (const v of inv.vms) {
+  /** NICs given without a MAC get one from their cluster's pool once every explicit MAC is known */
+  const toAllocate: Array<{ vm: VmRec; nic: NicRec; field: string }> = [];
+  for (const [vmIndex, v] of inv.vms.entries()) {
     const cl = clusterByName.get(v.cluster);
     if (!cl) throw new Error(`invalid inventory: VM ${v.name}: unknown cluster '${v.cluster}'`);
     const key = `${cl.dataCenterId}/${v.name}`;
@@ -471,8 +523,16 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
       hostId: v.status === "up" ? state.hosts.find((h) => h.clusterId === cl.id && h.status === "up")?.id : undefined,
       snapshots,
       disks: [],
-      nics: mkNics(v.nics),
+      nics: (typeof v.nics === "number" ? Array.from({ length: v.nics }, () => ({})) : v.nics).map((n: { name?: string; mac?: string }, i) => ({
+        id: uuid(),
+        name: n.name ?? `nic${i + 1}`,
+        mac: n.mac ?? "",
+        interface: "virtio",
+      })),
     };
+    vm.nics.forEach((nic) => {
+      if (!nic.mac) toAllocate.push({ vm, nic, field: `vms[${vmIndex}].nics` });
+    });
     const diskSpecs = tpl && v.disks.length === 0 ? tpl.disks.map((d) => ({ templateDisk: d })) : v.disks.map((d) => ({ spec: d }));
     diskSpecs.forEach((entry, i) => {
       const diskId = ("spec" in entry && entry.spec?.id) || uuid();
@@ -528,6 +588,27 @@ export function seedState(invIn: Inventory, o: SeedOptions): { state: EngineStat
       }
     });
     state.vms.push(vm);
+  }
+  // explicit MACs: a pool that allows no duplicates holds each once (the engine refuses duplicates when NICs are added)
+  for (const pool of state.macPools!) {
+    if (pool.allowDuplicates) continue;
+    for (const [mac, uses] of macsInUse(state, pool)) {
+      if (uses.length > 1) {
+        throw new Error(`invalid inventory: MAC ${mac} is given to ${uses.map((u) => `VM ${u.vm.name} (${u.nic.name})`).join(" and ")}, and MAC pool '${pool.name}' allows no duplicates (set allowDuplicates: true on it, or give another MAC)`);
+      }
+    }
+  }
+  // one allocation per pool (in inventory order), not one per NIC: a large inventory loads in linear time
+  for (const pool of state.macPools!) {
+    const want = toAllocate.filter((x) => state.clusters.find((c) => c.id === x.vm.clusterId)!.macPoolId === pool.id);
+    if (want.length === 0) continue;
+    let macs: string[];
+    try {
+      macs = allocateMacs(state, pool, want.length);
+    } catch {
+      throw new Error(`invalid inventory: ${want[0].field}: MAC pool '${pool.name}' has ${want.length > 1 ? "fewer free MAC addresses than the NICs without one need" : "no MAC address left"} (VMs ${[...new Set(want.map((x) => x.vm.name))].join(", ")})`);
+    }
+    want.forEach((x, i) => (x.nic.mac = macs[i]));
   }
   if (inv.users.length) {
     state.users = DEFAULT_USERS.map((u) => ({ ...u }));

@@ -19,6 +19,22 @@ export interface ClusterRec {
   dataCenterId: string;
   cpuArchitecture: CpuArchitecture;
   cpuType: string;
+  /** MAC pool of the cluster (absent = the engine's default pool; model/macPools.ts). */
+  macPoolId?: string;
+}
+
+/**
+ * A MAC pool (engine `mac_pools` + `mac_pool_ranges`, API type MacPool): the MACs of the VMs of every cluster that
+ * uses it are "in use" in it (GetAllMacsByMacPoolId); new MACs are allocated from its ranges (model/macPools.ts).
+ */
+export interface MacPoolRec {
+  id: string;
+  name: string;
+  description: string;
+  allowDuplicates: boolean;
+  defaultPool: boolean;
+  /** inclusive ranges, lower-case `xx:xx:xx:xx:xx:xx` */
+  ranges: { from: string; to: string }[];
 }
 
 /** A CPU profile of a cluster (the engine creates a default one per cluster, named like the cluster). */
@@ -204,7 +220,40 @@ export interface StepRec {
   startTime: string;
   endTime?: string;
   parentStepId?: string;
+  /**
+   * The VDSM task this step follows (the engine's step.external_id, set by CoCoAsyncTaskHelper.createTask ->
+   * ExecutionHandler.updateStepExternalId for every SPM task a command creates, e.g. the copy of each disk of an
+   * export/import). A job with such a step is not finalized at an engine restart (job_sp.sql
+   * UpdateStartedExecutionEntitiesToUnknown): its tasks go on and the command ends when they end.
+   */
+  externalId?: string;
 }
+
+/**
+ * What the simulator needs to go on with a job's disk copies after a restart (a new process on the same state dir,
+ * or the admin restart): persisted in state.json with the job. `done` = copy items already finished.
+ */
+export type JobResumePlan =
+  | { kind: "export_vm"; vmId: string; exportSdId: string; discardSnapshots: boolean; done: number }
+  | { kind: "export_template"; templateId: string; exportSdId: string; done: number }
+  | {
+      kind: "import";
+      entityKind: "vm" | "template";
+      /** the copy on the export domain (its id there) */
+      entityId: string;
+      exportSdId: string;
+      clusterId: string;
+      defaultSdId: string;
+      clone: boolean;
+      newName?: string;
+      collapse: boolean;
+      keepChain?: boolean;
+      overrides: Array<[string, { sparse?: boolean; format?: "cow" | "raw"; storageDomainId?: string }]>;
+      targetTemplateId?: string;
+      /** the VM/template record the import created (image_locked/locked until the copies end) */
+      recordId: string;
+      done: number;
+    };
 
 export type JobKind = "export_vm" | "export_template" | "import_vm" | "import_template" | "external_import" | "create_snapshot" | "other";
 
@@ -234,6 +283,8 @@ export interface JobRec {
    * (VdsBrokerCommand) rather than on the SPM (IrsBrokerCommand). Used for the failure event.
    */
   vdsmCommand?: { name: string; host?: string };
+  /** How to go on with the job's copies after a restart (export/import jobs; simulator/jobs.ts finalizeAtStart). */
+  resume?: JobResumePlan;
 }
 
 /** What /__admin/stats keeps of a job after the engine purged it (JobRepositoryCleanupManager). */
@@ -287,6 +338,8 @@ export interface EngineState {
   groups?: GroupRec[];
   /** CPU profiles of all clusters (a default one per cluster is ensured at load). */
   cpuProfiles?: CpuProfileRec[];
+  /** MAC pools (the default one is ensured on first use: model/macPools.ts ensureMacPools). */
+  macPools?: MacPoolRec[];
   /** External VM imports (V2V), owned by services/externalVmImports.ts. */
   externalVmImports: Record<string, unknown>[];
   /** Jobs the engine purged (kept for /__admin/stats only; the API no longer lists them), newest last. */

@@ -18,16 +18,17 @@
 import { Ctx, Router } from "../router";
 import { F } from "../faults";
 import { BLANK_TEMPLATE_ID, JobRec, StorageDomainRec, StorageDomainStatus, TemplateRec, VmRec } from "../model/types";
-import { actionJob, boolParam, byIdOr404, flag, list, notFound, one, resolveCluster, resolveSd, sdRef } from "./common";
+import { actionJob, boolParam, byIdOr404, list, notFound, one, resolveCluster, resolveSd, sdRef } from "./common";
 import { follows } from "../xml/write";
 import { bool, child, list as xlist, ref, str } from "../xml/xml";
 import { findByName, readEntities, readEntity, usedBytes } from "../storage/contents";
-import { DiskOverride, ImportPlan, prepareImport, removeDiskFiles, runImport } from "../storage/transfer";
+import { DiskOverride, ImportPlan, isThinDisk, prepareImport, removeDiskFiles, runImport, templateDiskOf } from "../storage/transfer";
 import { removeOvfAndImages } from "../storage/exportDomain";
 import { forgetChecksums } from "../storage/volumes";
 import { OvfEntity } from "../xml/ovf";
 import { Engine } from "../engine";
 import { Jobs } from "../jobs";
+import { checkCloneHasMacs, checkImportMacDuplicates, reportExternalMacs } from "./macPools";
 
 type Kind = "vm" | "template";
 
@@ -185,6 +186,8 @@ function registerKind(r: Router, kind: Kind): void {
     if (kind === "vm") {
       // ImportVmCommandBase: compared only when the pool is known; ImportVmCommand.validateBeforeCloneVm then needs it
       if (dc && cluster.dataCenterId !== dc.id) throw F.clusterNotValid("import", T);
+      // ImportVmCommandBase.validate, next: MACs a plain import would duplicate in the cluster's pool (macPools.ts)
+      checkImportMacDuplicates(e, cluster, x.nics, bool(node, "clone") === true);
       if (!dc) throw F.storagePoolNotExist();
     } else if (!dc || cluster.dataCenterId !== dc.id) throw F.clusterNotValid("import", T);
 
@@ -216,7 +219,11 @@ function registerKind(r: Router, kind: Kind): void {
     const entNode = child(node, single);
     const newName = cloneSet !== undefined ? str(entNode, "name") || undefined : undefined;
     const finalName = newName || x.name;
-    const collapse = flag(ctx, "collapse_snapshots");
+    // restapi BackendStorageDomainVmResource.doImport reads collapse_snapshots ONLY through
+    // ParametersHelper.getBooleanParameter (query or matrix parameter; empty = true): an <action><collapse_snapshots>
+    // element (where the official Python SDK's import_() puts it) is parsed and never read, and the template resource
+    // has no such parameter at all (ImportVmTemplateCommand always copies collapsed)
+    const collapse = kind === "vm" && boolParam(ctx, "collapse_snapshots", true, false);
     if (kind === "template") {
       if (x.cpuArchitecture !== cluster.cpuArchitecture) throw F.archNotSupported("Template");
       sourceOk();
@@ -234,32 +241,50 @@ function registerKind(r: Router, kind: Kind): void {
       }
     }
 
-    // per-disk options
+    // per-disk options: AbstractBackendStorageDomainContentResource.getDiskToDestinationMap reads
+    // <action><vm><disk_attachments> for BOTH resources (the template import too: a <template><disk_attachments> is
+    // never read), keyed by disk id, and keeps an entry only when the disk has an id and its first storage domain an
+    // id (a name is not looked up). Only the VM resource reads allocation (setVolumesTypeFormat: format, sparse; a
+    // disk without id is a 400 there). The simulator refuses an id the copy does not have (the engine would leave
+    // the copy's own disks out of a non-empty map and fail on them, or ignore the entry: README, known differences).
     const overrides = new Map<string, DiskOverride>();
-    for (const da of xlist(entNode, "disk_attachments", "disk_attachment")) {
+    const domainMap = new Map<string, StorageDomainRec>();
+    for (const da of xlist(child(node, "vm"), "disk_attachments", "disk_attachment")) {
       const dn = child(da, "disk");
       const id = (dn?.["@_id"] as string | undefined) ?? str(dn, "id");
-      if (!id) throw F.incomplete("DiskAttachment", ["disk.id"], "import");
-      if (!x.disks.some((d) => d.diskId === id)) throw F.badRequest(`Cannot import ${T}. The following disk(s) ID(s) does not exist: ${id}.`);
-      const o: DiskOverride = {};
-      const sp = bool(dn, "sparse");
-      if (sp !== undefined) o.sparse = sp;
-      const fmt = str(dn, "format")?.toLowerCase();
-      if (fmt !== undefined) {
-        if (fmt !== "cow" && fmt !== "raw") throw F.invalidEnum(fmt, "DiskFormat");
-        o.format = fmt;
+      if (!id) {
+        if (kind === "vm" && dn) throw F.incomplete("Disk", ["id"], "setVolumesTypeFormat");
+        continue;
       }
-      const sds = xlist(dn, "storage_domains", "storage_domain");
-      if (sds.length) {
-        const s0 = sds[0];
-        const sid = (s0["@_id"] as string | undefined) ?? str(s0, "id");
+      if (!x.disks.some((d) => d.diskId === id)) throw F.badRequest(`Cannot import ${T}. The following disk(s) ID(s) does not exist: ${id}.`);
+      const o: DiskOverride = overrides.get(id) ?? {};
+      if (kind === "vm") {
+        const sp = bool(dn, "sparse");
+        if (sp !== undefined) o.sparse = sp;
+        const fmt = str(dn, "format")?.toLowerCase();
+        if (fmt !== undefined) {
+          if (fmt !== "cow" && fmt !== "raw") throw F.invalidEnum(fmt, "DiskFormat");
+          o.format = fmt;
+        }
+      }
+      const s0 = xlist(dn, "storage_domains", "storage_domain")[0];
+      const sid = s0 ? ((s0["@_id"] as string | undefined) ?? str(s0, "id")) : undefined;
+      if (sid) {
         // an id the engine does not know is simply not in the target pool (storageDomainDao.getForStoragePool)
-        const dsd = sid ? e.sd(sid) : resolveSd(ctx, { name: str(s0, "name") });
+        const dsd = e.sd(sid);
         if (!dsd) throw F.storageDomainNotExist("import", T);
         destOk(dsd);
-        o.storageDomainId = dsd.id;
+        domainMap.set(id, dsd);
       }
       overrides.set(id, o);
+    }
+    if (domainMap.size > 0) {
+      // ensureDomainMap (ImportVmCommandBase / MoveOrCopyTemplateCommand) fills in the default domain only when the
+      // map is EMPTY: a disk missing from a non-empty map has no destination, and the storage-domain validation
+      // (ImportVmTemplateCommand.validateSourceStorageDomain; ImportValidator.validateSpaceRequirements for a VM)
+      // finds no domain for it
+      if (x.disks.some((d) => !domainMap.has(d.diskId))) throw F.storageDomainNotExist("import", T);
+      for (const [id, dsd] of domainMap) overrides.get(id)!.storageDomainId = dsd.id;
     }
 
     const thin = x.kind === "vm" && x.templateId !== BLANK_TEMPLATE_ID;
@@ -269,6 +294,7 @@ function registerKind(r: Router, kind: Kind): void {
       // isCopyCollapseDisabledWithSnapshotsOrWithTemplate: snapshots, or a template that exists in this engine
       if (clone && !collapse && (hasSnapshots || (thin && e.template(x.templateId)))) throw F.cloneNotCollapsed(x.name);
       sourceOk();
+      if (clone) checkCloneHasMacs(e, cluster, x.nics.length);
       if (!clone && e.vm(x.id)) throw F.vmIdExistsOnImport(e.vm(x.id)!.name);
       if (e.state.vms.some((v) => v.name === finalName && e.dcOfCluster(v.clusterId)?.id === dc.id)) throw F.vmNameExistsOnImport();
       if (x.cpuArchitecture !== cluster.cpuArchitecture) throw F.archNotSupported("VM");
@@ -279,8 +305,13 @@ function registerKind(r: Router, kind: Kind): void {
           targetTemplate = e.template(x.templateId);
           if (!targetTemplate || e.dcOfCluster(targetTemplate.clusterId)?.id !== dc.id) throw F.templateMissing("import", "VM");
           if (targetTemplate.status !== "ok") throw F.templateImageLocked();
-          const dest = new Set(x.disks.map((d) => overrides.get(d.diskId)?.storageDomainId ?? target.id));
-          if (![...dest].every((s) => targetTemplate!.disks.some((td) => td.storageDomainId === s))) throw F.templateNotOnDestination("import", "VM");
+          // ImportVmCommand.checkTemplateInStorageDomain refuses when no destination holds the template; a thin disk
+          // whose template disk is not on ITS destination would then fail in VDSM's copy (the parent volume is not
+          // there): the simulator refuses that at validation too, per disk (README, known differences)
+          for (const d of x.disks.filter(isThinDisk)) {
+            const td = templateDiskOf(d, targetTemplate);
+            if (!td || td.storageDomainId !== (overrides.get(d.diskId)?.storageDomainId ?? target.id)) throw F.templateNotOnDestination("import", "VM");
+          }
         }
       }
     } else {
@@ -289,8 +320,11 @@ function registerKind(r: Router, kind: Kind): void {
       if (e.state.templates.some((t) => t.name === finalName && e.dcOfCluster(t.clusterId)?.id === dc.id)) throw F.templateNameExistsOnImport();
     }
 
+    // ImportVmCommand.isCopyCollapseOrNoSnapshots (a template import always copies collapsed:
+    // ImportVmTemplateCommand.buildMoveOrCopyImageGroupParameters): false -> the chains are copied as they are
+    const keepChain = kind === "vm" && !collapse && (hasSnapshots || (thin && !!e.template(x.templateId)));
     const plan: ImportPlan = {
-      exportSd: sd, entity: x, clusterId: cluster.id, defaultSdId: target.id, clone, newName, collapse, overrides, targetTemplate,
+      exportSd: sd, entity: x, clusterId: cluster.id, defaultSdId: target.id, clone, newName, collapse, keepChain, overrides, targetTemplate,
     };
     const job = ctx.jobs.create({
       kind: kind === "vm" ? "import_vm" : "import_template",
@@ -298,7 +332,7 @@ function registerKind(r: Router, kind: Kind): void {
       correlationId: ctx.correlationId,
       storageDomainIds: [sd.id],
       // CopyImageGroupCommand.performStorageOperation: CopyImage with copy-collapse, else MoveImageGroup (SPM verbs)
-      vdsmCommand: { name: collapse || clone ? "CopyImageVDS" : "MoveImageGroupVDS" },
+      vdsmCommand: { name: keepChain ? "MoveImageGroupVDS" : "CopyImageVDS" },
     });
     const { record, items, bytes } = prepareImport(e, job, plan);
     // space on every destination domain
@@ -313,6 +347,7 @@ function registerKind(r: Router, kind: Kind): void {
     if (kind === "vm") {
       job.vmId = record.id;
       e.state.vms.push(record as VmRec);
+      if (!clone) reportExternalMacs(e, record as VmRec, ctx.correlationId);
       e.event({ code: 1165, description: `Starting to import Vm ${record.name} to Data Center ${dc.name}, Cluster ${cluster.name}`, correlationId: ctx.correlationId, vmId: record.id, clusterId: cluster.id, dataCenterId: dc.id, storageDomainId: sd.id, jobId: job.id });
     } else {
       job.templateId = record.id;

@@ -35,6 +35,11 @@ import { bool, child, ref, str } from "../xml/xml";
 import { Obj } from "../xml/write";
 import { requireBody, resolveCluster, resolveSd } from "./common";
 import { volumePath } from "../storage/exportDomain";
+import { domainBandwidth } from "../storage/bandwidth";
+
+/** Shortest conversion (ms), and the bytes accounted at a time against the target domain's throughput. */
+const MIN_CONVERT_MS = 300;
+const CONVERT_CHUNK = 1024 * 1024;
 
 /** StorageType.isFileDomain() (the others the simulator models, iscsi, are block domains). */
 const FILE_TYPES = ["nfs", "posixfs", "glusterfs", "localfs"];
@@ -273,28 +278,58 @@ async function convert(engine: Engine, jobs: Jobs, job: JobRec, vm: VmRec, bytes
   const exec = jobs.addStep(job, "executing", "Executing");
   const step = jobs.addStep(job, "executing", `Converting VM ${vm.name}`, exec);
   engine.event({ code: 1193, description: `Starting to convert Vm ${vm.name}`, correlationId: job.correlationId, vmId: vm.id, jobId: job.id });
-  const bw = engine.bandwidthBytes(vm.disks[0]?.storageDomainId);
-  const totalMs = Math.max(300, (bytes / bw) * 1000);
+  // the converted disks are written to the target domain: the conversion draws its bytes from that domain's
+  // throughput, shared with the other copies on it, like export/import copies (storage/bandwidth.ts); it lasts at
+  // least MIN_CONVERT_MS so that a client can see it running
+  const flow = domainBandwidth(engine).open(vm.disks.map((d) => d.storageDomainId), () => jobs.abortReason(job.id));
   const start = Date.now();
   let lastCheck = 0;
-  for (;;) {
-    const abort = jobs.abortReason(job.id);
-    if (abort) throw new JobFailure(abort);
-    const elapsed = Date.now() - start;
-    if (injected && elapsed > totalMs / 2) throw new JobFailure(injected);
-    if (w && Date.now() - lastCheck >= 400) {
-      lastCheck = Date.now();
-      const st = await sourcePoweredOn(w);
-      if (st) {
-        throw new JobFailure(
-          `virt-v2v: error: internal error: libvirt domain '${w.vmName}' is running or paused. It must be shut down in order to perform virt-v2v conversion`,
-        );
-      }
+  let moved = 0;
+  // the source's power state is watched beside the copy (a slow vCenter answer does not slow the conversion)
+  let poweredOn: string | undefined;
+  let checking: Promise<void> | undefined;
+  const watch = () => {
+    if (!w || checking || Date.now() - lastCheck < 400) return;
+    lastCheck = Date.now();
+    checking = sourcePoweredOn(w).then((st) => {
+      if (st) poweredOn = st;
+    }).finally(() => (checking = undefined));
+  };
+  const refuseIfRunning = () => {
+    if (poweredOn) {
+      throw new JobFailure(
+        `virt-v2v: error: internal error: libvirt domain '${w!.vmName}' is running or paused. It must be shut down in order to perform virt-v2v conversion`,
+      );
     }
-    if (elapsed >= totalMs) break;
-    jobs.progress(job, step, (elapsed / totalMs) * 100);
-    job.bytes = Math.floor((bytes * elapsed) / totalMs);
-    await new Promise((r) => setTimeout(r, Math.min(200, totalMs - elapsed)));
+  };
+  watch();
+  await checking; // the first look at the source comes before any byte, as virt-v2v opens the source first
+  engine.copyStarted();
+  try {
+    for (;;) {
+      const abort = jobs.abortReason(job.id);
+      if (abort) throw new JobFailure(abort);
+      // an injected failure strikes halfway through the copy (and not before half the shortest conversion)
+      if (injected && moved >= bytes / 2 && Date.now() - start >= MIN_CONVERT_MS / 2) throw new JobFailure(injected);
+      refuseIfRunning();
+      watch();
+      if (moved >= bytes) {
+        const left = MIN_CONVERT_MS - (Date.now() - start);
+        if (left <= 0) break;
+        await new Promise((r) => setTimeout(r, Math.min(injected ? 50 : 200, left)));
+        continue;
+      }
+      const n = Math.min(CONVERT_CHUNK, bytes - moved);
+      await flow.account(n);
+      moved += n;
+      job.bytes = moved;
+      jobs.progress(job, step, (moved / bytes) * 100);
+      await new Promise((r) => setImmediate(r)); // let requests in between chunks that needed no wait
+    }
+    await checking;
+    refuseIfRunning();
+  } finally {
+    engine.copyEnded();
   }
   if (!engine.vm(vm.id)) throw new JobFailure(`VM ${vm.name} was removed during its import`);
   job.bytes = bytes;

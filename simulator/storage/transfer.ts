@@ -5,13 +5,15 @@ import * as path from "node:path";
 import { Engine } from "../engine";
 import { Jobs } from "../jobs";
 import {
-  BLANK_TEMPLATE_ID, DiskRec, JobRec, NicRec, SnapshotRec, StepRec, StorageDomainRec, TemplateRec, VmRec, VolumeRec,
+  BLANK_TEMPLATE_ID, DiskRec, JobRec, JobResumePlan, NicRec, SnapshotRec, StepRec, StorageDomainRec, TemplateRec, VmRec, VolumeRec,
 } from "../model/types";
 import { OvfDisk, OvfEntity, OvfVolume, writeOvf as renderOvf } from "../xml/ovf";
 import { volumePath, writeOvf, writeVolumeMeta } from "./exportDomain";
 import { ChainLink, copyFlattened, copyVolume, fileSize, forgetChecksums, Throttle } from "./volumes";
-import { exportedChain } from "./contents";
+import { domainBandwidth } from "./bandwidth";
+import { exportedChain, readEntity } from "./contents";
 import { newMac } from "../model/inventory";
+import { newMacsFor } from "../services/macPools";
 
 const ZERO = BLANK_TEMPLATE_ID;
 
@@ -21,16 +23,24 @@ interface CopyItem {
   run: (hooks: { throttle: Throttle; onBytes: (n: number) => void; aborted: () => string | undefined }) => Promise<number>;
 }
 
-/** Runs copy items one after another with a "Copying Image" sub-step each; updates progress and job bytes. */
-async function runCopies(engine: Engine, jobs: Jobs, job: JobRec, exec: StepRec, items: CopyItem[], bytesPerSecond: number): Promise<void> {
+/**
+ * Runs copy items one after another with a "Copying Image" sub-step each; updates progress and job bytes. Each copy
+ * draws its bytes from the throughput of `domains` (the job's source and destination domains, storage/bandwidth.ts),
+ * shared with every other copy reading or writing them, and from the optional per-copy cap.
+ */
+async function runCopies(engine: Engine, jobs: Jobs, job: JobRec, exec: StepRec, items: CopyItem[], domains: (string | undefined)[]): Promise<void> {
   const total = items.reduce((a, i) => a + i.bytes, 0) || 1;
-  let done = 0;
-  const throttle = new Throttle(bytesPerSecond);
+  // a job resumed after a restart skips the copies that had ended; the one interrupted starts over
+  const skip = Math.min(job.resume?.done ?? 0, items.length);
+  let done = items.slice(0, skip).reduce((a, i) => a + i.bytes, 0);
+  job.bytes = done;
   const injected = jobs.takeInjectedFailure(job.kind);
   for (const [i, item] of items.entries()) {
-    const step = jobs.addStep(job, "executing", "Copying Image", exec);
+    if (i < skip) continue;
+    const step = copyStep(engine, jobs, job, exec, i);
     jobs.progress(job, step, 0);
     let mine = 0;
+    const throttle = domainBandwidth(engine).open(domains, () => jobs.abortReason(job.id));
     engine.copyStarted();
     try {
       await item.run({
@@ -51,8 +61,30 @@ async function runCopies(engine: Engine, jobs: Jobs, job: JobRec, exec: StepRec,
     if (injected && i === items.length - 1 && item.bytes === 0) throw new Error(injected);
     done += item.bytes;
     jobs.endStep(job, step, "finished");
+    if (job.resume) job.resume.done = i + 1;
+    engine.markDirty();
   }
   if (injected && items.length === 0) throw new Error(injected);
+}
+
+/**
+ * The "Copying Image" sub-step of copy `i`: the step of an SPM task (CopyImageGroupCommand -> MoveImageGroup /
+ * CopyImage), so it carries the task's id (CoCoAsyncTaskHelper.createTask -> ExecutionHandler.updateStepExternalId),
+ * which keeps the job `started` over an engine restart (jobs.ts finalizeAtStart). A resumed job reuses its step.
+ */
+function copyStep(engine: Engine, jobs: Jobs, job: JobRec, exec: StepRec, i: number): StepRec {
+  let step = job.steps.find((s) => s.parentStepId === exec.id && s.number === i);
+  if (step) {
+    step.status = "started";
+    step.endTime = undefined;
+  } else step = jobs.addStep(job, "executing", "Copying Image", exec);
+  step.externalId ??= engine.uuid();
+  return step;
+}
+
+/** The job's top-level "Executing" step: the one a job resumed after a restart has, else a new one. */
+function executingStep(jobs: Jobs, job: JobRec): StepRec {
+  return job.steps.find((s) => !s.parentStepId && s.type === "executing" && s.status === "started") ?? jobs.addStep(job, "executing", "Executing");
 }
 
 function meta(sd: StorageDomainRec, diskId: string, vol: { id: string; parent?: string; format: "cow" | "raw"; sparse: boolean; leaf: boolean; kind: "base" | "overlay" }, capacity: number, desc = "") {
@@ -180,11 +212,11 @@ export function exportVmBytes(engine: Engine, vm: VmRec, collapse: boolean): num
 
 export async function runExportVm(engine: Engine, jobs: Jobs, job: JobRec, plan: ExportVmPlan): Promise<void> {
   const { vm, exportSd } = plan;
-  const exec = jobs.addStep(job, "executing", "Executing");
+  job.resume ??= { kind: "export_vm", vmId: vm.id, exportSdId: exportSd.id, discardSnapshots: plan.discardSnapshots, done: 0 };
+  const exec = executingStep(jobs, job);
   const snapIds = vm.snapshots.map((s) => s.id);
   const { items, ovfDisks } = planExportDisks(engine, vm.disks, exportSd, plan.discardSnapshots, plan.discardSnapshots ? snapIds.slice(-1) : snapIds);
-  const bw = engine.bandwidthBytes(exportSd.id, ...vm.disks.map((d) => d.storageDomainId));
-  await runCopies(engine, jobs, job, exec, items, bw);
+  await runCopies(engine, jobs, job, exec, items, [exportSd.id, ...vm.disks.map((d) => d.storageDomainId)]);
   jobs.endStep(job, exec, "finished");
   const fin = jobs.addStep(job, "finalizing", "Finalizing");
   const dc = engine.dcOfCluster(vm.clusterId);
@@ -246,9 +278,10 @@ export function ovfOfTemplate(engine: Engine, t: TemplateRec, disks: OvfDisk[]):
 
 export async function runExportTemplate(engine: Engine, jobs: Jobs, job: JobRec, plan: ExportTemplatePlan): Promise<void> {
   const { template: t, exportSd } = plan;
-  const exec = jobs.addStep(job, "executing", "Executing");
+  job.resume ??= { kind: "export_template", templateId: t.id, exportSdId: exportSd.id, done: 0 };
+  const exec = executingStep(jobs, job);
   const { items, ovfDisks } = planExportDisks(engine, t.disks, exportSd, false, []);
-  await runCopies(engine, jobs, job, exec, items, engine.bandwidthBytes(exportSd.id, ...t.disks.map((d) => d.storageDomainId)));
+  await runCopies(engine, jobs, job, exec, items, [exportSd.id, ...t.disks.map((d) => d.storageDomainId)]);
   jobs.endStep(job, exec, "finished");
   const fin = jobs.addStep(job, "finalizing", "Finalizing");
   const dc = engine.dcOfCluster(t.clusterId);
@@ -277,9 +310,25 @@ export interface ImportPlan {
   clone: boolean;
   newName?: string;
   collapse: boolean;
+  /**
+   * The engine copies the disk chains as they are (ImportVmCommand: !isCopyCollapseOrNoSnapshots — no collapse, and
+   * snapshots or a template this engine has): per-disk format/sparse are then not applied (MoveImageGroup keeps the
+   * volumes' own; addVmImagesAndSnapshots saves the images as read from the OVF).
+   */
+  keepChain: boolean;
   overrides: Map<string, DiskOverride>;
   /** target template for thin disks kept as overlays (not collapsed) */
   targetTemplate?: TemplateRec;
+}
+
+/** A disk of a thin VM's copy whose base volume is a template's volume (not a disk of its own). */
+export function isThinDisk(d: OvfDisk): boolean {
+  return !!(d.volumes[0]?.parentDiskId && d.volumes[0].parentDiskId !== d.diskId && !/^0{8}-0{4}/.test(d.volumes[0].parentId));
+}
+
+/** The disk of template `t` a thin disk of a copy is based on (by the parent volume, else the parent disk id). */
+export function templateDiskOf(d: OvfDisk, t: TemplateRec): DiskRec | undefined {
+  return t.disks.find((x) => x.volumes.some((v) => v.id === d.volumes[0].parentId)) ?? t.disks.find((x) => x.id === d.volumes[0].parentDiskId);
 }
 
 /**
@@ -304,12 +353,14 @@ export function prepareImport(engine: Engine, job: JobRec, plan: ImportPlan): { 
     snapshots.push({ id: newId(), description: "Active VM", date: new Date().toISOString(), type: "active", status: "ok" });
   }
   for (const d of e.disks) {
-    const o = plan.overrides.get(d.diskId) ?? {};
+    const given = plan.overrides.get(d.diskId) ?? {};
+    // a chain copied as it is keeps its volumes' format and allocation: only the destination applies
+    const o: DiskOverride = plan.keepChain ? { storageDomainId: given.storageDomainId } : given;
     const sdId = o.storageDomainId ?? plan.defaultSdId;
     const sd = engine.sd(sdId)!;
     const diskId = plan.clone ? newId() : d.diskId;
     const srcChain = exportedChain(plan.exportSd, e, d.diskId);
-    const thin = !!(d.volumes[0]?.parentDiskId && d.volumes[0].parentDiskId !== d.diskId && !/^0{8}-0{4}/.test(d.volumes[0].parentId));
+    const thin = isThinDisk(d);
     const sparse = o.sparse ?? d.sparse;
     if (flatten || (!thin && d.volumes.length === 1)) {
       const leaf = d.volumes[d.volumes.length - 1];
@@ -342,7 +393,7 @@ export function prepareImport(engine: Engine, job: JobRec, plan: ImportPlan): { 
       let templateDisk: DiskRec["templateDisk"];
       if (thin) {
         const t = plan.targetTemplate!;
-        const td = t.disks.find((x) => x.volumes.some((v) => v.id === d.volumes[0].parentId)) ?? t.disks.find((x) => x.id === d.volumes[0].parentDiskId);
+        const td = templateDiskOf(d, t);
         if (!td) throw new Error(`template disk ${d.volumes[0].parentDiskId} not found`);
         templateDisk = { templateId: t.id, diskId: td.id, volumeId: td.volumes[td.volumes.length - 1].id, storageDomainId: td.storageDomainId };
       }
@@ -366,7 +417,10 @@ export function prepareImport(engine: Engine, job: JobRec, plan: ImportPlan): { 
       });
     }
   }
-  const nics: NicRec[] = e.nics.map((n) => (plan.clone ? { id: newId(), name: n.name, mac: newMac(), interface: n.interface } : { ...n }));
+  // ImportVmCommandBase.addVmInterfaces: a cloned VM's NICs get new MACs from the target cluster's MAC pool
+  // (services/macPools.ts); a plain import keeps the OVF's
+  const cloneMacs = plan.clone && e.kind === "vm" ? newMacsFor(engine, plan.clusterId, e.nics.length) : [];
+  const nics: NicRec[] = e.nics.map((n, i) => (plan.clone ? { id: newId(), name: n.name, mac: cloneMacs[i] ?? newMac(), interface: n.interface } : { ...n }));
   const now = new Date().toISOString();
   if (e.kind === "vm") {
     const vm: VmRec = {
@@ -416,9 +470,13 @@ export function prepareImport(engine: Engine, job: JobRec, plan: ImportPlan): { 
 }
 
 export async function runImport(engine: Engine, jobs: Jobs, job: JobRec, plan: ImportPlan, rec: VmRec | TemplateRec, items: CopyItem[]): Promise<void> {
-  const exec = jobs.addStep(job, "executing", "Executing");
-  const bw = engine.bandwidthBytes(plan.exportSd.id, ...rec.disks.map((d) => d.storageDomainId));
-  await runCopies(engine, jobs, job, exec, items, bw);
+  job.resume ??= {
+    kind: "import", entityKind: plan.entity.kind, entityId: plan.entity.id, exportSdId: plan.exportSd.id, clusterId: plan.clusterId,
+    defaultSdId: plan.defaultSdId, clone: plan.clone, newName: plan.newName, collapse: plan.collapse, keepChain: plan.keepChain, overrides: [...plan.overrides],
+    targetTemplateId: plan.targetTemplate?.id, recordId: rec.id, done: 0,
+  };
+  const exec = executingStep(jobs, job);
+  await runCopies(engine, jobs, job, exec, items, [plan.exportSd.id, ...rec.disks.map((d) => d.storageDomainId)]);
   jobs.endStep(job, exec, "finished");
   const fin = jobs.addStep(job, "finalizing", "Finalizing");
   const cl = engine.cluster(plan.clusterId)!;
@@ -432,6 +490,79 @@ export async function runImport(engine: Engine, jobs: Jobs, job: JobRec, plan: I
   }
   jobs.endStep(job, fin, "finished");
   jobs.end(job, "finished");
+}
+
+/**
+ * The copies that fill an imported record's disks, rebuilt from the record prepareImport made and the copy on the
+ * export domain (for a job resumed after a restart). prepareImport makes one disk per disk of the OVF, in its order:
+ * a flattened copy (collapse or clone) writes the chain's content into the record disk's one volume, otherwise each
+ * own volume of the chain is copied to the record disk's volume of the same rank.
+ */
+function importCopyItems(engine: Engine, plan: ImportPlan, rec: VmRec | TemplateRec): CopyItem[] {
+  const e = plan.entity;
+  if (rec.disks.length !== e.disks.length) throw new Error(`import of ${rec.name}: ${rec.disks.length} disks prepared for the ${e.disks.length} of the copy`);
+  const flatten = plan.collapse || plan.clone;
+  return e.disks.map((d, i): CopyItem => {
+    const rd = rec.disks[i];
+    const target = engine.sd(rd.storageDomainId);
+    if (!target) throw new Error(`import of ${rec.name}: storage domain ${rd.storageDomainId} of disk ${rd.alias} is gone`);
+    const srcChain = exportedChain(plan.exportSd, e, d.diskId);
+    const missing = () => new Error(`disk ${d.alias}: volumes missing on export domain ${plan.exportSd.name}`);
+    if (flatten) {
+      const dest = volumePath(target.root, rd.id, rd.volumes[0].id);
+      return {
+        label: d.alias,
+        bytes: d.provisionedSize,
+        run: async (h) => {
+          if (!srcChain) throw missing();
+          return srcChain.length === 1 ? copyVolume(srcChain[0], dest, h) : copyFlattened(srcChain, dest, h);
+        },
+      };
+    }
+    const own = srcChain ? srcChain.slice(srcChain.length - d.volumes.length) : [];
+    return {
+      label: d.alias,
+      bytes: own.reduce((a, l) => a + (l.kind === "base" ? l.size : fileSize(l.path)), 0),
+      run: async (h) => {
+        if (!srcChain) throw missing();
+        let n = 0;
+        for (const [j, l] of own.entries()) n += await copyVolume(l, volumePath(target.root, rd.id, rd.volumes[j].id), h);
+        return n;
+      },
+    };
+  });
+}
+
+/**
+ * Goes on with an export/import job found running at start-up (jobs.ts finalizeAtStart): its copies are VDSM tasks
+ * that outlived the engine, so the command ends when they end (the OVF written, the entity unlocked, the events).
+ * The plan comes from state.json (`job.resume`); the copies that had ended are not repeated.
+ */
+export function resumeCopies(engine: Engine, jobs: Jobs, job: JobRec): void {
+  const r = job.resume as JobResumePlan;
+  void jobs.run(job, async () => {
+    const exportSd = engine.sd(r.exportSdId);
+    if (!exportSd) throw new Error(`export domain ${r.exportSdId} is gone`);
+    if (r.kind === "export_vm") {
+      const vm = engine.vm(r.vmId);
+      if (!vm) throw new Error(`VM ${r.vmId} is gone`);
+      return runExportVm(engine, jobs, job, { vm, exportSd, discardSnapshots: r.discardSnapshots });
+    }
+    if (r.kind === "export_template") {
+      const template = engine.template(r.templateId);
+      if (!template) throw new Error(`template ${r.templateId} is gone`);
+      return runExportTemplate(engine, jobs, job, { template, exportSd });
+    }
+    const entity = readEntity(exportSd, r.entityKind, r.entityId);
+    const rec = r.entityKind === "vm" ? engine.vm(r.recordId) : engine.template(r.recordId);
+    if (!entity) throw new Error(`the ${r.entityKind} ${r.entityId} is no longer on export domain ${exportSd.name}`);
+    if (!rec) throw new Error(`the imported ${r.entityKind} ${r.recordId} is gone`);
+    const plan: ImportPlan = {
+      exportSd, entity, clusterId: r.clusterId, defaultSdId: r.defaultSdId, clone: r.clone, newName: r.newName, collapse: r.collapse,
+      keepChain: r.keepChain ?? false, overrides: new Map(r.overrides), targetTemplate: engine.template(r.targetTemplateId),
+    };
+    return runImport(engine, jobs, job, plan, rec, importCopyItems(engine, plan, rec));
+  });
 }
 
 /** Removes the files of a VM's/template's own volumes from its data domains. */

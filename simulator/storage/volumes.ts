@@ -178,18 +178,13 @@ export function fileSize(file: string): number {
   }
 }
 
-/** Bandwidth limiter shared by the copies of one job. */
-export class Throttle {
-  private bytes = 0;
-  private readonly t0 = Date.now();
-  constructor(private readonly bytesPerSecond: number) {}
-  async account(n: number): Promise<void> {
-    this.bytes += n;
-    if (!(this.bytesPerSecond > 0) || !isFinite(this.bytesPerSecond)) return;
-    const due = this.t0 + (this.bytes / this.bytesPerSecond) * 1000;
-    const wait = due - Date.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-  }
+/**
+ * Paces a copy: `account(n)` is called after every chunk written and returns when the storage allows the next one
+ * (storage/bandwidth.ts CopyFlow: the throughput of the domains read and written, shared with the other copies on
+ * them, and the optional per-copy cap).
+ */
+export interface Throttle {
+  account(n: number): Promise<void>;
 }
 
 export interface CopyHooks {

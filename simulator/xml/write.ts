@@ -231,7 +231,8 @@ export class Writer {
     }
     if (f.has("nics")) o.nics = { nic: nics.map((n) => this.nic(n, p, ownerId, owner)) };
     if (f.has("snapshots") && snaps) o.snapshots = { snapshot: snaps.map((s) => this.snapshot(s, p, ownerId)) };
-    if (f.has("disks")) o.disks = { disk: disks.map((d) => this.disk(d)) };
+    // no `follow=disks`: the API model's Vm and Template have no `disks` member (their disks are disk_attachments,
+    // types/Vm.java, VmBase.java), so the engine's JAXB classes cannot carry one (wire conformance)
   }
 
   template(t: TemplateRec, f = new Set<string>()): Obj {
@@ -447,13 +448,12 @@ export class Writer {
     } else {
       o.version = { version_name: "base version", version_number: 1 };
     }
-    if (f.has("disks") || f.has("disk_attachments")) {
-      o.disks = { disk: e.disks.map((d) => this.ovfDisk(sd, p, d)) };
-      if (f.has("disk_attachments") || f.has("diskattachments")) {
-        o.disk_attachments = {
-          disk_attachment: e.disks.map((d) => ({ "@_href": this.href(`${p}/diskattachments/${d.diskId}`), "@_id": d.diskId, active: true, bootable: d.bootable, interface: d.interface, disk: this.ovfDisk(sd, p, d) })),
-        };
-      }
+    // the disks only as disk_attachments: the API model's Vm/Template have no `disks` member (types/Vm.java,
+    // VmBase.java); the copy's disks as such are the `disks` sub-collection (BackendExportDomainDisksResource)
+    if (f.has("disk_attachments") || f.has("diskattachments")) {
+      o.disk_attachments = {
+        disk_attachment: e.disks.map((d) => ({ "@_href": this.href(`${p}/diskattachments/${d.diskId}`), "@_id": d.diskId, active: true, bootable: d.bootable, interface: d.interface, disk: this.ovfDisk(sd, p, d) })),
+      };
     }
     if (f.has("nics")) o.nics = { nic: e.nics.map((n) => ({ "@_id": n.id, name: n.name, interface: n.interface, mac: { address: n.mac } })) };
     return o;

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Agent, request } from "undici";
+import { formatWireViolations } from "../support/simulator";
 
 export const PASSWORD = "s3cret-Pa55word!";
 
@@ -33,6 +34,9 @@ export async function startSim(opts: { inventory?: unknown; tokenLifetimeSeconds
     inventory: opts.inventory,
     tokenLifetimeSeconds: opts.tokenLifetimeSeconds,
     bandwidthMiBps: opts.bandwidthMiBps ?? 2000,
+    // what the provider sends and the simulator writes is checked against the official API model: an unknown
+    // element, attribute or enum value answers 400 (request) or 500 (response), and close() throws when any was seen
+    wireCheck: "fail",
   });
   const ca = fs.readFileSync(s.caFile, "utf8");
   const agent = new Agent({ connect: { ca } });
@@ -61,8 +65,12 @@ export async function startSim(opts: { inventory?: unknown; tokenLifetimeSeconds
       await admin("DELETE", "/requests");
     },
     async close() {
+      const wire = await admin("GET", "/wire-violations").catch(() => undefined);
       await agent.close().catch(() => undefined);
       await s.close();
+      if (wire?.violations?.length) {
+        throw new Error(`wire conformance: XML the official API model does not know (simulator/README.md, Wire conformance):\n${formatWireViolations(wire.violations)}`);
+      }
     },
   };
 }

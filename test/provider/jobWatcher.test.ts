@@ -1,5 +1,8 @@
 import * as assert from "node:assert/strict";
-import { Sim, startSim } from "./helpers";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { checkAndCreate, Sim, startSim } from "./helpers";
 import { connect, closeAllEngines, stableCorrelationId } from "../../provider/client";
 import { jobWatcher, predictEnd, jobPercent } from "../../provider/client/jobWatcher";
 import { lostWhen, waitForJob } from "../../provider/resources/jobs";
@@ -10,8 +13,11 @@ describe("shared job watcher", function () {
   this.timeout(120_000);
   let sim: Sim;
   before(async () => {
-    // slow copies (4 MiB/s): web-01 (32 MiB), app-01 (16 MiB), db-01 export in parallel for several seconds
-    sim = await startSim({ bandwidthMiBps: 4 });
+    // slow copies at a steady pace: web-01 (32 MiB) and app-01 (16 MiB) export in parallel for several seconds, each
+    // capped at 4 MiB/s (fast domains, so the copies do not speed up when the other one ends: this test is about the
+    // polling loop, not about predicting a changing rate)
+    sim = await startSim({ bandwidthMiBps: 1000 });
+    await sim.admin("PUT", "/bandwidth", { perCopyMiBps: 4 });
   });
   after(async () => {
     await closeAllEngines();
@@ -80,5 +86,124 @@ describe("shared job watcher", function () {
     );
     const ms = Date.now() - t0;
     assert.ok(ms >= 600 && ms < 10_000, `failed after ${ms} ms`);
+  });
+
+  it("its job purged by the engine before the provider saw it end (job gone from /jobs): the export is judged by its entity, and sent once", async () => {
+    // the engine's housekeeping 60000 times faster: a finished job is purged ~10 ms after its end, checked every 10 ms
+    await sim.admin("PUT", "/time-scale", { scale: 60_000 });
+    try {
+      await sim.resetRequests();
+      const t0 = Date.now();
+      // app-01 (16 MiB, 4 s) again over the copy the first test made (exclusive)
+      const r = await checkAndCreate("VmExport", { engine: sim.engine, exportDomain: "export1", name: "app-01", exclusive: true });
+      assert.equal(r.outs.sourceId !== undefined, true);
+      const stats = await sim.admin("GET", "/stats");
+      const job = (stats.jobs as Array<{ kind: string; startMs: number; status: string; purgedMs?: number; description: string }>).find((j) => j.kind === "export_vm" && j.startMs >= t0);
+      assert.ok(job, "the export job");
+      assert.equal(job!.status, "finished");
+      assert.ok(job!.purgedMs, "the engine purged the job");
+      const req = await sim.admin("GET", "/requests");
+      assert.equal(req.byPath["POST /ovirt-engine/api/vms/{id}/export"], 1, "exported once");
+      const rep = await sim.admin("GET", "/disks");
+      const copy = rep.exportDomains[0].vms.find((v: { name: string }) => v.name === "app-01");
+      const src = rep.vms.find((v: { name: string }) => v.name === "app-01");
+      assert.deepEqual(copy.disks.map((d: { sha256: string }) => d.sha256), src.disks.map((d: { sha256: string }) => d.sha256));
+    } finally {
+      await sim.admin("PUT", "/time-scale", { scale: 1 });
+    }
+  });
+
+  describe("across engine restarts", () => {
+    const dirs: string[] = [];
+    const sims: Sim[] = [];
+    after(async () => {
+      for (const s of sims) await s.close().catch(() => undefined);
+      for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+    });
+
+    it("a job the engine finalized as `unknown` at a restart (no VDSM task): the entity decides at once, never taken for running", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prov-unknown-"));
+      dirs.push(dir);
+      const s1 = await startSim({ stateDir: dir });
+      await s1.close();
+      // the engine's database after it stopped during a command without VDSM tasks: the job started, no external_id
+      const file = path.join(dir, "state.json");
+      const st = JSON.parse(fs.readFileSync(file, "utf8"));
+      const web = st.vms.find((v: { name: string }) => v.name === "web-01");
+      const t0 = new Date(Date.now() - 3000).toISOString();
+      const job = (id: string, cid: string) => ({
+        id, kind: "other", description: `command ${cid}`, status: "started", startTime: t0, lastUpdated: t0, correlationId: cid, external: false,
+        autoCleared: true, storageDomainIds: [], vmId: web.id, bytes: 0, startMs: Date.parse(t0),
+        steps: [{ id: `${id.slice(0, 24)}00000000000a`, type: "executing", number: 0, status: "started", description: "Executing", startTime: t0 }],
+      });
+      st.jobs.push(job("7d0c9a52-0000-4000-8000-000000000001", "unknown-done"), job("7d0c9a52-0000-4000-8000-000000000002", "unknown-failed"));
+      fs.writeFileSync(file, JSON.stringify(st));
+      const s2 = await startSim({ stateDir: dir });
+      sims.push(s2);
+      const c = connect(s2.engine);
+      assert.equal((await c.jobs.byCorrelationId("unknown-done"))[0]?.status, "unknown");
+      let t = Date.now();
+      await waitForJob({
+        c,
+        jobId: "7d0c9a52-0000-4000-8000-000000000001",
+        correlationId: "unknown-done",
+        what: "command on VM web-01",
+        deadline: Date.now() + 20_000,
+        progress: quiet,
+        entityDone: async () => (await c.vms.get(web.id))?.status === "down",
+      });
+      assert.ok(Date.now() - t < 5000, `took ${Date.now() - t} ms: the unknown job was waited on`);
+      t = Date.now();
+      await assert.rejects(
+        waitForJob({
+          c,
+          correlationId: "unknown-failed",
+          what: "import of VM web-01",
+          deadline: Date.now() + 20_000,
+          progress: quiet,
+          entityDone: async () => false,
+          entityFailed: async () => "the imported VM was removed",
+        }),
+        (e: any) => e.name === "JobFailedError" && /import of VM web-01 failed in the engine: the imported VM was removed/.test(e.message),
+      );
+      assert.ok(Date.now() - t < 5000, `took ${Date.now() - t} ms`);
+    });
+
+    it("the engine restarts mid-copy and stays away longer than the client's retries (503, connections dropped, token gone): the wait goes on, the copy completes, nothing is sent twice", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prov-restart-"));
+      dirs.push(dir);
+      const s = await startSim({ stateDir: dir, bandwidthMiBps: 8 });
+      sims.push(s);
+      // one retry only: the 4 s outage outlasts the client's own retries, so the wait itself must ride it out
+      const c = connect({ ...s.engine, maxRetries: 1 });
+      const vm = await c.vms.findByName("web-01"); // 32 MiB: 4 s at 8 MiB/s
+      const sd = await c.storageDomains.findByName("export1");
+      const correlationId = stableCorrelationId("restart-test", vm!.id);
+      const res = await c.vms.export(vm!.id, { exportDomainId: sd!.id, exclusive: true, discardSnapshots: false, correlationId });
+      const messages: string[] = [];
+      let restarted: any;
+      const restart = (async () => {
+        await new Promise((r) => setTimeout(r, 1000));
+        restarted = await s.admin("POST", "/restart", { downMs: 4000 });
+      })();
+      await waitForJob({
+        c,
+        jobId: res.job?.id,
+        correlationId,
+        what: "export of web-01",
+        deadline: Date.now() + 60_000,
+        progress: { update: (m: string) => messages.push(m), info() {}, warn() {} } as any,
+        entityDone: async () => (await c.vms.get(vm!.id))?.status === "down",
+      });
+      await restart;
+      assert.deepEqual(restarted, { ok: true, resumedJobs: 1, failedJobs: 0, unknownJobs: 0 });
+      assert.ok(messages.some((m) => /the engine does not answer/.test(m)), "the outage was waited through");
+      const stats = await s.admin("GET", "/stats");
+      const jobs = (stats.jobs as Array<{ kind: string; status: string }>).filter((j) => j.kind === "export_vm");
+      assert.deepEqual(jobs.map((j) => j.status), ["finished"]);
+      const req = await s.admin("GET", "/requests");
+      assert.equal(req.byPath["POST /ovirt-engine/api/vms/{id}/export"], 1, "exported once");
+      assert.ok((await s.admin("GET", "/disks")).exportDomains[0].vms.some((v: { id: string }) => v.id === vm!.id));
+    });
   });
 });

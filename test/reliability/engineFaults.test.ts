@@ -1,7 +1,8 @@
 // Issue 6, reliability 2: the engine misbehaves while the real `pulumi up` of the root project runs.
 // - 5% of API requests answered 503, 2% of connections reset, 20-60 ms added latency on every request, and one
-//   engine restart in the middle (admin POST /restart: running jobs fail like the engine's, tokens are lost): re-running
-//   `pulumi up` (as an operator would) completes the migration without a lost or duplicated VM;
+//   engine restart in the middle (admin POST /restart: tokens are lost, the API answers 503 for a while, the running
+//   copies go on like the engine's VDSM tasks): re-running `pulumi up` (as an operator would, when a fault made one
+//   fail) completes the migration without a lost or duplicated VM;
 // - every SSO token expired mid-run: renewed transparently, the one `up` succeeds;
 // - a job failing in the engine (admin fail-next-job): `up` fails with an error naming the VM and the engine's reason,
 //   and the next `up` retries it successfully.
@@ -60,7 +61,7 @@ describe("reliability: engine faults during `pulumi up`", function () {
             ],
         });
         // the restart: as soon as a VM import has copied some bytes
-        let restarted: { failedJobs: number } | undefined;
+        let restarted: { resumedJobs: number; failedJobs: number; unknownJobs: number } | undefined;
         let stop = false;
         const watcher = (async () => {
             while (!stop && !restarted) {
@@ -91,12 +92,14 @@ describe("reliability: engine faults during `pulumi up`", function () {
         assert.deepStrictEqual(slow.map((r) => r.ms), [], `runs took minutes:\n${slow.map((r) => r.tail).join("\n-----\n")}`);
         // the faults really happened
         assert.ok(restarted, "the engine was never restarted (no import was running)");
-        assert.ok(restarted.failedJobs >= 1, `the restart failed no running job (${JSON.stringify(restarted)})`);
+        // the engine keeps the copies going over a restart (JobRepositoryImpl.finalizeJobs leaves task-carrying jobs
+        // started): the import running at the restart went on
+        assert.ok(restarted.resumedJobs >= 1 && restarted.failedJobs === 0, `the running import did not go on over the restart (${JSON.stringify(restarted)})`);
         assert.ok(faults[0].hits > 0, `no 503 was injected: ${JSON.stringify(faults)}`);
         assert.ok(faults[1].hits > 0 || faults[0].hits > 3, `no fault beyond a few 503s: ${JSON.stringify(faults)}`);
         assert.ok(faults[2].hits > 50, "latency was not added");
         const failedJobs = (await jobs(e.t)).filter((j) => j.status === "failed");
-        assert.ok(failedJobs.length >= 1, "no job failed through the restart (the jobs list lost it?)");
+        assert.deepStrictEqual(failedJobs, [], "a job failed although the engine went on with it over the restart");
         // converged: exactly one copy of each, checksums equal; no pending operation
         assertMigrated(before, await disks(e.t), VMS, TEMPLATES);
         assert.deepStrictEqual(await pendingOperations(e.ws), []);

@@ -204,8 +204,11 @@ export class Scenario {
 
     async close(): Promise<void> {
         for (const st of this.stacks) st.cleanup();
-        for (const t of this.engines.values()) await t.close().catch(() => undefined);
+        // every engine is closed and every temp dir removed; then a wire-conformance failure of any engine is thrown
+        const wire: string[] = [];
+        for (const [ns, t] of this.engines) await t.close().catch((e: Error) => (/wire conformance/.test(e.message) ? wire.push(`${ns}: ${e.message}`) : undefined));
         for (const d of this.tmp) fs.rmSync(d, { recursive: true, force: true });
+        if (wire.length > 0) throw new Error(wire.join("\n"));
     }
 }
 

@@ -119,10 +119,11 @@ describe("simulator: export domain not attached and active in the target data ce
     });
 
     it("active in another data center: VM 400 'VM not exists in export domain', template 400 'Storage Domain doesn't exist'", async () => {
-      // export1 is attached and active in dc-source; the import targets dc-target
+      // export1 is attached and active in dc-source; the import targets dc-target. A clone: a plain import of web-01
+      // (still in this engine, its MACs in the same pool) is refused for its MACs first (ImportVmCommandBase.validate)
       await expectFault(
         t(),
-        () => t().api("POST", `storagedomains/${I.export1}/vms/${web}/import`, xmlAction(`<storage_domain id="${I.dataTarget}"/><cluster id="${I.clTarget}"/>`)),
+        () => t().api("POST", `storagedomains/${I.export1}/vms/${web}/import`, xmlAction(`<storage_domain id="${I.dataTarget}"/><cluster id="${I.clTarget}"/><clone>true</clone><vm><name>web-x</name></vm>`)),
         400,
         "[Cannot import VM. VM not exists in export domain]",
       );

@@ -1,38 +1,110 @@
-// Persistence and restarts: state kept; jobs running at a restart are failed like the engine does.
+// Persistence and restarts, like the engine at start-up (JobRepositoryImpl.finalizeJobs, job_sp.sql
+// UpdateStartedExecutionEntitiesToUnknown): a job whose steps carry VDSM tasks (the disk copies of an export or
+// import) stays `started` and ends when its copies end, after an admin restart as after a new process on the same
+// state dir; a job without task steps becomes `unknown`; the admin switch failRunning makes the copies fail instead.
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { arr, startTestSimulator, withSimulator } from "../support/simulator";
-import { exportAndWait, ids, Ids, idOf, startExport } from "./helpers";
+import { arr, startTestSimulator, TestSimulator, withSimulator } from "../support/simulator";
+import { exportAndWait, ids, Ids, idOf, moveExportDomain, startExport, xmlAction } from "./helpers";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The job as persisted in state.json (the steps' VDSM task ids are not part of the API's job XML). */
+function persistedJob(stateDir: string, jobId: string): any {
+  const st = JSON.parse(fs.readFileSync(path.join(stateDir, "state.json"), "utf8"));
+  return st.jobs.find((j: any) => j.id === jobId);
+}
+
+async function statsJob(t: TestSimulator, jobId: string): Promise<any> {
+  return (await t.admin("GET", "stats")).jobs.find((j: any) => j.id === jobId);
+}
+
+async function until(what: string, cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (!(await cond())) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting until ${what}`);
+    await sleep(25);
+  }
+}
+
+async function eventCount(t: TestSimulator, search: string): Promise<number> {
+  return arr((await t.api("GET", `events?search=${encodeURIComponent(search)}`)).xml.events?.event).length;
+}
 
 describe("simulator: persistence and restarts", function () {
-  this.timeout(60_000);
+  this.timeout(120_000);
   withSimulator({ bandwidthMiBps: 1000 }, (t) => {
     let I: Ids;
     before(async () => {
       I = await ids(t());
     });
 
-    it("admin restart fails the running export, unlocks the VM, keeps state, keeps the port, invalidates tokens", async () => {
-      const web = await idOf(t(), "vms", "web-01");
+    it("admin restart mid-export: the copies go on and the job finishes; the VM stays locked until then; ended copies are not repeated; tokens are invalid", async () => {
+      const db = await idOf(t(), "vms", "db-01"); // two disks: 48 + 96 MiB
       const app = await idOf(t(), "vms", "app-01");
       await exportAndWait(t(), app, I.export1);
-      await t().admin("PUT", "bandwidth", { MiBps: 4 });
-      const job = await startExport(t(), web, I.export1);
+      await t().admin("PUT", "bandwidth", { MiBps: 40 });
+      await t().admin("DELETE", "audit");
+      const job = await startExport(t(), db, I.export1);
+      // the first disk copied, the second under way
+      await until("the second disk copy is under way", async () => (await statsJob(t(), job)).bytes > 60 * 1048576);
+      const before = persistedJob(t().stateDir, job);
+      const copySteps = before.steps.filter((s: any) => s.description === "Copying Image");
+      assert.equal(copySteps.length, 2);
+      assert.ok(copySteps.every((s: any) => typeof s.externalId === "string" && s.externalId.length > 0), "every copy step carries its VDSM task id");
+      const firstEnd = copySteps[0].endTime;
+      assert.equal(copySteps[0].status, "finished");
       const tok = await t().token();
       const port = t().sim.port;
       const r = await t().admin("POST", "restart", {});
-      assert.equal(r.ok, true);
+      assert.deepEqual(r, { ok: true, resumedJobs: 1, failedJobs: 0, unknownJobs: 0 });
       assert.equal(t().sim.port, port);
       assert.equal((await t().raw("GET", "/ovirt-engine/api", undefined, { authorization: `Bearer ${tok}` })).status, 401);
+      const mid = await t().api("GET", `jobs/${job}`);
+      assert.equal(mid.xml.job.status, "started");
+      assert.equal(mid.xml.job.end_time, undefined);
+      assert.equal((await t().api("GET", `vms/${db}`)).xml.vm.status, "image_locked");
+      assert.equal(await t().waitJob(job, 30_000), "finished");
+      assert.equal((await t().api("GET", `vms/${db}`)).xml.vm.status, "down");
+      assert.equal((await t().api("GET", `storagedomains/${I.export1}/vms/${db}`)).status, 200, "the copy is on the export domain");
+      assert.equal((await t().api("GET", `storagedomains/${I.export1}/vms/${app}`)).status, 200, "earlier export kept");
+      const after = persistedJob(t().stateDir, job);
+      const steps = after.steps.filter((s: any) => s.description === "Copying Image");
+      assert.equal(steps.length, 2, "the resumed job goes on under its own steps");
+      assert.equal(steps[0].endTime, firstEnd, "the copy that had ended was not repeated");
+      assert.equal((await statsJob(t(), job)).bytes, 144 * 1048576);
+      // the copy equals the source
+      const sums = await t().admin("GET", "disks");
+      const src = sums.vms.find((v: any) => v.id === db).disks.map((d: any) => d.sha256).sort();
+      const exp = sums.exportDomains[0].vms.find((v: any) => v.id === db).disks.map((d: any) => d.sha256).sort();
+      assert.deepEqual(exp, src);
+      assert.equal(await eventCount(t(), `type=1150 and vm.id=${db}`), 1);
+      assert.equal(await eventCount(t(), `type=1151 and vm.id=${db}`), 0);
+      // one request started it; the engine ended the job itself
+      const audit = (await t().admin("GET", "audit")).entries;
+      assert.equal(audit.filter((a: any) => a.method === "POST" && a.action === "export").length, 1);
+      assert.equal(audit.filter((a: any) => a.method === "JOB" && a.status === 200).length, 1);
+      await t().admin("PUT", "bandwidth", { MiBps: 1000 });
+    });
+
+    it("admin restart with failRunning: the copies fail after the restart; the export's failure path runs (VM unlocked, no copy, failure events)", async () => {
+      const web = await idOf(t(), "vms", "web-01");
+      await t().admin("PUT", "bandwidth", { MiBps: 4 });
+      const job = await startExport(t(), web, I.export1);
+      await until("the copy is under way", async () => (await statsJob(t(), job)).bytes > 1048576);
+      const reason = "Injected: the SPM lost the task";
+      const r = await t().admin("POST", "restart", { failRunning: true, reason });
+      assert.deepEqual(r, { ok: true, resumedJobs: 0, failedJobs: 1, unknownJobs: 0 });
       assert.equal(await t().waitJob(job, 5000), "failed");
       assert.equal((await t().api("GET", `vms/${web}`)).xml.vm.status, "down");
       assert.equal((await t().api("GET", `storagedomains/${I.export1}/vms/${web}`)).status, 404);
-      assert.equal((await t().api("GET", `storagedomains/${I.export1}/vms/${app}`)).status, 200, "earlier export kept");
-      const ev = arr((await t().api("GET", `events?search=${encodeURIComponent(`type=1151 and vm.id=${web}`)}`)).xml.events?.event);
-      assert.equal(ev.length, 1);
+      assert.equal(await eventCount(t(), `type=1151 and vm.id=${web}`), 1);
+      const vdsm = arr((await t().api("GET", `events?search=${encodeURIComponent("type=10803")}`)).xml.events?.event);
+      assert.ok(vdsm.some((e: any) => e.description === `VDSM command MoveImageGroupVDS failed: ${reason}`), JSON.stringify(vdsm.map((e: any) => e.description)));
+      await assert.rejects(t().admin("POST", "restart", { failRunning: "yes" }), /400/);
       await t().admin("PUT", "bandwidth", { MiBps: 1000 });
     });
 
@@ -40,7 +112,7 @@ describe("simulator: persistence and restarts", function () {
       await t().admin("POST", "restart", { downMs: 400 });
       const r = await t().raw("GET", "/ovirt-engine/api");
       assert.equal(r.status, 503);
-      await new Promise((res) => setTimeout(res, 500));
+      await sleep(500);
       assert.equal((await t().api("GET", "")).status, 200);
     });
 
@@ -52,10 +124,60 @@ describe("simulator: persistence and restarts", function () {
     });
   });
 
-  it("a simulator process killed mid-export: at the next start the job is failed and the VM unlocked", async () => {
+  it("a job without VDSM task steps found started at start-up becomes unknown with an end time (its started steps too); its entity is left alone", async () => {
+    const t1 = await startTestSimulator({ keepStateDir: true });
+    const stateDir = t1.stateDir;
+    const web = await idOf(t1, "vms", "web-01");
+    await t1.close();
+    // the engine's database after a crash during such a command (an external job added over the API, or a
+    // synchronous command such as a storage-domain attach): started, steps without an external_id
+    const file = path.join(stateDir, "state.json");
+    const st = JSON.parse(fs.readFileSync(file, "utf8"));
+    const t0 = new Date(Date.now() - 5000).toISOString();
+    st.jobs.push({
+      id: "5b1e7a3c-0000-4000-8000-00000000f00d", kind: "other", description: "Task-less command", status: "started", startTime: t0,
+      lastUpdated: t0, correlationId: "taskless-1", external: true, autoCleared: true, storageDomainIds: [], vmId: web, bytes: 0, startMs: Date.parse(t0),
+      steps: [
+        { id: "5b1e7a3c-0000-4000-8000-00000000f001", type: "validating", number: 0, status: "finished", description: "Validating", startTime: t0, endTime: t0 },
+        { id: "5b1e7a3c-0000-4000-8000-00000000f002", type: "executing", number: 1, status: "started", description: "Executing", startTime: t0 },
+      ],
+    });
+    fs.writeFileSync(file, JSON.stringify(st));
+    const vmBefore = st.vms.find((v: any) => v.id === web).status;
+    const t2 = await startTestSimulator({ stateDir });
+    try {
+      const j = (await t2.api("GET", "jobs/5b1e7a3c-0000-4000-8000-00000000f00d?follow=steps")).xml.job;
+      assert.equal(j.status, "unknown");
+      assert.ok(j.end_time, "an end time is set");
+      const steps = arr(j.steps.step);
+      assert.deepEqual(steps.map((s: any) => s.status), ["finished", "unknown"]);
+      assert.ok(steps[1].end_time);
+      assert.equal((await t2.api("GET", `vms/${web}`)).xml.vm.status, vmBefore);
+      const found = arr((await t2.api("GET", `jobs?search=${encodeURIComponent("status=unknown")}`)).xml.jobs?.job);
+      assert.deepEqual(found.map((x: any) => x["@_id"]), ["5b1e7a3c-0000-4000-8000-00000000f00d"]);
+    } finally {
+      await t2.close();
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+
+  it("a simulator process killed mid-import: the next process goes on with the copies; the VM is imported once, its disks equal to the copy", async () => {
     const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-sim-kill-"));
+    // set up: web-01 exported, the export domain moved to the target data center
+    const t1 = await startTestSimulator({ stateDir, bandwidthMiBps: 1000 });
+    let I: Ids;
+    let web: string;
+    try {
+      I = await ids(t1);
+      web = await idOf(t1, "vms", "web-01");
+      await exportAndWait(t1, web, I.export1);
+      await moveExportDomain(t1, I.export1, I.dcSource, I.dcTarget);
+      await t1.admin("DELETE", "audit");
+    } finally {
+      await t1.close();
+    }
     const cli = path.resolve(__dirname, "..", "..", "simulator", "cli.js");
-    const child = spawn(process.execPath, [cli, "--port", "0", "--state", stateDir, "--bandwidth", "2"], {
+    const child = spawn(process.execPath, [cli, "--port", "0", "--state", stateDir, "--bandwidth", "4"], {
       stdio: ["ignore", "pipe", "inherit"],
       env: { ...process.env, OVIRT_SIM_PASSWORD: "secret" },
     });
@@ -68,34 +190,44 @@ describe("simulator: persistence and restarts", function () {
       });
       child.on("exit", (c) => reject(new Error(`cli exited ${c}`)));
     });
-    assert.match(url, /^https:\/\/127\.0\.0\.1:\d+\/ovirt-engine\/api$/);
-    // drive it through a test client bound to the same state dir's CA
     const { Agent, request } = await import("undici");
     const agent = new Agent({ connect: { ca: fs.readFileSync(path.join(stateDir, "pki", "ca.pem")) } });
     const auth = `Basic ${Buffer.from("admin@internal:secret").toString("base64")}`;
     const get = async (p: string) => (await request(`${url}/${p}`, { headers: { authorization: auth }, dispatcher: agent })).body.text();
-    const vmsXml = await get("vms?search=name%3Dweb-01");
-    const vmId = /<vm href="[^"]+" id="([^"]+)"/.exec(vmsXml)![1];
-    const sdXml = await get("storagedomains?search=name%3Dexport1");
-    const sdId = /<storage_domain href="[^"]+" id="([^"]+)"/.exec(sdXml)![1];
-    const r = await request(`${url}/vms/${vmId}/export`, { method: "POST", headers: { authorization: auth, "content-type": "application/xml" }, body: `<action><storage_domain id="${sdId}"/></action>`, dispatcher: agent });
-    assert.equal(r.statusCode, 202);
-    await r.body.text();
-    await new Promise((res) => setTimeout(res, 300));
-    assert.match(await get(`vms/${vmId}`), /<status>image_locked<\/status>/);
+    // the import copy goes to the target data center as a clone (the source VM keeps its id there)
+    const r = await request(`${url}/storagedomains/${I!.export1}/vms/${web!}/import`, {
+      method: "POST",
+      headers: { authorization: auth, "content-type": "application/xml" },
+      body: xmlAction(`<storage_domain id="${I!.dataTarget}"/><cluster id="${I!.clTarget}"/><clone>true</clone><vm><name>web-01-imp</name></vm>`),
+      dispatcher: agent,
+    });
+    const answer = await r.body.text();
+    assert.equal(r.statusCode, 202, answer);
+    const jobId = /<job href="[^"]+" id="([^"]+)"/.exec(answer)![1];
+    // some bytes copied, not all (32 MiB at 4 MiB/s)
+    await until("the import copied some bytes", async () => /<progress>([1-9]\d?)<\/progress>/.test(await get(`jobs/${jobId}?follow=steps`)));
+    assert.match(await get("vms?search=name%3Dweb-01-imp"), /<status>image_locked<\/status>/);
     child.kill("SIGKILL");
     await new Promise((res) => child.on("exit", res));
     await agent.close();
+    assert.ok(persistedJob(stateDir, jobId).resume, "the plan to go on with is in state.json");
 
-    const t2 = await startTestSimulator({ stateDir });
+    const t2 = await startTestSimulator({ stateDir, bandwidthMiBps: 1000 });
     try {
-      const vm = await t2.api("GET", `vms/${vmId}`);
-      assert.equal(vm.xml.vm.status, "down");
-      const jobs = arr((await t2.api("GET", "jobs")).xml.jobs.job);
-      assert.equal(jobs.length, 1);
-      assert.equal(jobs[0].status, "failed");
-      const ev = arr((await t2.api("GET", "events?search=type%3D1151")).xml.events?.event);
-      assert.equal(ev.length, 1);
+      assert.equal(await t2.waitJob(jobId, 30_000), "finished");
+      const vms = arr((await t2.api("GET", "vms?search=name%3Dweb-01-imp")).xml.vms?.vm);
+      assert.equal(vms.length, 1, "imported exactly once");
+      assert.equal(vms[0].status, "down");
+      const sums = await t2.admin("GET", "disks");
+      const imp = sums.vms.find((v: any) => v.name === "web-01-imp").disks.map((d: any) => d.sha256);
+      const copy = sums.exportDomains[0].vms.find((v: any) => v.id === web!).disks.map((d: any) => d.sha256);
+      assert.deepEqual(imp, copy);
+      assert.equal(await eventCount(t2, "type=1152"), 1);
+      assert.equal(await eventCount(t2, "type=1153"), 0);
+      const audit = (await t2.admin("GET", "audit")).entries;
+      assert.equal(audit.filter((a: any) => a.method === "POST" && a.action === "import").length, 1, "one import request");
+      assert.deepEqual(audit.filter((a: any) => a.method === "JOB").map((a: any) => a.status), [200]);
+      assert.equal(persistedJob(stateDir, jobId).resume, undefined, "nothing left to go on with");
     } finally {
       await t2.close();
       fs.rmSync(stateDir, { recursive: true, force: true });

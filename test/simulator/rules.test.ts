@@ -69,7 +69,9 @@ describe("simulator: engine rules and their faults", function () {
     });
 
     it("entity locked: a second export of a VM being exported, and of a template being exported: 409", async () => {
-      await t().admin("PUT", "bandwidth", { MiBps: 8 });
+      // the two exports share the export domain's 16 MiB/s (8 each): web-01 (32 MiB) and rhel9-base (24 MiB) stay
+      // running for a few seconds, long enough for the checks below
+      await t().admin("PUT", "bandwidth", { MiBps: 16 });
       try {
         const job = await startExport(t(), web, I.export1);
         await expectFault(t(), () => t().api("POST", `vms/${web}/export`, xmlAction(`<storage_domain id="${I.export1}"/><exclusive>true</exclusive>`)), 409, "[Cannot export VM. Related operation is currently in progress. Please try again later.]");
@@ -159,12 +161,14 @@ describe("simulator: engine rules and their faults", function () {
         await exportAndWait(t(), ppc, I.export1);
       });
 
-      it("id already in the engine without clone: 409", async () => {
+      it("id already in the engine without clone: 409 (its MACs, in the same pool, answer first)", async () => {
+        // ImportVmCommandBase.validate checks the MAC pool before validateNoDuplicateVm: the source still holds the
+        // copy's MACs in the (default) pool. The id rule itself: test/simulator/macPools.test.ts (a pool allowing duplicates)
         await expectFault(
           t(),
           () => t().api("POST", `storagedomains/${I.export1}/vms/${web}/import`, xmlAction(`<storage_domain id="${I.dataSource}"/><cluster id="${I.clSource}"/>`)),
           409,
-          "[Import VM failed - VM ID already exists in the system. Please remove the VM (web-01) from the system first]",
+          "[Cannot import Virtual Machine, because that action would create duplicates in target MAC pool, which are not allowed. Either allow duplicate MACs in MAC Pool, or allow reassignment of bad MACs during import. Problematic NICs are \tnic1]",
         );
       });
 
@@ -186,12 +190,12 @@ describe("simulator: engine rules and their faults", function () {
         );
       });
 
-      it("a thin VM whose id is still in this engine: the id rule answers first (409)", async () => {
+      it("a thin VM whose id is still in this engine: refused before the template rules (409, its MACs in the same pool)", async () => {
         await moveExportDomain(t(), I.export1, I.dcSource, I.dcTarget);
         try {
           const body = xmlAction(`<storage_domain id="${I.dataTarget}"/><cluster id="${I.clTarget}"/>`);
           // the template rules themselves are checked in "rules needing their own inventory" (the id is freed there)
-          await expectFault(t(), () => t().api("POST", `storagedomains/${I.export1}/vms/${thin}/import`, body), 409, "[Import VM failed - VM ID already exists in the system. Please remove the VM (thin-01) from the system first]");
+          await expectFault(t(), () => t().api("POST", `storagedomains/${I.export1}/vms/${thin}/import`, body), 409, "[Cannot import Virtual Machine, because that action would create duplicates in target MAC pool, which are not allowed. Either allow duplicate MACs in MAC Pool, or allow reassignment of bad MACs during import. Problematic NICs are \tnic1]");
         } finally {
           await moveExportDomain(t(), I.export1, I.dcTarget, I.dcSource);
         }

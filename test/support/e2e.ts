@@ -58,9 +58,12 @@ export async function startE2E(
         ws,
         mutating: async () => (await t.admin("GET", "requests")).mutating as number,
         close: async () => {
-            await t.close();
-            removeStackConfig(projectDir, stack);
-            fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
+            try {
+                await t.close(); // throws on wire-conformance violations (test/support/simulator.ts)
+            } finally {
+                removeStackConfig(projectDir, stack);
+                fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
+            }
         },
     };
 }

@@ -8,12 +8,19 @@
 //   await t.close();
 //
 //   withSimulator({ bandwidthMiBps: 50 }, (t) => { it(..., async () => { await t().api(...) }) });
+//
+// Wire conformance (simulator/README.md): every simulator started here runs with `wireCheck: "fail"`, so a request
+// body with an element, attribute or enum value the official API model does not know answers 400 and a response the
+// simulator would write so answers 500, failing the test that caused it; withSimulator also fails the test after
+// which new violations are listed (GET /__admin/wire-violations: a 400/500 a client swallowed), and close() throws
+// when any are left. A test that sends such XML on purpose takes them with `t.takeWireViolations()`.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Agent, request } from "undici";
 import { XMLParser } from "fast-xml-parser";
 import { RunningSimulator, SimulatorOptions, startSimulator } from "../../simulator";
+import type { WireRecord } from "../../simulator/xml/wireCheck";
 
 export interface ApiReply {
   status: number;
@@ -37,7 +44,19 @@ export interface TestSimulator {
   waitJob(jobId: string, timeoutMs?: number): Promise<string>;
   /** restarts a simulator on the same state dir (new port) */
   reopen(extra?: Partial<SimulatorOptions>): Promise<void>;
+  /** wire-conformance violations recorded since the start or the last take, then forgotten */
+  takeWireViolations(): Promise<WireRecord[]>;
+  /** throws when wire-conformance violations are recorded (naming them), after forgetting them */
+  assertNoWireViolations(context?: string): Promise<void>;
+  /** closes the simulator; throws when wire-conformance violations are left */
   close(): Promise<void>;
+}
+
+/** One readable line per violation: direction, method, path, status and what the model says. */
+export function formatWireViolations(v: WireRecord[]): string {
+  return v
+    .map((r) => `  ${r.direction} ${r.method} ${r.path}${r.status ? ` (${r.status})` : ""}: ${r.violations.map((x) => `${x.path}: ${x.detail}`).join("; ")}`)
+    .join("\n");
 }
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_", parseTagValue: false });
@@ -48,7 +67,7 @@ export async function startTestSimulator(opts: TestSimOptions = {}): Promise<Tes
   const stateDir = opts.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-sim-"));
   const password = opts.password ?? "secret";
   // storage-domain transitions are instantaneous here unless a suite asks for them (transitions.test.ts does)
-  let sim = await startSimulator({ ...opts, storageTransitionMs: opts.storageTransitionMs ?? 0, stateDir, password, port: opts.port ?? 0 });
+  let sim = await startSimulator({ ...opts, storageTransitionMs: opts.storageTransitionMs ?? 0, wireCheck: opts.wireCheck ?? "fail", stateDir, password, port: opts.port ?? 0 });
   let agent = new Agent({ connect: sim.caFile ? { ca: fs.readFileSync(sim.caFile) } : {}, keepAliveTimeout: 10_000 });
   let cached: string | undefined;
   const origin = () => new URL(sim.url).origin;
@@ -59,6 +78,14 @@ export async function startTestSimulator(opts: TestSimOptions = {}): Promise<Tes
     let xml: unknown;
     if (String(r.headers["content-type"] ?? "").includes("xml") && text) xml = parser.parse(text);
     return { status: r.statusCode, headers: r.headers, text, xml };
+  };
+  const carried: WireRecord[] = [];
+  const takeWire = async (): Promise<WireRecord[]> => {
+    const r = await raw("GET", "/__admin/wire-violations");
+    if (r.status !== 200) throw new Error(`GET /__admin/wire-violations: ${r.status} ${r.text}`);
+    const v = (JSON.parse(r.text) as { violations: WireRecord[] }).violations;
+    if (v.length > 0) await raw("DELETE", "/__admin/wire-violations");
+    return v;
   };
   const token = async () => {
     if (cached) return cached;
@@ -107,16 +134,31 @@ export async function startTestSimulator(opts: TestSimOptions = {}): Promise<Tes
       }
     },
     async reopen(extra = {}) {
+      // the violations of the simulator being closed are checked by the next takeWireViolations/close: keep them
+      // (a test that stopped the simulator itself left nothing to ask)
+      carried.push(...(await takeWire().catch(() => [])));
       await sim.close();
       await agent.close();
-      sim = await startSimulator({ ...opts, storageTransitionMs: opts.storageTransitionMs ?? 0, ...extra, stateDir, password, port: 0 });
+      sim = await startSimulator({ ...opts, storageTransitionMs: opts.storageTransitionMs ?? 0, wireCheck: opts.wireCheck ?? "fail", ...extra, stateDir, password, port: 0 });
       agent = new Agent({ connect: sim.caFile ? { ca: fs.readFileSync(sim.caFile) } : {} });
       cached = undefined;
     },
+    takeWireViolations: async () => [...carried.splice(0), ...(await takeWire())],
+    async assertNoWireViolations(context) {
+      const v = await t.takeWireViolations();
+      if (v.length > 0) throw new Error(`wire conformance${context ? ` (${context})` : ""}: XML the official API model does not know (simulator/README.md, Wire conformance):\n${formatWireViolations(v)}`);
+    },
     async close() {
+      let left: WireRecord[] = [];
+      try {
+        left = await t.takeWireViolations();
+      } catch {
+        // a simulator that no longer answers (a test stopped it) leaves nothing to check
+      }
       await sim.close();
       await agent.close();
       if (!opts.keepStateDir && !opts.stateDir) fs.rmSync(stateDir, { recursive: true, force: true });
+      if (left.length > 0) throw new Error(`wire conformance: XML the official API model does not know was exchanged with this simulator (simulator/README.md, Wire conformance):\n${formatWireViolations(left)}`);
     },
   };
   return t;
@@ -128,6 +170,14 @@ export function withSimulator(opts: TestSimOptions, body: (get: () => TestSimula
   before(async function () {
     this.timeout(30_000);
     t = await startTestSimulator(opts);
+  });
+  // the test that exchanged XML the API model does not know fails here, even when its client swallowed the 400/500
+  afterEach(async function () {
+    if (!t) return;
+    if (this.currentTest?.state !== "failed") return t.assertNoWireViolations(this.currentTest?.fullTitle());
+    // the test failed already: its violations are shown with it rather than failing the next hook
+    const v = await t.takeWireViolations().catch(() => []);
+    if (v.length > 0) process.stderr.write(`wire conformance (${this.currentTest.fullTitle()}):\n${formatWireViolations(v)}\n`);
   });
   after(async () => {
     await t?.close();

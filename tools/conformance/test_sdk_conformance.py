@@ -29,7 +29,9 @@ def sim():
     state = tempfile.mkdtemp(prefix="ovirt-sim-conformance-")
     node = NODE if os.path.exists(NODE) else shutil.which("node")
     proc = subprocess.Popen(
-        [node, CLI, "--port", "0", "--state", state, "--password", PASSWORD, "--bandwidth", "500"],
+        # --wire-check fail: what the SDK sends and what the simulator answers must be known to the API model
+        # (simulator/README.md, Wire conformance); the list of violations is asserted empty at the end
+        [node, CLI, "--port", "0", "--state", state, "--password", PASSWORD, "--bandwidth", "500", "--wire-check", "fail"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -53,12 +55,17 @@ def sim():
             return json.loads(r.read().decode() or "null")
 
     yield {"url": info["API URL"], "ca": info["CA file"], "admin": admin}
+    try:
+        wire = admin("GET", "/wire-violations")
+    except Exception:  # the simulator is gone: nothing left to ask
+        wire = {"violations": []}
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
     shutil.rmtree(state, ignore_errors=True)
+    assert wire["violations"] == [], "wire conformance: XML the API model does not know: %s" % json.dumps(wire["violations"], indent=1)
 
 
 @pytest.fixture(scope="module")
@@ -275,3 +282,219 @@ def test_close_logs_out(sim):
     c.close()
     after = sim["admin"]("GET", "/requests")["byPath"].get("POST /ovirt-engine/services/sso-logout", 0)
     assert after == before + 1
+
+
+def _move_export_domain(conn, export_id, from_dc, to_dc):
+    dcs_svc = conn.system_service().data_centers_service()
+    frm = dcs_svc.data_center_service(by_name(dcs_svc.list(), from_dc).id).storage_domains_service()
+    att = frm.storage_domain_service(export_id)
+    att.deactivate()
+    wait(lambda: att.get().status == types.StorageDomainStatus.MAINTENANCE, what="maintenance")
+    att.remove()
+    wait(lambda: export_id not in [s.id for s in frm.list()], what="detached")
+    to = dcs_svc.data_center_service(by_name(dcs_svc.list(), to_dc).id).storage_domains_service()
+    to.add(types.StorageDomain(id=export_id))
+    wait(lambda: to.storage_domain_service(export_id).get().status == types.StorageDomainStatus.ACTIVE, what="active in %s" % to_dc)
+
+
+def test_import_placement_and_collapse_as_the_engine_reads_them(conn):
+    # issue 11 items 1 and 7, with the official SDK's own import_() calls:
+    # - restapi getDiskToDestinationMap reads a template import's per-disk domains from <action><vm>, never <template>
+    # - BackendStorageDomainVmResource.doImport reads collapse_snapshots through ParametersHelper (query/matrix): the
+    #   SDK's import_(collapse_snapshots=True) puts it in the <action> body, which the engine does not read
+    system = conn.system_service()
+    sds = system.storage_domains_service()
+    export = by_name(sds.list(), "export1")
+    block = by_name(sds.list(), "block-target")
+    data_target = by_name(sds.list(), "data-target")
+    _move_export_domain(conn, export.id, "dc-target", "dc-source")
+    tpl = by_name(system.templates_service().list(), "rhel9-base")
+    system.templates_service().template_service(tpl.id).export(exclusive=True, storage_domain=types.StorageDomain(id=export.id))
+    snap = system.vms_service().list(search="name=snap-01")[0]
+    cid = str(uuid.uuid4())
+    system.vms_service().vm_service(snap.id).export(exclusive=True, storage_domain=types.StorageDomain(id=export.id), headers={"Correlation-Id": cid})
+    assert wait_job(conn, cid).status == types.JobStatus.FINISHED
+    exp_tpls = sds.storage_domain_service(export.id).templates_service()
+    wait(lambda: exp_tpls.list(), what="template on export1")
+    _move_export_domain(conn, export.id, "dc-source", "dc-target")
+
+    # item 1: the same per-disk choice under <template> lands on storage_domain, under <vm> where it says
+    disk_id = exp_tpls.template_service(tpl.id).disks_service().list()[0].id
+    placed = [types.DiskAttachment(disk=types.Disk(id=disk_id, storage_domains=[types.StorageDomain(id=block.id)]))]
+    for name, kwargs, expected in (
+        ("rhel9-under-template", {"template": types.Template(name="rhel9-under-template", disk_attachments=placed)}, data_target.id),
+        ("rhel9-under-vm", {"template": types.Template(name="rhel9-under-vm"), "vm": types.Vm(disk_attachments=placed)}, block.id),
+    ):
+        exp_tpls.template_service(tpl.id).import_(
+            storage_domain=types.StorageDomain(name="data-target"), cluster=types.Cluster(name="cl-target"), clone=True, async_=False, **kwargs
+        )
+        got = system.templates_service().list(search="name=%s" % name)
+        assert len(got) == 1, name
+        disks = system.templates_service().template_service(got[0].id).disk_attachments_service().list()
+        assert [conn.follow_link(d.disk).storage_domains[0].id for d in disks] == [expected], name
+
+    # item 7: the SDK's collapse_snapshots (in the body) is not read: a clone of a copy with snapshots is refused
+    exp_vms = sds.storage_domain_service(export.id).vms_service()
+    with pytest.raises(sdk.Error) as ei:
+        exp_vms.vm_service(snap.id).import_(
+            storage_domain=types.StorageDomain(name="data-target"), cluster=types.Cluster(name="cl-target"),
+            clone=True, collapse_snapshots=True, vm=types.Vm(name="snap-01-sdk-body"),
+        )
+    assert ei.value.code == 400
+    assert ei.value.fault.detail == "[Cannot import VM. The VM snap-01 has snapshots that must be collapsed.]"
+    # as a query parameter (what the engine reads) it collapses
+    exp_vms.vm_service(snap.id).import_(
+        storage_domain=types.StorageDomain(name="data-target"), cluster=types.Cluster(name="cl-target"),
+        clone=True, vm=types.Vm(name="snap-01-sdk-query"), query={"collapse_snapshots": "true"}, async_=False,
+    )
+    vm = system.vms_service().list(search="name=snap-01-sdk-query")[0]
+    assert len(system.vms_service().vm_service(vm.id).snapshots_service().list()) == 1
+
+
+# ---------------------------------------------------------------- engine restarts (issue 11, item 2)
+# The engine at start-up (JobRepositoryImpl.finalizeJobs, job_sp.sql UpdateStartedExecutionEntitiesToUnknown): a job
+# whose steps carry VDSM tasks (the disk copies of an export/import) stays STARTED and finishes when its copies end;
+# a job without task steps becomes UNKNOWN with an end time. Each test runs its own simulator process (restarting
+# the shared one would disturb the other tests).
+
+
+def _restart_sim(state, bandwidth="8"):
+    """Starts a simulator process on `state`; answers (process, info, admin)."""
+    node = NODE if os.path.exists(NODE) else shutil.which("node")
+    proc = subprocess.Popen(
+        [node, CLI, "--port", "0", "--state", state, "--password", PASSWORD, "--bandwidth", bandwidth, "--wire-check", "fail"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    info = {}
+    deadline = time.time() + 30
+    while len(info) < 3 and time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        m = re.match(r"^(API URL|Admin URL|CA file): (.+)$", line.strip())
+        if m:
+            info[m.group(1)] = m.group(2)
+    assert len(info) == 3, "simulator did not print its URLs: %r" % info
+    ctx = ssl.create_default_context(cafile=info["CA file"])
+
+    def admin(method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(info["Admin URL"] + path, data=data, method=method, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, context=ctx) as r:
+            return json.loads(r.read().decode() or "null")
+
+    return proc, info, admin
+
+
+def _stop(proc, admin=None):
+    wire = {"violations": []}
+    if admin is not None:
+        wire = admin("GET", "/wire-violations")
+    proc.kill()
+    proc.wait(10)
+    assert wire["violations"] == [], "wire conformance: %s" % json.dumps(wire["violations"], indent=1)
+
+
+def _export_started(c, vm_name):
+    """Starts an export of `vm_name` to export1 and waits until its copy has begun; answers (vm, correlation id)."""
+    system = c.system_service()
+    vm = system.vms_service().list(search="name=%s" % vm_name)[0]
+    export = by_name(system.storage_domains_service().list(), "export1")
+    cid = str(uuid.uuid4())
+    system.vms_service().vm_service(vm.id).export(exclusive=True, storage_domain=types.StorageDomain(id=export.id), headers={"Correlation-Id": cid})
+    jobs = system.jobs_service()
+
+    def copying():
+        js = jobs.list(search="correlation_id=%s" % cid)
+        if not js:
+            return None
+        steps = jobs.job_service(js[0].id).steps_service().list()
+        return any(s.description == "Copying Image" and (s.progress or 0) > 0 for s in steps)
+
+    wait(copying, timeout=30, what="the export copying")
+    return vm, cid
+
+
+def test_restart_mid_export_the_copy_goes_on_and_the_job_finishes():
+    state = tempfile.mkdtemp(prefix="ovirt-sim-conf-restart-")
+    proc, info, admin = _restart_sim(state)
+    try:
+        c = sdk.Connection(url=info["API URL"], username="admin@internal", password=PASSWORD, ca_file=info["CA file"])
+        vm, cid = _export_started(c, "web-01")  # 32 MiB at 8 MiB/s
+        r = admin("POST", "/restart", {"downMs": 500})
+        assert r == {"ok": True, "resumedJobs": 1, "failedJobs": 0, "unknownJobs": 0}
+        # the SDK logs in again (its token did not survive) and sees the same job still running, then finished
+        system = c.system_service()
+        job = wait(lambda: _try(lambda: system.jobs_service().list(search="correlation_id=%s" % cid)), what="the engine back")[0]
+        assert job.status == types.JobStatus.STARTED
+        assert system.vms_service().vm_service(vm.id).get().status == types.VmStatus.IMAGE_LOCKED
+        job = wait_job(c, cid)
+        assert job.status == types.JobStatus.FINISHED
+        assert system.vms_service().vm_service(vm.id).get().status == types.VmStatus.DOWN
+        assert sorted(e.code for e in system.events_service().list(search="correlation_id=%s" % cid)) == [1150, 1162]
+        # the restart with failRunning: the copies fail after it, the export's failure path runs
+        vm2, cid2 = _export_started(c, "app-01")
+        r = admin("POST", "/restart", {"failRunning": True, "reason": "Injected: the SPM lost the task"})
+        assert r == {"ok": True, "resumedJobs": 0, "failedJobs": 1, "unknownJobs": 0}
+        job2 = wait_job(c, cid2)
+        assert job2.status == types.JobStatus.FAILED
+        assert system.vms_service().vm_service(vm2.id).get().status == types.VmStatus.DOWN
+        assert 1151 in [e.code for e in system.events_service().list(search="correlation_id=%s" % cid2)]
+        c.close()
+    finally:
+        _stop(proc, admin)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def _try(fn):
+    try:
+        return fn()
+    except sdk.Error:
+        return None
+
+
+def test_new_process_after_a_kill_goes_on_with_the_copy_and_task_less_jobs_end_unknown():
+    state = tempfile.mkdtemp(prefix="ovirt-sim-conf-kill-")
+    proc, info, admin = _restart_sim(state, bandwidth="4")
+    try:
+        c = sdk.Connection(url=info["API URL"], username="admin@internal", password=PASSWORD, ca_file=info["CA file"])
+        vm, cid = _export_started(c, "app-01")  # 16 MiB at 4 MiB/s
+        c.close()
+    finally:
+        proc.kill()  # SIGKILL: state.json as the engine left it
+        proc.wait(10)
+    # a task-less command was running too (the engine's database holds its job with no step carrying a VDSM task)
+    path = os.path.join(state, "state.json")
+    with open(path) as f:
+        st = json.load(f)
+    t0 = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - 3))
+    tid = "3f7e2b10-0000-4000-8000-0000000000c1"
+    st["jobs"].append({
+        "id": tid, "kind": "other", "description": "Task-less command", "status": "started", "startTime": t0, "lastUpdated": t0,
+        "correlationId": "conf-taskless", "external": True, "autoCleared": True, "storageDomainIds": [], "bytes": 0,
+        "startMs": int((time.time() - 3) * 1000),
+        "steps": [{"id": "3f7e2b10-0000-4000-8000-0000000000c2", "type": "executing", "number": 0, "status": "started",
+                   "description": "Executing", "startTime": t0}],
+    })
+    with open(path, "w") as f:
+        json.dump(st, f)
+    proc, info, admin = _restart_sim(state, bandwidth="500")
+    try:
+        c = sdk.Connection(url=info["API URL"], username="admin@internal", password=PASSWORD, ca_file=info["CA file"])
+        system = c.system_service()
+        job = wait_job(c, cid)
+        assert job.status == types.JobStatus.FINISHED
+        assert system.vms_service().vm_service(vm.id).get().status == types.VmStatus.DOWN
+        export = by_name(system.storage_domains_service().list(), "export1")
+        assert [v.id for v in system.storage_domains_service().storage_domain_service(export.id).vms_service().list()] == [vm.id]
+        unknown = system.jobs_service().job_service(tid).get()
+        assert unknown.status == types.JobStatus.UNKNOWN
+        assert unknown.end_time is not None
+        steps = system.jobs_service().job_service(tid).steps_service().list()
+        assert [s.status for s in steps] == [types.StepStatus.UNKNOWN]
+        c.close()
+    finally:
+        _stop(proc, admin)
+        shutil.rmtree(state, ignore_errors=True)

@@ -56,29 +56,40 @@ export class ExportDomainContentService {
   ) {
     const entity: Record<string, unknown> = {};
     if (opts.clone && opts.newName) entity.name = opts.newName;
-    if (opts.disks && opts.disks.length > 0) {
-      entity.disk_attachments = {
-        disk_attachment: opts.disks.map((d) => ({
-          disk: {
-            id: d.id,
-            sparse: d.sparse,
-            format: d.format,
-            storage_domains: d.storageDomainId ? { storage_domain: [{ id: d.storageDomainId }] } : undefined,
-          },
-        })),
-      };
-    }
+    // restapi AbstractBackendStorageDomainContentResource.getDiskToDestinationMap reads the per-disk destinations from
+    // <action><vm><disk_attachments> for BOTH kinds (a <template><disk_attachments> is never read: the template's
+    // disks would all land on storage_domain), by disk id and storage domain id; format/sparse are read for VMs only
+    // (BackendStorageDomainVmResource.setVolumesTypeFormat)
+    const perDisk =
+      opts.disks && opts.disks.length > 0
+        ? {
+            disk_attachment: opts.disks.map((d) => ({
+              disk: {
+                id: d.id,
+                sparse: this.kind === "vm" ? d.sparse : undefined,
+                format: this.kind === "vm" ? d.format : undefined,
+                storage_domains: d.storageDomainId ? { storage_domain: [{ id: d.storageDomainId }] } : undefined,
+              },
+            })),
+          }
+        : undefined;
     const body: Record<string, unknown> = {
       storage_domain: { id: opts.storageDomainId },
       cluster: { id: opts.clusterId },
       clone: opts.clone,
       async: true,
     };
-    if (this.kind === "vm") body.collapse_snapshots = opts.collapseSnapshots;
-    if (Object.keys(entity).length > 0) body[this.kind] = entity;
+    if (this.kind === "vm") {
+      if (perDisk) entity.disk_attachments = perDisk;
+      if (Object.keys(entity).length > 0) body.vm = entity;
+    } else {
+      if (Object.keys(entity).length > 0) body.template = entity;
+      if (perDisk) body.vm = { disk_attachments: perDisk };
+    }
     return this.http.action(`${this.base(sdId)}/${encodeId(id)}`, "import", body, {
       correlationId: opts.correlationId,
-      // the engine reads collapse_snapshots as a request parameter, not from the body (see reference section 5)
+      // BackendStorageDomainVmResource.doImport reads collapse_snapshots only as a query/matrix parameter
+      // (ParametersHelper); an <action><collapse_snapshots> element is never read
       query: this.kind === "vm" && opts.collapseSnapshots ? { collapse_snapshots: "true" } : undefined,
     });
   }
