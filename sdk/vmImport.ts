@@ -68,7 +68,10 @@ export interface VmImportArgs {
   clone?: pulumi.Input<boolean>;
   /** Name of the clone. */
   newName?: pulumi.Input<string>;
-  /** Suffix appended to the name of a clone (default `-clone`). */
+  /**
+   * Suffix appended to the name of a clone. Given: always appended. Not given: the clone keeps the name when it is
+   * free in the target data center (only the id conflicts, e.g. within one engine), else gets `-clone`.
+   */
   cloneSuffix?: pulumi.Input<string>;
   /** Per-disk allocation policy and storage domain. */
   disks?: pulumi.Input<DiskMapping[]>;

@@ -9,7 +9,7 @@
  * - A thin VM imported without collapse stays linked to its template's disks: its disks must land on a domain that
  *   holds the template — where the template really is, or where this stack imports it (`expectTemplateDomains`).
  * - Conflicts like the admin portal: `onConflict: "fail" | "skip" | "clone"`; a clone gets `newName` or the name plus
- *   `cloneSuffix` (default "-clone"). A clone always collapses snapshots (the portal's Clone does the same).
+ *   `cloneSuffix` (else the name, or name + "-clone" when the name is taken). A clone always collapses snapshots (the portal's Clone does the same).
  * - A thin, template-based VM needs its template in the target data center first, or `collapseSnapshots`; the
  *   error says which template to import (or list it in `expectTemplates` when this stack imports it first).
  * - `batch`: the VMs imported together; `check` rejects a batch that mixes CPU architectures (at preview).
