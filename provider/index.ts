@@ -16,13 +16,15 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { installShutdownHooks, startOrphanWatchdog } from "./orphanWatchdog";
 import { groupedCheck, logError, pendingCheckFailures } from "./checkGroups";
 
-export type ResourceKind = "ExportDomainAttachment" | "VmExport" | "VmImport" | "V2VImport";
+export type ResourceKind = "ExportDomainAttachment" | "VmExport" | "VmImport" | "V2VImport" | "MigrationPlan";
 
 const KINDS: Record<ResourceKind, { module: string; export: string }> = {
   ExportDomainAttachment: { module: "./resources/exportDomainAttachment", export: "exportDomainAttachmentProvider" },
   VmExport: { module: "./resources/vmExport", export: "vmExportProvider" },
   VmImport: { module: "./resources/vmImport", export: "vmImportProvider" },
   V2VImport: { module: "./resources/v2vImport", export: "v2vImportProvider" },
+  // the plan a Migration shows at preview (provider/plan/resource.ts); it never changes the engine
+  MigrationPlan: { module: "./plan/resource", export: "migrationPlanProvider" },
 };
 
 const cache = new Map<string, dynamic.ResourceProvider>();
@@ -35,6 +37,8 @@ export function getProvider(kind: ResourceKind | string): dynamic.ResourceProvid
   if (hit) return hit;
   const entry = (KINDS as Record<string, { module: string; export: string }>)[kind];
   if (!entry) throw new Error(`unknown resource kind ${JSON.stringify(kind)}; known: ${Object.keys(KINDS).join(", ")}`);
+  // lazy on purpose: only the kinds a process serves are loaded (one that runs only exports never loads the V2V
+  // code, ssh2 and the vSphere client)
   const mod = require(entry.module);
   const raw = mod[entry.export] as dynamic.ResourceProvider | undefined;
   if (!raw) throw new Error(`${entry.module} does not export ${entry.export}`);
@@ -57,6 +61,23 @@ function refuseWhilePending(): void {
   if (why) throw new Error(why);
 }
 
+/** The resource's own URN (the hidden input `__progressUrn`), for the Migration's live progress (provider/plan/live.ts). */
+const urnOf = (v: any): string | undefined => (typeof v?.__progressUrn === "string" ? v.__progressUrn : undefined);
+const live = () => require("./plan/live") as typeof import("./plan/live");
+
+/** Tells the Migration's live progress when a child's operation begins and ends (never fails the operation). */
+async function tracked<T>(urn: string | undefined, op: () => Promise<T>): Promise<T> {
+  live().began(urn);
+  try {
+    const r = await op();
+    live().ended(urn, true);
+    return r;
+  } catch (e) {
+    live().ended(urn, false);
+    throw e;
+  }
+}
+
 function sanitized(p: dynamic.ResourceProvider, kind: string): dynamic.ResourceProvider {
   return {
     check: p.check && (async (olds, news) => {
@@ -65,10 +86,14 @@ function sanitized(p: dynamic.ResourceProvider, kind: string): dynamic.ResourceP
       const g = await groupedCheck(kind, news, r, urn, logError);
       return { ...g, inputs: plain(g.inputs) };
     }),
-    diff: p.diff && ((id, olds, news) => p.diff!(id, olds, news)),
+    diff: p.diff && (async (id, olds, news) => {
+      const r = await p.diff!(id, olds, news);
+      if (r && r.changes === false) live().unchanged(urnOf(news));
+      return r;
+    }),
     create: async (inputs) => {
       refuseWhilePending();
-      const r = await p.create(inputs);
+      const r = await tracked(urnOf(inputs), () => p.create(inputs));
       return { id: r.id, outs: plain(r.outs) };
     },
     read: p.read && (async (id, props) => {
@@ -81,7 +106,7 @@ function sanitized(p: dynamic.ResourceProvider, kind: string): dynamic.ResourceP
     }),
     update: p.update && (async (id, olds, news) => {
       refuseWhilePending();
-      const r = await p.update!(id, olds, news);
+      const r = await tracked(urnOf(news), () => p.update!(id, olds, news));
       return { outs: plain(r?.outs) };
     }),
     delete: p.delete && (async (id, props) => {

@@ -1,8 +1,10 @@
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineConnectionArgs, resolveEngine } from "./connection";
 import { ExportDomainAttachment, StorageConnectionArgs } from "./exportDomainAttachment";
 import { VmExport } from "./vmExport";
 import { DiskMapping, Permission, VmImport } from "./vmImport";
+import { MigrationPlan } from "./migrationPlan";
 
 /** Per-VM choices of a migration (a plain string means all defaults). */
 export interface MigrationVm {
@@ -111,6 +113,17 @@ export interface MigrationArgs {
   takeOver?: pulumi.Input<boolean>;
   /** Keep the copies on the export domain on destroy. */
   keepExportsOnDelete?: pulumi.Input<boolean>;
+  /**
+   * Where the preview writes the migration plan as Markdown (for a pull-request comment). Default: stack config
+   * `ovirt:planFile`, else env `OVIRT_MIGRATE_PLAN_FILE`; none: the plan is only shown in the preview's output.
+   * A relative path is taken from the program's directory. Several migrations of one program share the file.
+   */
+  planFile?: pulumi.Input<string>;
+  /**
+   * Copy throughput (MiB/s) the plan's duration estimate uses. Default: measured from the engines' recent export and
+   * import events (sizes of the entities they name over the time they took); without any, no estimate.
+   */
+  throughputMiBps?: pulumi.Input<number>;
 }
 
 /** What one import of a migration made. */
@@ -161,6 +174,8 @@ export class Migration extends pulumi.ComponentResource {
   public readonly targetAttachment?: ExportDomainAttachment;
   public readonly exports: Record<string, VmExport> = {};
   public readonly imports: Record<string, VmImport> = {};
+  /** The plan shown at preview (a hidden resource; it never changes the engine). */
+  public readonly plan: MigrationPlan;
   /**
    * `vm:<name>` / `template:<name>` -> the import's `{ vmId, vmName, imported, cloned, collapsed }` (empty in the export
    * stage). `cloned`: a new id and new MACs (every import within one engine); `collapsed`: snapshots collapsed and
@@ -241,6 +256,62 @@ export class Migration extends pulumi.ComponentResource {
     }
     const exportedTemplates = plan.filter((p) => p.exported).map((p) => p.t);
     const importedTemplates = plan.filter((p) => p.imported && stage !== "export").map((p) => p.t);
+
+    // The plan first (no dependencies): its check runs at the start of every preview and up, reads the engines and
+    // shows the whole move on this component's line (provider/plan). The URN without the component's dependencies
+    // (an input depending on the component would wait for all of its children: sdk/base.ts).
+    const migrationUrn = pulumi.output(new Promise<string>((resolve) => this.urn.apply((u) => (resolve(u), u))));
+    const cfgPlanFile = args.planFile ?? new pulumi.Config("ovirt").get("planFile");
+    const planFile = typeof cfgPlanFile === "string" ? path.resolve(cfgPlanFile) : cfgPlanFile;
+    const exportedNames = new Set(exportedTemplates.map((t) => t.name));
+    const importedNames = new Set(importedTemplates.map((t) => t.name));
+    this.plan = new MigrationPlan(
+      `${name}-plan`,
+      {
+        name,
+        engine: srcEngine,
+        targetEngine: crossEngine ? tgtEngine : undefined,
+        crossEngine,
+        source: { dataCenter: args.source.dataCenter },
+        target: { dataCenter: args.target.dataCenter, cluster: args.target.cluster, storageDomain: args.target.storageDomain },
+        exportDomain: args.exportDomain,
+        stage,
+        concurrency,
+        throughputMiBps: args.throughputMiBps,
+        planFile,
+        migrationUrn,
+        entities: [
+          ...templates.map((t) => ({
+            kind: "template" as const,
+            name: t.name,
+            exported: exportedNames.has(t.name),
+            imported: importedNames.has(t.name),
+            onConflict: t.onConflict ?? onConflict,
+            cloneSuffix: args.cloneSuffix,
+            cluster: t.cluster,
+            storageDomain: t.storageDomain,
+            permissions: [...(args.permissions ?? []), ...(t.permissions ?? [])],
+          })),
+          ...vms.map((v) => ({
+            kind: "vm" as const,
+            name: v.name,
+            exported: true,
+            imported: stage !== "export",
+            discardSnapshots: discardOf(v),
+            collapseSnapshots: v.collapseSnapshots ?? args.collapseSnapshots ?? false,
+            shutdownIfRunning: v.shutdownIfRunning ?? args.shutdownIfRunning ?? false,
+            onConflict: v.onConflict ?? onConflict,
+            newName: v.newName,
+            cloneSuffix: args.cloneSuffix,
+            cluster: v.cluster,
+            storageDomain: v.storageDomain,
+            diskDomains: v.disks,
+            permissions: [...(args.permissions ?? []), ...(v.permissions ?? [])],
+          })),
+        ],
+      },
+      child,
+    );
 
     this.sourceAttachment = new ExportDomainAttachment(
       `${name}-source-attachment`,

@@ -145,6 +145,31 @@ export const F = {
     ),
   /** MAC_POOL_NOT_ENOUGH_MAC_ADDRESSES (CONFLICT) */
   macPoolExhausted: (a: Action, t: EntityType) => backend(409, `${op(a, t)}. Not enough MAC addresses left in MAC Address Pool.`),
+
+  // --- data-domain move and registration (services/registration.ts)
+  /** ERROR_CANNOT_DETACH_LAST_STORAGE_DOMAIN (CONFLICT) */
+  detachMasterWithOthers: () =>
+    backend(409, "Cannot detach the master Storage Domain from the Data Center while there are other storage domains attached to it.\n-Please try to activate another Storage Domain in the Data Center."),
+  /** ACTION_TYPE_FAILED_MASTER_STORAGE_DOMAIN_NOT_ACTIVE (CONFLICT) */
+  masterNotActive: (a: Action) => backend(409, `Failed to ${ACTION_WORD[a]} Storage due to an error on the Data Center master Storage Domain.\n-Please activate the master Storage Domain first.`),
+  /** ERROR_CANNOT_DEACTIVATE_MASTER_WITH_NON_DATA_DOMAINS (CONFLICT) */
+  deactivateMasterWithNonData: () =>
+    backend(409, "Cannot deactivate a Master Storage Domain while there are active non-data domains in the Data Center.\n-Please deactivate all the non-data domains first."),
+  /** ACTION_TYPE_FAILED_VM_NOT_FOUND (BAD_PARAMETERS) */
+  vmNotFound: (a: Action, t: EntityType) => backend(400, `${op(a, t)}. VM is not found.`),
+  /** ACTION_TYPE_FAILED_IMPORT_DISKS_ALREADY_EXIST (CONFLICT) */
+  importDisksExist: (t: EntityType, aliases: string[]) => backend(409, `${op("import", t)}. The following disks already exist: ${aliases.join(", ")}. Please import as a clone.`),
+  /** ACTION_TYPE_FAILED_VM_IMAGE_DOES_NOT_EXIST (BAD_PARAMETERS) */
+  vmImageMissing: () => backend(400, `${op("import", "VM")}. VM's Image does not exist.\nIn order to import partial VM, select 'allow partial' checkbox.`),
+  /** TEMPLATE_IMAGE_NOT_EXIST (BAD_PARAMETERS) */
+  templateImageMissing: () => backend(400, `${op("import", "Template")}. Template's image doesn't exist.`),
+  /** ACTION_TYPE_FAILED_CANNOT_FIND_DISK_IMAGE_IN_ACTIVE_DOMAINS (CONFLICT) */
+  diskImageNotInActiveDomains: (diskId: string, imageId: string) =>
+    backend(409, `${op("import", "Template")}. The image ${diskId}/${imageId} does not exist on any active storage domain.`),
+  /** ACTION_TYPE_FAILED_UNSUPPORTED_OVF (CONFLICT) */
+  noOvfForEntity: (t: EntityType) => backend(409, `${op("import", t)}. There is no OVF for the specific entity.`),
+  /** ACTION_TYPE_FAILED_VM_CANNOT_IMPORT_TEMPLATE_ARCHITECTURE_NOT_SUPPORTED_BY_CLUSTER (NOT_SUPPORTED -> 400) */
+  templateArchNotSupported: () => backend(400, `${op("import", "Template")}. The selected cluster doesn't support Template's architecture`),
 };
 
 /** Java enum constant name of a lower-case API enum value: "image_locked" -> "ImageLocked", "active" -> "Active". */

@@ -178,12 +178,16 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     const inv = typeof opts.inventory === "string" ? loadInventoryFile(opts.inventory) : (opts.inventory ?? defaultInventory);
     state = await seed(stateDir, inv, engineName);
   }
+  // storage-domain commands the stop cut off are undone first (the engine's CommandCompensator runs before
+  // finalizeJobs: attachedStorageDomains.ts compensateAtStart)
+  attached.compensateAtStart(state);
   let engine = new Engine(eopts, state);
   let jobs = new Jobs(engine);
   wireJobs(() => engine, jobs, audit);
   // jobs found running in the persisted state: the engine was stopped under them (copies go on, task-less jobs
   // become `unknown`: jobs.ts finalizeAtStart)
   jobs.finalizeAtStart();
+  attached.monitorAtStart(engine);
   engine.flush();
 
   const tls = opts.tls !== false;
@@ -204,10 +208,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     engine.flush();
     sso.expireAll();
     const reloaded = loadState(stateDir)!;
+    attached.compensateAtStart(reloaded);
     engine = new Engine(eopts, reloaded);
     jobs = new Jobs(engine);
     wireJobs(() => engine, jobs, audit);
     const r = jobs.finalizeAtStart({ failTasks });
+    attached.monitorAtStart(engine);
     engine.flush();
     if (downMs > 0) setTimeout(() => (down = false), downMs);
     else down = false;

@@ -1,11 +1,20 @@
-/** The engine client: `connect(options)` answers the services of one engine, sharing its pool and token. */
-import { EngineConnectionOptions, EngineHttp, engineHttp } from "./http";
+/**
+ * The engine client: `connect(options)` answers the services of one engine, sharing its pool and token.
+ *
+ * Layers, as in the Python SDK: `connection.ts` (SSO login/logout, transport, retries, timeouts), `faults.ts` (what
+ * an answer >= 400 or a failed action means), `http.ts` (the verbs: get, list, add, update, action, remove; and the
+ * registry of connections), `services/*.ts` (one per API collection, named like the simulator's
+ * `simulator/services/*.ts`).
+ */
+import type { EngineConnectionOptions } from "./connection";
+import { EngineHttp, engineHttp } from "./http";
 import { AttachedStorageDomainsService } from "./services/attachedStorageDomains";
 import { ClustersService } from "./services/clusters";
 import { DataCentersService } from "./services/datacenters";
 import { DisksService } from "./services/disks";
 import { EventsService } from "./services/events";
-import { ExportDomainContentService } from "./services/exportDomain";
+import { ExportDomainContentsService } from "./services/exportDomainContents";
+import { ExternalVmImportsService } from "./services/externalVmImports";
 import { HostsService } from "./services/hosts";
 import { JobsService } from "./services/jobs";
 import { PermissionsService } from "./services/permissions";
@@ -16,7 +25,9 @@ import { Api } from "./types";
 
 export * from "./errors";
 export * from "./types";
-export { EngineConnectionOptions, EngineHttp, HttpStats, newCorrelationId, stableCorrelationId, closeAllEngines, checkEngineUrl } from "./http";
+export { EngineConnectionOptions, HttpStats, newCorrelationId, stableCorrelationId, checkEngineUrl } from "./connection";
+export { EngineHttp, closeAllEngines } from "./http";
+export { ExternalVmImportSpec, ExternalVmProvider } from "./services/externalVmImports";
 export { searchValue, searchEq, searchName, searchNames } from "./services/util";
 
 export class OvirtClient {
@@ -27,8 +38,9 @@ export class OvirtClient {
   readonly attachedStorageDomains: AttachedStorageDomainsService;
   readonly vms: VmsService;
   readonly templates: TemplatesService;
-  readonly exportVms: ExportDomainContentService;
-  readonly exportTemplates: ExportDomainContentService;
+  readonly exportVms: ExportDomainContentsService;
+  readonly exportTemplates: ExportDomainContentsService;
+  readonly externalVmImports: ExternalVmImportsService;
   readonly jobs: JobsService;
   readonly events: EventsService;
   readonly disks: DisksService;
@@ -41,8 +53,9 @@ export class OvirtClient {
     this.attachedStorageDomains = new AttachedStorageDomainsService(http);
     this.vms = new VmsService(http);
     this.templates = new TemplatesService(http);
-    this.exportVms = new ExportDomainContentService(http, "vm");
-    this.exportTemplates = new ExportDomainContentService(http, "template");
+    this.exportVms = new ExportDomainContentsService(http, "vm");
+    this.exportTemplates = new ExportDomainContentsService(http, "template");
+    this.externalVmImports = new ExternalVmImportsService(http);
     this.jobs = new JobsService(http);
     this.events = new EventsService(http);
     this.disks = new DisksService(http);
@@ -51,7 +64,7 @@ export class OvirtClient {
   get url(): string {
     return this.http.url;
   }
-  exportContent(kind: "vm" | "template"): ExportDomainContentService {
+  exportContent(kind: "vm" | "template"): ExportDomainContentsService {
     return kind === "vm" ? this.exportVms : this.exportTemplates;
   }
   /** `GET /` (API root): product info; also proves the credentials. */

@@ -75,6 +75,8 @@ export const Host = z.object({
   id: z.string(),
   name: zStr,
   status: zStr.optional(),
+  /** The host's address (FQDN or IP) as the engine reaches it; a V2V proxy host's default SSH target. */
+  address: zStr.optional(),
   cluster: Ref.optional(),
 });
 export type Host = z.infer<typeof Host>;
@@ -258,5 +260,12 @@ export const Action = z.object({
   fault: Fault.optional(),
 });
 export type Action = z.infer<typeof Action>;
+
+/** The answer to `POST /externalvmimports`: the request echoed (minus the password) with the new VM's link. */
+export const ExternalVmImport = z.object({
+  name: zStr.optional(),
+  vm: Ref.optional(),
+});
+export type ExternalVmImport = z.infer<typeof ExternalVmImport>;
 
 export const BLANK_TEMPLATE_ID = "00000000-0000-0000-0000-000000000000";

@@ -2,6 +2,7 @@
  * Adaptive waiting: poll fast at first (100 ms), grow by x1.5 up to a cap (2 s by default), stop at a deadline.
  * Never a fixed 3 s sleep. Deadlines derive from the bytes to copy (overridable per resource).
  */
+import { sleep } from "../../lib/sleep";
 
 export type ProbeResult<T> = { done: true; value: T } | { done: false; progress?: string };
 
@@ -24,8 +25,6 @@ export class WaitTimeoutError extends Error {
     this.name = "WaitTimeoutError";
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function poll<T>(probe: () => Promise<ProbeResult<T>>, o: WaitOptions): Promise<T> {
   let interval = o.initialMs ?? 100;

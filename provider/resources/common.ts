@@ -5,6 +5,9 @@
 import { z } from "zod";
 import type { OvirtClient } from "../client";
 import { EngineError, EngineUnavailableError, TlsVerificationError, AuthenticationError, EngineUrlError } from "../client/errors";
+import { createHash } from "node:crypto";
+import { connect } from "../client";
+import { progressFor } from "../progress";
 
 /** The value Pulumi sends for an input that is not known yet (during preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -152,18 +155,16 @@ export function connectionFailure(e: unknown): CheckFailure | undefined {
 
 const warnedHttp = new Set<string>();
 
-/** Lazily loads the client module (kept out of the serialized provider) and connects. */
+/** The engine client for `engine` (one shared connection per engine, user and CA: `provider/client/http.ts`). */
 export function clientFor(engine: EngineArgs): OvirtClient {
-  const c = require("../client") as typeof import("../client");
   if (engine.allowHttp && /^http:/i.test(engine.url) && !warnedHttp.has(engine.url)) {
     // the opt-in is explicit, and still worth a line in every preview and update that uses it
     warnedHttp.add(engine.url);
-    const { progressFor } = require("../progress") as typeof import("../progress");
     progressFor(undefined, "engine").warn(
       `engine ${engine.url} is reached over plain HTTP (engine.allowHttp: true): the SSO password grant and every API call travel unencrypted`,
     );
   }
-  return c.connect({
+  return connect({
     url: engine.url,
     username: engine.username,
     password: engine.password,
@@ -255,7 +256,6 @@ export async function sameEngineProbe(prev: any, next: any): Promise<boolean> {
 export async function checkConnectionChange(prev: any, next: EngineArgs, fs: CheckFailure[]): Promise<void> {
   if (!prev || jsonEqual(prev, next)) return;
   try {
-    const { createHash } = require("node:crypto") as typeof import("node:crypto");
     const fp = createHash("sha256").update(JSON.stringify([next.password, next.caFile, next.caPem, next.insecure, next.allowHttp])).digest("hex");
     await cachedRead(`${next.url}|${next.username}|${fp}|conn`, 10_000, () =>
       clientFor(next).datacenters.list(),

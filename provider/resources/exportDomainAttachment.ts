@@ -18,8 +18,10 @@
  */
 import { z } from "zod";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import type { OvirtClient, StorageDomain, DataCenter } from "../client";
+import type { OvirtClient, StorageDomain, DataCenter, Job } from "../client";
 import { EngineError } from "../client/errors";
+import { newCorrelationId } from "../client/connection";
+import { failureReason } from "./jobs";
 import {
   ArgError,
   CheckFailure,
@@ -41,6 +43,8 @@ import {
   zName,
 } from "./common";
 import { progressFor, Progress } from "../progress";
+import { poll } from "../client/wait";
+import { sleep } from "../../lib/sleep";
 
 const Other = z.object({
   dataCenter: zName("dataCenter"),
@@ -95,8 +99,6 @@ export interface ExportDomainAttachmentOutputs extends ExportDomainAttachmentArg
   storage?: { type?: string; address?: string; path?: string };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function deadlineOf(a: ExportDomainAttachmentArgs): number {
   return Date.now() + (a.timeoutMinutes ?? 30) * 60_000;
 }
@@ -139,7 +141,6 @@ async function waitStatus(
   deadline: number,
   progress: Progress,
 ): Promise<string | undefined> {
-  const { poll } = require("../client/wait") as typeof import("../client/wait");
   return poll(
     async () => {
       const sd = await c.attachedStorageDomains.get(dcId, sdId);
@@ -263,6 +264,50 @@ async function afterLost(
   }
 }
 
+/**
+ * After a lost answer, the engine's own record of the command: its job, found by the correlation id the request
+ * carried (the four commands are monitored actions, so the engine's ExecutionHandler gives each a job):
+ * - `started`: the command still runs in the engine: waited for, nothing is sent again;
+ * - `finished`: done, as if it had answered; `failed`/`aborted`: its failure, with the engine's reason;
+ * - `unknown`: the engine restarted in the middle of it (JobRepositoryImpl.finalizeJobs) and its start-up
+ *   compensation (CommandCompensator) undid what the command had changed: the status says nothing about the outcome,
+ *   the domain decides (never read as "still running");
+ * - no job: the request may never have reached the engine: the domain decides.
+ */
+async function commandOutcome(
+  c: OvirtClient,
+  correlationId: string,
+  what: string,
+  deadline: number,
+  progress: Progress,
+): Promise<"finished" | "unknown" | "none"> {
+  const t0 = Date.now();
+  let delay = 500;
+  for (;;) {
+    let job: Job | undefined;
+    try {
+      const list = await c.jobs.byCorrelationId(correlationId);
+      job = list.sort((a, b) => String(b.start_time ?? "").localeCompare(String(a.start_time ?? "")))[0];
+    } catch (e) {
+      if (!answerLost(e) || Date.now() > deadline) throw e;
+      progress.update(`${what}: the engine does not answer (${e.message}); trying again`);
+      await sleep(delay);
+      delay = Math.min(delay * 1.5, 5000);
+      continue;
+    }
+    if (!job) return "none";
+    if (job.status === "finished") return "finished";
+    if (job.status === "unknown") return "unknown";
+    if (job.status === "failed" || job.status === "aborted") {
+      throw new Error(`${what} failed in the engine: ${await failureReason(c, correlationId, job)}`);
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: the engine's job "${job.description}" is still ${job.status}; raise timeoutMinutes`);
+    progress.update(`${what}: the engine is still working on it (job ${job.status}), ${Math.round((Date.now() - t0) / 1000)} s`);
+    await sleep(delay);
+    delay = Math.min(delay * 1.5, 5000);
+  }
+}
+
 /** Deactivate (retrying while tasks run on the domain) and detach from one data center. */
 async function detachFrom(c: OvirtClient, dcId: string, dcName: string, sd: StorageDomain, deadline: number, progress: Progress) {
   let cur = await c.attachedStorageDomains.get(dcId, sd.id);
@@ -281,13 +326,21 @@ async function detachFrom(c: OvirtClient, dcId: string, dcName: string, sd: Stor
     cur = await c.attachedStorageDomains.get(dcId, sd.id);
     if (!cur) return;
   }
-  if (cur.status === "active") {
+  if (cur.status === "unknown") {
+    // the engine's start-up compensation of a deactivation a restart cut off; its next pool refresh replaces the
+    // status by VDSM's view (IrsProxyImpl.proceedStorageDomain): active again, or in maintenance
+    await waitStatus(c, dcId, sd.id, (s) => s !== "unknown", `${sd.name} to leave status unknown in ${dcName}`, deadline, progress);
+    cur = await c.attachedStorageDomains.get(dcId, sd.id);
+    if (!cur) return;
+  }
+  while (cur?.status === "active") {
     progress.update(`deactivating ${sd.name} in ${dcName}`);
     let delay = 250;
     for (;;) {
       try {
-        const r = await storageCall(c, dcId, sd.id, `deactivating ${sd.name} in ${dcName}`, () => c.attachedStorageDomains.deactivate(dcId, sd.id), progress);
-        if (r === "lost") {
+        const cid = newCorrelationId();
+        const r = await storageCall(c, dcId, sd.id, `deactivating ${sd.name} in ${dcName}`, () => c.attachedStorageDomains.deactivate(dcId, sd.id, { correlationId: cid }), progress);
+        if (r === "lost" && (await commandOutcome(c, cid, `the deactivation of ${sd.name} in ${dcName}`, deadline, progress)) !== "finished") {
           const seen = await afterLost(c, dcId, sd.id, (d) => d?.status !== "active", deadline, progress);
           if (!seen.moved) {
             if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is still active in ${dcName}: the deactivation request got no answer`);
@@ -310,12 +363,19 @@ async function detachFrom(c: OvirtClient, dcId: string, dcName: string, sd: Stor
         throw e;
       }
     }
-    await waitStatus(c, dcId, sd.id, (s) => s === "maintenance" || s === undefined, `deactivation of ${sd.name} in ${dcName}`, deadline, progress);
+    // `active` again after the engine took the deactivation: a restart cut the command off and the engine undid it
+    // (compensation, then VDSM's view: the domain was never deactivated there): it is sent again
+    const st = await waitStatus(c, dcId, sd.id, (s) => s === "maintenance" || s === undefined || s === "active", `deactivation of ${sd.name} in ${dcName}`, deadline, progress);
+    if (st !== "active") break;
+    if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is active again in ${dcName}: the engine undid the deactivation`);
+    progress.info(`the engine undid the deactivation of ${sd.name} in ${dcName} (it restarted in the middle of it): sending it again`);
+    cur = await c.attachedStorageDomains.get(dcId, sd.id);
   }
   for (;;) {
     progress.update(`detaching ${sd.name} from ${dcName}`);
-    const r = await storageCall(c, dcId, sd.id, `detaching ${sd.name} from ${dcName}`, () => c.attachedStorageDomains.detach(dcId, sd.id), progress);
-    if (r === "lost") {
+    const cid = newCorrelationId();
+    const r = await storageCall(c, dcId, sd.id, `detaching ${sd.name} from ${dcName}`, () => c.attachedStorageDomains.detach(dcId, sd.id, cid), progress);
+    if (r === "lost" && (await commandOutcome(c, cid, `the detach of ${sd.name} from ${dcName}`, deadline, progress)) !== "finished") {
       const seen = await afterLost(c, dcId, sd.id, (d) => d?.status !== "maintenance", deadline, progress);
       if (!seen.moved) {
         if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is still attached to ${dcName}: the detach request got no answer`);
@@ -324,80 +384,119 @@ async function detachFrom(c: OvirtClient, dcId: string, dcName: string, sd: Stor
       }
       if (seen.cur) progress.info(`the engine is detaching ${sd.name} from ${dcName} (status ${seen.cur.status}): waiting for it`);
     }
-    break;
+    // back in maintenance after the engine took the detach: a restart cut the command off and the engine's
+    // compensation put the domain back (DetachStorageDomainFromPoolCommand's snapshots): it is sent again
+    const st = await waitStatus(c, dcId, sd.id, (s) => s === undefined || s === "maintenance", `detach of ${sd.name} from ${dcName}`, deadline, progress);
+    if (st === undefined) break;
+    if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is in maintenance in ${dcName} again: the engine undid the detach`);
+    progress.info(`the engine undid the detach of ${sd.name} from ${dcName} (it restarted in the middle of it): sending it again`);
   }
-  await waitStatus(c, dcId, sd.id, (s) => s === undefined, `detach of ${sd.name} from ${dcName}`, deadline, progress);
 }
 
 /** Attach (if needed) and activate in the target data center; answers the final status. */
 async function attachAndActivate(c: OvirtClient, dc: DataCenter, sd: StorageDomain, deadline: number, progress: Progress): Promise<string> {
   let cur = await c.attachedStorageDomains.get(dc.id, sd.id);
-  while (!cur) {
-    progress.update(`attaching ${sd.name} to ${dc.name}`);
-    let r: "answered" | "lost";
-    try {
-      r = await storageCall(c, dc.id, sd.id, `attaching ${sd.name} to ${dc.name}`, () => c.attachedStorageDomains.attach(dc.id, sd.id), progress);
-    } catch (e) {
-      const text = engineText(e);
-      if (e instanceof EngineError && /more than one Import\/Export/i.test(text)) {
-        const others = (await c.attachedStorageDomains.list(dc.id)).filter((d) => d.type === "export" && d.id !== sd.id);
-        throw new ArgError(
-          "dataCenter",
-          `dataCenter: data center ${dc.name} already has export domain ${others.map((o) => o.name).join(", ") || "(another)"} attached; ` +
-            `a data center holds one export domain at a time. Detach it first (or manage it with its own ExportDomainAttachment). Engine: ${text}`,
-        );
+  // the domain gone from the data center after the engine took the attach: a restart cut the command off and the
+  // engine's start-up compensation removed the attachment (AttachStorageDomainToPoolCommand's snapshot): attach again
+  const undone = () => {
+    if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is not attached to ${dc.name}: the engine undid the attach`);
+    progress.info(`the engine undid the attach of ${sd.name} to ${dc.name} (it restarted in the middle of it): attaching it again`);
+  };
+  attach: for (;;) {
+    while (!cur) {
+      progress.update(`attaching ${sd.name} to ${dc.name}`);
+      let r: "answered" | "lost";
+      const cid = newCorrelationId();
+      try {
+        r = await storageCall(c, dc.id, sd.id, `attaching ${sd.name} to ${dc.name}`, () => c.attachedStorageDomains.attach(dc.id, sd.id, cid), progress);
+      } catch (e) {
+        const text = engineText(e);
+        if (e instanceof EngineError && /more than one Import\/Export/i.test(text)) {
+          const others = (await c.attachedStorageDomains.list(dc.id)).filter((d) => d.type === "export" && d.id !== sd.id);
+          throw new ArgError(
+            "dataCenter",
+            `dataCenter: data center ${dc.name} already has export domain ${others.map((o) => o.name).join(", ") || "(another)"} attached; ` +
+              `a data center holds one export domain at a time. Detach it first (or manage it with its own ExportDomainAttachment). Engine: ${text}`,
+          );
+        }
+        // an attach of ours sent again after a lost answer may meet the first one still running in the engine
+        if (e instanceof EngineError && e.status === 409 && (await c.attachedStorageDomains.get(dc.id, sd.id))) r = "answered";
+        else throw e;
       }
-      // an attach of ours sent again after a lost answer may meet the first one still running in the engine
-      if (e instanceof EngineError && e.status === 409 && (await c.attachedStorageDomains.get(dc.id, sd.id))) r = "answered";
-      else throw e;
+      if (r === "lost" && (await commandOutcome(c, cid, `the attach of ${sd.name} to ${dc.name}`, deadline, progress)) === "finished") {
+        cur = await c.attachedStorageDomains.get(dc.id, sd.id);
+        if (!cur) {
+          undone();
+          continue;
+        }
+      } else if (r === "lost") {
+        const seen = await afterLost(c, dc.id, sd.id, (d) => d !== undefined, deadline, progress);
+        cur = seen.cur;
+        if (!seen.moved) {
+          if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is not attached to ${dc.name}: the attach request got no answer`);
+          progress.info(`the attach of ${sd.name} did not reach the engine (not attached to ${dc.name}): sending it again`);
+          continue;
+        }
+        progress.info(`the engine is attaching ${sd.name} to ${dc.name} (status ${cur?.status}): waiting for it`);
+      } else cur = await c.attachedStorageDomains.get(dc.id, sd.id);
+      if (!cur) throw new Error(`export domain ${sd.name} is not attached to ${dc.name} after the engine answered the attach`);
     }
-    if (r === "lost") {
-      const seen = await afterLost(c, dc.id, sd.id, (d) => d !== undefined, deadline, progress);
-      cur = seen.cur;
-      if (!seen.moved) {
-        if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is not attached to ${dc.name}: the attach request got no answer`);
-        progress.info(`the attach of ${sd.name} did not reach the engine (not attached to ${dc.name}): sending it again`);
-        continue;
+    // The engine's attach walks locked -> maintenance -> activating -> active by itself (auto-activation); a domain
+    // found in maintenance may be in that flow or parked there. Wait through the transitional statuses, ask for
+    // activation when it sits in maintenance/inactive, and take the engine's "Related operation is currently in
+    // progress" (409) as "the attach flow is still running": keep polling (adaptive) until active.
+    const settle = (s: string | undefined) => !!s && !TRANSITIONAL.includes(s);
+    for (;;) {
+      if (!cur) {
+        undone();
+        continue attach;
       }
-      progress.info(`the engine is attaching ${sd.name} to ${dc.name} (status ${cur?.status}): waiting for it`);
-    } else cur = await c.attachedStorageDomains.get(dc.id, sd.id);
-    if (!cur) throw new Error(`export domain ${sd.name} is not attached to ${dc.name} after the engine answered the attach`);
-  }
-  // The engine's attach walks locked -> maintenance -> activating -> active by itself (auto-activation); a domain
-  // found in maintenance may be in that flow or parked there. Wait through the transitional statuses, ask for
-  // activation when it sits in maintenance/inactive, and take the engine's "Related operation is currently in
-  // progress" (409) as "the attach flow is still running": keep polling (adaptive) until active.
-  const settle = (s: string | undefined) => !!s && !TRANSITIONAL.includes(s);
-  for (;;) {
-    if (!settle(cur?.status)) {
-      if (!cur) throw new Error(`export domain ${sd.name} disappeared from data center ${dc.name} while attaching it`);
-      await waitStatus(c, dc.id, sd.id, (s) => settle(s) || s === undefined, `${sd.name} to settle in ${dc.name}`, deadline, progress);
-      cur = await c.attachedStorageDomains.get(dc.id, sd.id);
-      continue;
-    }
-    if (cur?.status === "active") return "active";
-    progress.update(`activating ${sd.name} in ${dc.name}`);
-    const seen = cur?.status;
-    try {
-      const r = await storageCall(c, dc.id, sd.id, `activating ${sd.name} in ${dc.name}`, () => c.attachedStorageDomains.activate(dc.id, sd.id), progress);
-      if (r === "lost") {
-        // activating / active: the command got there; unchanged after the grace period: the loop sends it again
-        cur = (await afterLost(c, dc.id, sd.id, (d) => d?.status !== seen, deadline, progress)).cur;
-        if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is ${cur?.status ?? "not attached"} in ${dc.name}: the activation request got no answer`);
-        continue;
-      }
-    } catch (e) {
-      const text = engineText(e);
-      if (e instanceof EngineError && e.status === 409 && /in progress|try again later/i.test(text)) {
-        // the engine's own flow holds the domain: wait for its next status, then look again
-        await waitStatus(c, dc.id, sd.id, (s) => s !== seen, `${sd.name} to leave ${seen} in ${dc.name}`, deadline, progress);
+      if (!settle(cur.status)) {
+        await waitStatus(c, dc.id, sd.id, (s) => settle(s) || s === undefined, `${sd.name} to settle in ${dc.name}`, deadline, progress);
         cur = await c.attachedStorageDomains.get(dc.id, sd.id);
         continue;
       }
-      if (!(e instanceof EngineError && e.status === 409 && /status is Active/i.test(text))) throw e;
+      if (cur?.status === "active") return "active";
+      progress.update(`activating ${sd.name} in ${dc.name}`);
+      const seen = cur?.status;
+      const cid = newCorrelationId();
+      try {
+        const r = await storageCall(c, dc.id, sd.id, `activating ${sd.name} in ${dc.name}`, () => c.attachedStorageDomains.activate(dc.id, sd.id, cid), progress);
+        if (r === "lost" && (await commandOutcome(c, cid, `the activation of ${sd.name} in ${dc.name}`, deadline, progress)) === "finished") {
+          cur = await c.attachedStorageDomains.get(dc.id, sd.id);
+          continue;
+        }
+        if (r === "lost") {
+          // activating / active: the command got there; unchanged after the grace period: the loop sends it again
+          cur = (await afterLost(c, dc.id, sd.id, (d) => d?.status !== seen, deadline, progress)).cur;
+          if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is ${cur?.status ?? "not attached"} in ${dc.name}: the activation request got no answer`);
+          continue;
+        }
+      } catch (e) {
+        const text = engineText(e);
+        if (e instanceof EngineError && e.status === 409 && /in progress|try again later/i.test(text)) {
+          // the engine's own flow holds the domain: wait for its next status, then look again
+          await waitStatus(c, dc.id, sd.id, (s) => s !== seen, `${sd.name} to leave ${seen} in ${dc.name}`, deadline, progress);
+          cur = await c.attachedStorageDomains.get(dc.id, sd.id);
+          continue;
+        }
+        if (!(e instanceof EngineError && e.status === 409 && /status is Active/i.test(text))) throw e;
+      }
+      // maintenance again after the engine took the activation: a restart cut it off and the engine's compensation
+      // put the status back (ActivateStorageDomainCommand's snapshot): the loop activates again
+      const st = await waitStatus(
+        c,
+        dc.id,
+        sd.id,
+        (s) => s === "active" || s === "maintenance" || s === "inactive" || s === undefined,
+        `activation of ${sd.name} in ${dc.name}`,
+        deadline,
+        progress,
+      );
+      if (st === "active") return "active";
+      if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is ${st ?? "not attached"} in ${dc.name}: the engine undid the activation`);
+      cur = await c.attachedStorageDomains.get(dc.id, sd.id);
     }
-    await waitStatus(c, dc.id, sd.id, (s) => s === "active", `activation of ${sd.name} in ${dc.name}`, deadline, progress);
-    return "active";
   }
 }
 

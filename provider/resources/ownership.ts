@@ -15,12 +15,13 @@
  * stack importing the same VM does not, and reaching the engine by another URL changes nothing.
  */
 import type { OvirtClient, Vm, Template, Event } from "../client";
+import { stableCorrelationId } from "../client/connection";
+import { vmById } from "./reads";
 
 export type Ownership = "created" | "adopted" | "skipped";
 
 /** Stable correlation id of one operation of one resource (`urn` = the resource's URN, from `__progressUrn`). */
 export function resourceCorrelationId(urn: string | undefined, op: string, ...parts: string[]): string {
-  const { stableCorrelationId } = require("../client/http") as typeof import("../client/http");
   return stableCorrelationId(op, urn ?? "(no urn)", ...parts);
 }
 
@@ -90,7 +91,6 @@ export async function guardReplace(
   resource: string,
 ): Promise<void> {
   if (replaces.length === 0 || kind !== "vm") return;
-  const { vmById } = require("./reads") as typeof import("./reads");
   for (const ref of entities) {
     const vm = await vmById(c, ref.id).catch(() => undefined);
     if (!vm || !hasRunSinceImport(vm, kind)) continue;

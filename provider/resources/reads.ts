@@ -12,6 +12,7 @@
 import type { OvirtClient, Vm, Disk, StorageDomain, Cluster, DataCenter, Template } from "../client";
 import { KeyedBatcher, batcher, freshRead } from "../client/shared";
 import { searchNames } from "../client/services/util";
+import { EngineError } from "../client/errors";
 import { cachedRead } from "./common";
 
 const VM_FOLLOW = "disk_attachments.disk,snapshots";
@@ -143,7 +144,6 @@ export async function exportContents<T>(
     try {
       return { items: (await c.exportContent(kind).list(sd.id)) as T[] };
     } catch (e) {
-      const { EngineError } = require("../client/errors") as typeof import("../client/errors");
       if (!(e instanceof EngineError) || e.status !== 400 || !/cannot be reached/i.test(e.text)) throw e;
       const [att, dc] = await Promise.all([
         c.attachedStorageDomains.get(dcId, sd.id).catch(() => undefined),

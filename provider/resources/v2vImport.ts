@@ -49,7 +49,16 @@ import {
 } from "./common";
 import { Ownership, adoptionNote, createdBy, guardReplace, mayRemove, ownershipOf, resourceCorrelationId } from "./ownership";
 import { progressFor, Progress } from "../progress";
-import type { VSphereClient, VmInfo } from "../vsphere";
+import { VSphereClient, VmInfo, withVSphere } from "../../lib/vsphere";
+import { withProxySsh } from "../../lib/proxyHost";
+import { V2vUrlError, buildVpxUrl, parseLibvirtSshUrl } from "../../lib/v2vUrl";
+import { sleep } from "../../lib/sleep";
+import type { ExternalVmImport, ExternalVmImportSpec, Host } from "../client";
+import { searchNames } from "../client/services/util";
+import { timeoutMsForBytes } from "../client/wait";
+import { JobFailedError, waitForJob } from "./jobs";
+import { applyPermissions, checkPermissions } from "./permissions";
+import { unknownCpuProfile } from "./vmImport";
 
 
 export const VCenterArgs = z.object({
@@ -175,18 +184,6 @@ export interface V2VImportOutputs extends V2VImportArgs {
   virtV2vInstalled: boolean;
 }
 
-const ExternalVmImport = z.object({
-  name: z.string().optional(),
-  vm: z.object({ id: z.string().optional(), name: z.string().optional() }).optional(),
-});
-const HostWithAddress = z.object({
-  id: z.string(),
-  name: z.string(),
-  status: z.string().optional(),
-  address: z.string().optional(),
-  cluster: z.object({ id: z.string().optional() }).optional(),
-});
-
 export function targetName(a: V2VImportArgs, source: string): string {
   if (a.clone?.name) return a.clone.name;
   if (a.clone?.suffix) return `${source}${a.clone.suffix}`;
@@ -205,7 +202,6 @@ export function proxySkipsVerify(v: Pick<VCenterArgs, "verifyCertificate" | "pro
 /** The source URL the engine gets. `no_verify=1` only on the user's explicit opt-in (`proxySkipsVerify`). */
 export function sourceUrlOf(a: V2VImportArgs): string {
   if (a.provider !== "vmware") return a.sourceUrl!;
-  const { buildVpxUrl } = require("../vsphere/v2vUrl") as typeof import("../vsphere/v2vUrl");
   const v = a.vcenter!;
   return buildVpxUrl({
     username: v.username,
@@ -235,7 +231,6 @@ export function proxyTlsWarning(a: V2VImportArgs): string | undefined {
 export function sourceIdentity(a: V2VImportArgs, sourceName: string, info?: { uuid?: string }): string | undefined {
   if (a.provider === "vmware") return info ? `vmware:${info.uuid || `${a.vcenter?.datacenterPath}/${sourceName}`}` : undefined;
   try {
-    const { parseLibvirtSshUrl } = require("../vsphere/v2vUrl") as typeof import("../vsphere/v2vUrl");
     const u = parseLibvirtSshUrl(a.sourceUrl!);
     return `${a.provider}:${u.host.toLowerCase()}${u.port ? `:${u.port}` : ""}/${sourceName}`;
   } catch {
@@ -284,7 +279,7 @@ interface Target {
   dc: { id: string; name: string };
   cluster: { id: string; name: string };
   sd: { id: string; name: string };
-  host: z.infer<typeof HostWithAddress>;
+  host: Host;
   /** `cpuProfile` resolved in the target cluster (by name or id). */
   cpuProfile?: { id: string; name: string };
 }
@@ -312,8 +307,7 @@ async function resolveTarget(c: OvirtClient, a: V2VImportArgs): Promise<Target> 
   if (att.status && att.status !== "active") {
     throw new ArgError("storageDomain", `storageDomain: "${sd.name}" is ${att.status} in data center ${dc?.name ?? dcId}; activate it first`);
   }
-  const hosts = await c.http.list("/hosts", "hosts", "host", HostWithAddress, { search: `name=${JSON.stringify(a.proxyHost)}` });
-  const host = hosts.find((h) => h.name === a.proxyHost);
+  const host = await c.hosts.findByName(a.proxyHost);
   if (!host) {
     const all = (await c.hosts.list()).map((h) => h.name);
     throw new ArgError("proxyHost", `proxyHost: host "${a.proxyHost}" does not exist in engine ${c.url}.${suggest(a.proxyHost, all)}`);
@@ -334,7 +328,6 @@ async function resolveTarget(c: OvirtClient, a: V2VImportArgs): Promise<Target> 
     const profiles = await c.clusters.cpuProfiles(cl.id);
     const p = profiles.find((x) => x.name === a.cpuProfile) ?? profiles.find((x) => x.id === a.cpuProfile);
     if (!p) {
-      const { unknownCpuProfile } = require("./vmImport") as typeof import("./vmImport");
       throw new ArgError("cpuProfile", unknownCpuProfile(cl.name, a.cpuProfile, profiles));
     }
     cpuProfile = { id: p.id, name: p.name };
@@ -358,9 +351,8 @@ function sshTarget(a: V2VImportArgs, host: { address?: string; name: string }) {
 /** The proxy host over SSH: pinned host key, virt-v2v (check) or a package manager (install, read-only here). */
 async function proxyFailures(a: V2VImportArgs, host: { address?: string; name: string }, install: boolean): Promise<{ failures: CheckFailure[]; installed: boolean }> {
   if (!a.proxySsh) return { failures: [], installed: false };
-  const ph = require("../proxyHost") as typeof import("../proxyHost");
   try {
-    return await ph.withProxySsh(sshTarget(a, host), async (s) => {
+    return await withProxySsh(sshTarget(a, host), async (s) => {
       if (install) {
         const st = await s.ensureVirtV2v(a.proxySsh!.virtV2v);
         return { failures: [], installed: st.installed };
@@ -397,11 +389,10 @@ async function proxyFailures(a: V2VImportArgs, host: { address?: string; name: s
 async function vcenterFailures(a: V2VImportArgs): Promise<{ failures: CheckFailure[]; vms: Map<string, VmInfo> }> {
   const vms = new Map<string, VmInfo>();
   if (a.provider !== "vmware") return { failures: [], vms };
-  const vs = require("../vsphere") as typeof import("../vsphere");
   const v = a.vcenter!;
   let client: VSphereClient;
   try {
-    client = await vs.VSphereClient.connect(vsphereOptions(v));
+    client = await VSphereClient.connect(vsphereOptions(v));
   } catch (e) {
     return { failures: [vsphereFailure(e)], vms };
   }
@@ -435,7 +426,6 @@ async function vcenterFailures(a: V2VImportArgs): Promise<{ failures: CheckFailu
 async function vmsNamedInDc(c: OvirtClient, dcId: string, names: string[]): Promise<Map<string, { vm: Vm; cluster: string }>> {
   const out = new Map<string, { vm: Vm; cluster: string }>();
   if (names.length === 0) return out;
-  const { searchNames } = require("../client/services/util") as typeof import("../client/services/util");
   const found = (await c.vms.list(searchNames(names))).filter((vm) => names.includes(vm.name));
   if (found.length === 0) return out;
   const clusters = await c.clusters.list();
@@ -532,7 +522,6 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   const urn = news[PROGRESS_URN_KEY] as string | undefined;
   const progress = progressFor(urn, `v2v ${args.sourceVms.join(", ")}`);
   const cacheKey = `${args.engine.url}|${args.engine.username}`;
-  const { checkPermissions } = require("./permissions") as typeof import("./permissions");
   const prev = olds && Object.keys(userInputs(olds)).length ? userInputs(olds) : undefined;
   // olds exist only for a resource already in the state: with the same import identity the import is done, so the
   // source is not re-checked (it may be running again by now); only what changes in place is
@@ -548,7 +537,6 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
           const cl = await c.clusters.findByName(args.cluster);
           const profiles = cl ? await c.clusters.cpuProfiles(cl.id) : [];
           if (cl && !profiles.some((p) => p.name === args.cpuProfile || p.id === args.cpuProfile)) {
-            const { unknownCpuProfile } = require("./vmImport") as typeof import("./vmImport");
             fs.push({ property: "cpuProfile", reason: unknownCpuProfile(cl.name, args.cpuProfile!, profiles) });
           }
         }
@@ -565,7 +553,6 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   if (warning) progress.warn(warning);
   const fs: CheckFailure[] = [];
   try {
-    const { V2vUrlError, parseLibvirtSshUrl } = require("../vsphere/v2vUrl") as typeof import("../vsphere/v2vUrl");
     if (args.provider !== "vmware") {
       try {
         const u = parseLibvirtSshUrl(args.sourceUrl!);
@@ -638,11 +625,10 @@ function powerWatch(a: V2VImportArgs, info: VmInfo | undefined): { stop(): void;
   let client: VSphereClient | undefined;
   const tripped = new Promise<string>((resolve) => {
     if (a.provider !== "vmware" || !info) return;
-    const vs = require("../vsphere") as typeof import("../vsphere");
     const tick = async () => {
       if (stopped) return;
       try {
-        client ??= await vs.VSphereClient.connect(vsphereOptions(a.vcenter!));
+        client ??= await VSphereClient.connect(vsphereOptions(a.vcenter!));
         const st = await client.powerState(info.ref);
         if (st !== "poweredOff") {
           resolve(
@@ -667,8 +653,6 @@ function powerWatch(a: V2VImportArgs, info: VmInfo | undefined): { stop(): void;
     tripped,
   };
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function removeVm(c: OvirtClient, id: string, deadline: number): Promise<void> {
   for (;;) {
@@ -721,7 +705,6 @@ async function configure(
   ownership: Ownership,
   progress: Progress,
 ): Promise<ImportedVm> {
-  const { applyPermissions } = require("./permissions") as typeof import("./permissions");
   let cur = vm;
   if (t.cpuProfile && vm.cpu_profile?.id !== t.cpuProfile.id) {
     cur = await c.vms.update(vm.id, { cpu_profile: { id: t.cpuProfile.id } });
@@ -740,8 +723,6 @@ async function importOne(
   progress: Progress,
   urn: string | undefined,
 ): Promise<ImportedVm> {
-  const { timeoutMsForBytes } = require("../client/wait") as typeof import("../client/wait");
-  const { waitForJob, JobFailedError } = require("./jobs") as typeof import("./jobs");
   const name = targetName(a, sourceName);
   const url = sourceUrlOf(a);
   const source = sourceIdentity(a, sourceName, info);
@@ -795,27 +776,27 @@ async function importOne(
 
   // 2. import, watching the source
   progress.info(`importing ${sourceName} from ${a.provider === "vmware" ? `vCenter ${a.vcenter!.host}` : url} as ${name} through ${t.host.name}`);
-  const body: Record<string, unknown> = {
-    name: sourceName,
+  const spec: ExternalVmImportSpec = {
+    sourceName,
     provider: a.provider,
     url,
     username: a.provider === "vmware" ? a.vcenter!.username : a.sourceUsername,
     password: a.provider === "vmware" ? a.vcenter!.password : a.sourcePassword,
-    cluster: { id: t.cluster.id },
-    storage_domain: { id: t.sd.id },
-    vm: { name },
+    clusterId: t.cluster.id,
+    storageDomainId: t.sd.id,
+    targetName: name,
     sparse: a.sparse,
-    host: { id: t.host.id },
-    cpu_profile: t.cpuProfile ? { id: t.cpuProfile.id } : undefined,
-    drivers_iso: a.driversIso ? { id: a.driversIso } : undefined,
+    hostId: t.host.id,
+    cpuProfileId: t.cpuProfile?.id,
+    driversIsoId: a.driversIso,
   };
   const watch = powerWatch(a, info);
   /** The VM this import created: the id in the POST answer (or proven by the audit log after an ambiguous POST). */
   let vmId: string | undefined;
   try {
-    let res: z.infer<typeof ExternalVmImport>;
+    let res: ExternalVmImport;
     try {
-      res = await c.http.add("/externalvmimports", "external_vm_import", body, ExternalVmImport, { correlationId });
+      res = await c.externalVmImports.add(spec, { correlationId });
     } catch (e) {
       if (e instanceof EngineUnavailableError && e.ambiguous) {
         // the request may have reached the engine: its VM is ours only when the audit log says so
@@ -869,8 +850,7 @@ async function importOne(
       if (tripped) throw new Error(tripped);
       // the engine may have seen the power-on before our watch did: ask the vCenter once more
       if (info && a.provider === "vmware") {
-        const vs = require("../vsphere") as typeof import("../vsphere");
-        const st = await vs.withVSphere(vsphereOptions(a.vcenter!), (v) => v.powerState(info.ref)).catch(() => undefined);
+        const st = await withVSphere(vsphereOptions(a.vcenter!), (v) => v.powerState(info.ref)).catch(() => undefined);
         if (st && st !== "poweredOff") {
           throw new Error(
             `VM "${info.name}" was powered on in vCenter ${a.vcenter!.host} during its import (state ${st}); the import was stopped ` +
@@ -932,7 +912,6 @@ async function update(_id: string, olds: any, news: any): Promise<dynamic.Update
   const prev = userInputs(olds) as V2VImportOutputs;
   const c = clientFor(args.engine);
   const progress = progressFor(news[PROGRESS_URN_KEY], `v2v ${args.sourceVms.join(", ")}`);
-  const { applyPermissions } = require("./permissions") as typeof import("./permissions");
   // cpuProfile: in place on every VM of the resource, created or adopted (the engine changes it on a running VM too)
   let profile: { id: string; name: string } | undefined;
   if (args.cpuProfile && !jsonEqual(prev.cpuProfile, args.cpuProfile)) {
@@ -940,7 +919,6 @@ async function update(_id: string, olds: any, news: any): Promise<dynamic.Update
     const profiles = clusterId ? await c.clusters.cpuProfiles(clusterId) : [];
     profile = profiles.find((p) => p.name === args.cpuProfile) ?? profiles.find((p) => p.id === args.cpuProfile);
     if (!profile) {
-      const { unknownCpuProfile } = require("./vmImport") as typeof import("./vmImport");
       throw new ArgError("cpuProfile", unknownCpuProfile(args.cluster, args.cpuProfile, profiles));
     }
   }

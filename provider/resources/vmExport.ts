@@ -41,6 +41,9 @@ import {
   zName,
 } from "./common";
 import { progressFor, Progress } from "../progress";
+import { tap as tapPlan } from "../plan/live";
+import { poll, timeoutMsForBytes, WaitTimeoutError } from "../client/wait";
+import { sleep } from "../../lib/sleep";
 import { waitForJob, lostWhen } from "./jobs";
 import { Ownership, adoptionNote, createdBy, mayRemove, ownershipOf, resourceCorrelationId } from "./ownership";
 import { attachedDomain, clusterById, dataCenterById, engineKey, exportContents, exportListing, followedDisks, storageDomainNamed, vmById, vmsNamed } from "./reads";
@@ -102,8 +105,6 @@ export interface VmExportOutputs extends VmExportArgs {
 }
 
 type Source = Vm | Template;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Template versions share a name: the base version (or the only one) stands for the template. */
 function baseVersions<T extends Source>(ts: T[]): T[] {
@@ -229,7 +230,6 @@ export function mixedArchitectures(archs: Array<{ name: string; arch?: string }>
 }
 
 async function waitVmDown(c: OvirtClient, vmId: string, deadline: number, progress: Progress, what: string): Promise<void> {
-  const { poll } = require("../client/wait") as typeof import("../client/wait");
   await poll(
     async () => {
       const v = await c.vms.get(vmId);
@@ -271,7 +271,6 @@ async function ensureDown(c: OvirtClient, a: VmExportArgs, src: Source, deadline
   try {
     await waitVmDown(c, vm.id, soft, progress, `shutdown of ${vm.name}`);
   } catch (e) {
-    const { WaitTimeoutError } = require("../client/wait") as typeof import("../client/wait");
     if (!(e instanceof WaitTimeoutError)) throw e;
     progress.warn(`${vm.name} did not shut down within ${grace} s (shutdownTimeoutSeconds); powering it off`);
     try {
@@ -315,7 +314,6 @@ interface RunOpts {
 }
 
 async function run(o: RunOpts): Promise<VmExportOutputs> {
-  const { timeoutMsForBytes } = require("../client/wait") as typeof import("../client/wait");
   const a = o.args;
   const c = clientFor(a.engine);
   const label = `${a.kind === "vm" ? "VM" : "template"} ${a.name}`;
@@ -717,7 +715,8 @@ async function stillTheSource(o: any, na: any): Promise<boolean> {
 
 async function create(inputs: any): Promise<dynamic.CreateResult> {
   const args = VmExportArgs.parse(userInputs(inputs));
-  const progress = progressFor(inputs[PROGRESS_URN_KEY], `export ${args.name}`);
+  // tapPlan: the job percentages also feed the Migration line (provider/plan/live.ts)
+  const progress = tapPlan(progressFor(inputs[PROGRESS_URN_KEY], `export ${args.name}`), inputs[PROGRESS_URN_KEY]);
   const outs = await run({ args, progress, urn: inputs[PROGRESS_URN_KEY] });
   return { id: `${outs.exportDomainId}:${args.kind}:${outs.sourceId}`, outs: { ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] } };
 }
@@ -725,7 +724,7 @@ async function create(inputs: any): Promise<dynamic.CreateResult> {
 async function update(_id: string, olds: any, news: any): Promise<dynamic.UpdateResult> {
   const args = VmExportArgs.parse(userInputs(news));
   const prev = userInputs(olds) as VmExportOutputs;
-  const progress = progressFor(news[PROGRESS_URN_KEY], `export ${args.name}`);
+  const progress = tapPlan(progressFor(news[PROGRESS_URN_KEY], `export ${args.name}`), news[PROGRESS_URN_KEY]);
   const collapseChanged = (prev.discardSnapshots ?? false) !== args.discardSnapshots;
   let needExport = collapseChanged;
   if (ownershipOf(prev) !== "created") {
@@ -813,7 +812,6 @@ async function del(_id: string, props: any): Promise<void> {
     }
     throw e;
   }
-  const { poll } = require("../client/wait") as typeof import("../client/wait");
   await poll(
     async () => ((await content.get(p.exportDomainId, p.sourceId)) ? { done: false } : { done: true, value: true }),
     { what: `removal of ${p.name} from ${p.exportDomain}`, deadline: Date.now() + 10 * 60_000 },

@@ -5,7 +5,8 @@
  *   `cpuProfile`, and `permissions` re-applied after the import (an export keeps no roles/permissions). The engine
  *   applies a VM disk's allocation only to a collapsed copy, so an allocation collapses the VM (said at preview); a
  *   template import reads no allocation at all: refused at preview. Per-disk domains are sent where the engine reads
- *   them for both kinds (`<vm><disk_attachments>`), for every disk once one is placed (exportDomain.ts).
+ *   them for both kinds (`<vm><disk_attachments>`), for every disk once one is placed
+ *   (client/services/exportDomainContents.ts).
  * - A thin VM imported without collapse stays linked to its template's disks: its disks must land on a domain that
  *   holds the template — where the template really is, or where this stack imports it (`expectTemplateDomains`).
  * - Conflicts like the admin portal: `onConflict: "fail" | "skip" | "clone"`; a clone gets `newName` or the name plus
@@ -49,6 +50,9 @@ import {
   zName,
 } from "./common";
 import { progressFor, Progress } from "../progress";
+import { tap as tapPlan } from "../plan/live";
+import { poll, timeoutMsForBytes } from "../client/wait";
+import { sleep } from "../../lib/sleep";
 import { waitForJob, failureReason, lostWhen } from "./jobs";
 import { applyPermissions, checkPermissions } from "./permissions";
 import { Ownership, adoptionNote, createdBy, guardReplace, mayRemove, ownershipOf, resourceCorrelationId } from "./ownership";
@@ -173,7 +177,6 @@ export interface VmImportOutputs extends VmImportArgs {
 }
 
 type Entity = Vm | Template;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function resolveCluster(c: OvirtClient, key: string, name: string): Promise<Cluster> {
   const { found: cl, all: cls } = await clusterNamed(c, key, name);
@@ -551,7 +554,6 @@ async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { impo
 }
 
 async function run(a: VmImportArgs, progress: Progress, urn: string | undefined, prev?: VmImportOutputs): Promise<VmImportOutputs> {
-  const { timeoutMsForBytes } = require("../client/wait") as typeof import("../client/wait");
   const r = await resolve(a);
   const { c, cluster, dcId, copy } = r;
   const label = `${a.kind === "vm" ? "VM" : "template"} ${a.name}`;
@@ -1213,7 +1215,8 @@ async function create(inputs: any): Promise<dynamic.CreateResult> {
   const args = VmImportArgs.parse(userInputs(inputs));
   // check turned collapseSnapshots on because it saw a clone coming: the import decides again (a clone collapses)
   if (inputs[COLLAPSE_IMPLIED_KEY] === true) args.collapseSnapshots = false;
-  const progress = progressFor(inputs[PROGRESS_URN_KEY], `import ${args.name}`);
+  // tapPlan: the job percentages also feed the Migration line (provider/plan/live.ts)
+  const progress = tapPlan(progressFor(inputs[PROGRESS_URN_KEY], `import ${args.name}`), inputs[PROGRESS_URN_KEY]);
   const outs = await run(args, progress, inputs[PROGRESS_URN_KEY]);
   return { id: outs.vmId, outs: { ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] } };
 }
@@ -1221,7 +1224,7 @@ async function create(inputs: any): Promise<dynamic.CreateResult> {
 async function update(_id: string, olds: any, news: any): Promise<dynamic.UpdateResult> {
   const args = VmImportArgs.parse(userInputs(news));
   const prev = userInputs(olds) as VmImportOutputs;
-  const progress = progressFor(news[PROGRESS_URN_KEY], `import ${args.name}`);
+  const progress = tapPlan(progressFor(news[PROGRESS_URN_KEY], `import ${args.name}`), news[PROGRESS_URN_KEY]);
   const c = clientFor(args.engine);
   let cpuProfileId = prev.cpuProfileId;
   let permissionIds = prev.permissionIds ?? [];
@@ -1271,7 +1274,6 @@ async function del(id: string, props: any): Promise<void> {
     );
   }
   const progress = progressFor(props[PROGRESS_URN_KEY], `import ${p.name}`);
-  const { poll } = require("../client/wait") as typeof import("../client/wait");
   const deadline = Date.now() + (p.timeoutMinutes ?? 30) * 60_000;
   if (e.status === "image_locked" || e.status === "locked") {
     await poll(

@@ -208,6 +208,24 @@ export interface TemplateRec {
   cpuProfileId?: string;
 }
 
+/**
+ * An entity read from a data domain's OVF_STORE that this engine has not registered (engine table
+ * unregistered_ovf_of_entities, UnregisteredOVFDataDao): filled when the domain is attached
+ * (AttachStorageDomainToPoolCommand), listed by GetUnregisteredVms/GetUnregisteredVmTemplates, removed by the
+ * register commands (ImportVmFromConfigurationCommand, ImportVmTemplateFromConfigurationCommand).
+ */
+export interface UnregisteredOvfRec {
+  storageDomainId: string;
+  entityId: string;
+  entityType: "vm" | "template";
+  entityName: string;
+  /** the OVF text as stored on the domain */
+  ovf: string;
+  /** the VM status the store recorded (metadata.json "VM Status") */
+  status: string;
+  architecture: CpuArchitecture;
+}
+
 export type JobStatus = "started" | "finished" | "failed" | "aborted" | "unknown";
 
 export interface StepRec {
@@ -342,6 +360,8 @@ export interface EngineState {
   macPools?: MacPoolRec[];
   /** External VM imports (V2V), owned by services/externalVmImports.ts. */
   externalVmImports: Record<string, unknown>[];
+  /** Unregistered entities of the data domains' OVF stores (storage/ovfStore.ts, services/registration.ts). */
+  unregisteredOvfs?: UnregisteredOvfRec[];
   /** Jobs the engine purged (kept for /__admin/stats only; the API no longer lists them), newest last. */
   purgedJobs?: JobStatRec[];
 }

@@ -4,11 +4,12 @@
 import type { Engine } from "../engine";
 import { Ctx, Router } from "../router";
 import { F } from "../faults";
-import { DataCenterRec, JobKind, StorageDomainRec, StorageDomainStatus } from "../model/types";
+import { DataCenterRec, EngineState, JobKind, JobRec, StorageDomainRec, StorageDomainStatus } from "../model/types";
 import { actionComplete, byIdOr404, list, notFound, one, requireBody, resolveSd } from "./common";
 import { ref } from "../xml/xml";
 import { readDomainMetadata } from "../storage/exportDomain";
 import { usedBytes } from "../storage/contents";
+import { beforeDataDomainDeactivate, checkDataDomainDetach, onDataDomainAttach, removeDomainEntities } from "./registration";
 
 const ACTION_TYPES: Record<JobKind, string> = {
   export_vm: "ExportVm",
@@ -83,6 +84,135 @@ function runningTasks(ctx: Ctx, sd: StorageDomainRec): string[] {
   return [...new Set(ctx.jobs.runningJobs().filter((j) => j.storageDomainIds.includes(sd.id)).map((j) => ACTION_TYPES[j.kind]))];
 }
 
+type StorageOp = NonNullable<StorageDomainRec["pending"]>["op"];
+
+/**
+ * The command a storage job stands for, persisted with the job (state.json) so that a restart can undo it the way
+ * the engine's start-up compensation does (compensateAtStart, below): which domain, and its status before.
+ */
+interface StorageCommandMark {
+  storageCommand?: { op: StorageOp; sdId: string; dcId: string; before?: StorageDomainStatus };
+}
+
+/**
+ * The four commands are monitored actions (common/action/ActionType: AttachStorageDomainToPool,
+ * DetachStorageDomainFromPool, ActivateStorageDomain and DeactivateStorageDomainWithOvfUpdate are declared without
+ * `isActionMonitored = false`), so ExecutionHandler gives each REST call a job listed in /jobs, described by
+ * dal/bundles/ExecutionMessages.properties `job.<ActionType>`, with the steps VALIDATING and EXECUTING
+ * (DeactivateStorageDomainWithOvfUpdateCommand.createStepsContext adds the sub-step DEACTIVATE_STORAGE_DOMAIN, which
+ * has no text: ExecutionMessageDirector.resolveStepMessage answers the enum name; StepMapper maps its type to
+ * UNKNOWN). The commands call VDSM synchronously: no step carries a VDSM task (`external_id`), so a restart in the
+ * middle makes the job `unknown` (jobs.ts finalizeAtStart).
+ */
+function commandJob(ctx: Ctx, sd: StorageDomainRec, dc: DataCenterRec, op: StorageOp): JobRec {
+  const text: Record<StorageOp, string> = {
+    attach: `Attaching Storage Domain ${sd.name} to Data Center ${dc.name}`,
+    detach: `Detaching Storage Domain ${sd.name} from Data Center ${dc.name}`,
+    activate: `Activating Storage Domain ${sd.name} on Data Center ${dc.name}`,
+    deactivate: `Deactivating Storage Domain ${sd.name} in Data Center ${dc.name}`,
+  };
+  // storageDomainIds stays empty: these jobs are not the "tasks running on the domain" that block its deactivation
+  // (the command's own exclusive lock on the domain answers "Related operation is currently in progress" meanwhile)
+  const job = ctx.jobs.create({ kind: "other", description: text[op], correlationId: ctx.correlationId, storageDomainIds: [] });
+  (job as JobRec & StorageCommandMark).storageCommand = { op, sdId: sd.id, dcId: dc.id, before: sd.status };
+  const exec = ctx.jobs.addStep(job, "executing", "Executing");
+  if (op === "deactivate") ctx.jobs.addStep(job, "unknown", "DEACTIVATE_STORAGE_DOMAIN", exec);
+  ctx.engine.markDirty();
+  return job;
+}
+
+/** Ends a storage command's job (the command returned: ExecutionHandler.endJob), unless a restart already ended it. */
+function endCommandJob(ctx: Ctx, job: JobRec): void {
+  if (job.status !== "started" || !ctx.engine.state.jobs.includes(job)) return;
+  ctx.jobs.end(job, "finished");
+}
+
+/**
+ * The engine's refresh of the storage pool (IrsProxyImpl, every StoragePoolRefreshTimeInSeconds = 10 in
+ * packaging/dbscripts/upgrade/pre_upgrade/0000_config.sql), in real ms at the engine's time scale.
+ */
+function poolRefreshMs(e: Engine): number {
+  const scale = e.opts.timeScale ?? 1;
+  return 10_000 / (scale > 0 ? scale : 1);
+}
+
+/** What VDSM holds for a domain the engine's compensation left `unknown` (see compensateAtStart). */
+interface VdsmView {
+  vdsmStatus?: "active" | "maintenance";
+}
+
+/**
+ * Start-up compensation of the storage-domain commands a stop interrupted, on the state as loaded, before the Engine
+ * is built (the engine's Backend.initialize runs CommandCompensator.compensate before JobRepositoryImpl.finalizeJobs).
+ * The four commands are `@NonTransactiveCommandAttribute(forceCompensation = true)`: their status changes were
+ * snapshotted in business_entity_snapshot, which is only cleared when the command returns
+ * (CommandBase.executeWithoutTransaction -> cleanupCompensationDataAfterSuccessfulCommand; for
+ * DeactivateStorageDomainWithOvfUpdate, compensationPhase END_COMMAND, in endAction), so a command cut off by the stop
+ * is undone from its snapshots, whatever VDSM did meanwhile:
+ * - attach (AttachStorageDomainToPoolCommand: snapshotNewEntity of the storage_pool_iso_map row): the row is removed,
+ *   the domain is no longer attached to the data center. What VDSM wrote stays (POOL_UUID in the domain's metadata:
+ *   attaching it to the same data center again works, to another one VDSM refuses).
+ * - activate (ActivateStorageDomainCommand: snapshotEntityStatus, then Activating): the status before (maintenance).
+ * - deactivate (DeactivateStorageDomainWithOvfUpdateCommand and its child DeactivateStorageDomainCommand both
+ *   snapshot the status as `Unknown`: changeDomainStatusWithCompensation / map.setStatus(Unknown)): `unknown`. The
+ *   pool refresh then takes VDSM's view (IrsProxyImpl.proceedStorageDomain: a status that is not in process and
+ *   differs from VDSM's is replaced by VDSM's): still active when the stop came before DeactivateStorageDomainVDS
+ *   (the `locked` phase), in maintenance ("Attached") after it (`preparing_for_maintenance`). monitorAtStart.
+ * - detach (DetachStorageDomainFromPoolCommand: status snapshot Maintenance, then the removed row snapshotted): the
+ *   row is back in maintenance.
+ * A storage operation whose command had already returned (a deactivated domain waiting for the hosts to report it
+ * in maintenance) is not compensated: the engine's constructor settles it as before.
+ */
+export function compensateAtStart(state: EngineState): number {
+  let n = 0;
+  for (const job of state.jobs) {
+    const mark = (job as JobRec & StorageCommandMark).storageCommand;
+    if (job.status !== "started" || !mark) continue;
+    const sd = state.storageDomains.find((d) => d.id === mark.sdId);
+    if (!sd) continue;
+    const at = sd.status;
+    sd.pending = undefined;
+    n++;
+    switch (mark.op) {
+      case "attach":
+        sd.dataCenterId = undefined;
+        sd.status = undefined;
+        break;
+      case "activate":
+        sd.status = mark.before ?? "maintenance";
+        break;
+      case "deactivate":
+        sd.status = "unknown";
+        (sd as StorageDomainRec & VdsmView).vdsmStatus = at === "locked" ? "active" : "maintenance";
+        break;
+      case "detach":
+        sd.dataCenterId = mark.dcId;
+        sd.status = mark.before ?? "maintenance";
+        break;
+    }
+  }
+  return n;
+}
+
+/**
+ * After start-up: a domain the compensation left `unknown` takes VDSM's status at the next pool refresh
+ * (IrsProxyImpl.proceedStorageDomain; see compensateAtStart). Kept in state.json until then, so a second restart
+ * meanwhile does not lose it.
+ */
+export function monitorAtStart(e: Engine): void {
+  for (const sd of e.state.storageDomains) {
+    const view = sd as StorageDomainRec & VdsmView;
+    if (sd.status !== "unknown" || !view.vdsmStatus) continue;
+    e.later(poolRefreshMs(e), () => {
+      if (sd.status !== "unknown" || !view.vdsmStatus) return;
+      sd.status = view.vdsmStatus;
+      view.vdsmStatus = undefined;
+      e.syncDomainMetadata(sd);
+      e.markDirty();
+    });
+  }
+}
+
 function scoped(ctx: Ctx): { dc: DataCenterRec; sd: StorageDomainRec } {
   const dc = byIdOr404(ctx.engine.state.dataCenters, ctx.params.dc);
   const sd = ctx.engine.sd(ctx.params.sd);
@@ -124,13 +254,17 @@ export function register(r: Router): void {
       throw F.storageStatusIllegal("attach", "Storage", sd.status ?? "active");
     }
     // the engine's flow: map row `locked` -> VDSM attach -> `maintenance` -> auto-activate (`activating`) -> `active`
+    const job = commandJob(ctx, sd, dc, "attach");
     sd.dataCenterId = dc.id;
     sd.status = "locked";
+    // data domain: the OVF store's entities become this engine's unregistered ones (services/registration.ts)
+    onDataDomainAttach(e, dc, sd);
     e.syncDomainMetadata(sd);
     e.markDirty();
     const cid = ctx.correlationId;
     e.exportUsedCache.set(sd.id, usedBytes(sd));
     const attached = () => {
+      endCommandJob(ctx, job);
       e.event({ code: 962, description: `Storage Domain ${sd.name} was attached to Data Center ${dc.name} by admin@internal-authz`, correlationId: cid, storageDomainId: sd.id, dataCenterId: dc.id });
       e.event({ code: 966, description: `Storage Domain ${sd.name} (Data Center ${dc.name}) was activated by admin@internal-authz`, correlationId: cid, storageDomainId: sd.id, dataCenterId: dc.id });
     };
@@ -149,8 +283,11 @@ export function register(r: Router): void {
     if (busy(sd)) throw F.objectLocked("activate", "Storage");
     if (sd.status !== "maintenance" && sd.status !== "inactive") throw F.storageStatusIllegal("activate", "Storage", sd.status ?? "unattached");
     const cid = ctx.correlationId;
-    const activated = () =>
+    const job = commandJob(ctx, sd, dc, "activate");
+    const activated = () => {
+      endCommandJob(ctx, job);
       e.event({ code: 966, description: `Storage Domain ${sd.name} (Data Center ${dc.name}) was activated by admin@internal-authz`, correlationId: cid, storageDomainId: sd.id, dataCenterId: dc.id });
+    };
     if (storageOperationMs(e) > 0) {
       await inCommand(e, sd, "activate", "active", [["activating", 1]]);
       e.storageTransition(sd, "activate", [], "active", activated);
@@ -168,13 +305,18 @@ export function register(r: Router): void {
     if (sd.type === "data") {
       const using = e.state.vms.filter((v) => v.status !== "down" && v.disks.some((d) => d.storageDomainId === sd.id));
       if (using.length) throw F.detectedActiveVms("deactivate");
+      // master rules, OVF store update, master election (DeactivateStorageDomainWithOvfUpdateCommand; registration.ts)
+      beforeDataDomainDeactivate(e, dc, sd);
     }
+    const job = commandJob(ctx, sd, dc, "deactivate");
     if (storageOperationMs(e) > 0) {
       // DeactivateStorageDomainWithOvfUpdateCommand (`locked`), then DeactivateStorageDomainCommand
       // (`preparing_for_maintenance`, answered there); `maintenance` follows when the hosts report the domain gone
       await inCommand(e, sd, "deactivate", "maintenance", [["locked", 0.5], ["preparing_for_maintenance", 0.5]]);
+      // the command returned: what follows (the hosts reporting the domain gone) is monitoring, not the command
+      endCommandJob(ctx, job);
     }
-    e.storageTransition(sd, "deactivate", ["preparing_for_maintenance"], "maintenance");
+    e.storageTransition(sd, "deactivate", ["preparing_for_maintenance"], "maintenance", () => endCommandJob(ctx, job));
     e.event({ code: 968, description: `Storage Domain ${sd.name} (Data Center ${dc.name}) was deactivated and has moved to 'Preparing for maintenance' until it will no longer be accessed by any Host of the Data Center.`, correlationId: ctx.correlationId, storageDomainId: sd.id, dataCenterId: dc.id });
     return actionComplete(ctx);
   });
@@ -186,9 +328,17 @@ export function register(r: Router): void {
     const tasks = runningTasks(ctx, sd);
     if (tasks.length) throw F.tasksRunning("detach", tasks);
     if (sd.status !== "maintenance") throw F.storageStatusIllegal("detach", "Storage", sd.status ?? "unattached");
+    // data domain: the master rules (DetachStorageDomainFromPoolCommand.validate; registration.ts)
+    checkDataDomainDetach(e, dc, sd);
     const cid = ctx.correlationId;
-    const detached = () =>
+    const job = commandJob(ctx, sd, dc, "detach");
+    const detached = () => {
+      // data domain: the engine forgets the domain's entities in the transaction that removes the pool map row, after
+      // VDSM's detach (Remove_Entities_From_storage_domain; registration.ts): a command cut off before keeps them
+      removeDomainEntities(e, sd);
+      endCommandJob(ctx, job);
       e.event({ code: 964, description: `Storage Domain ${sd.name} was detached from Data Center ${dc.name} by admin@internal-authz`, correlationId: cid, storageDomainId: sd.id, dataCenterId: dc.id });
+    };
     if (storageOperationMs(e) > 0) {
       await inCommand(e, sd, "detach", "detached", [["detaching", 1]]);
       e.storageTransition(sd, "detach", [], "detached", detached);

@@ -29,6 +29,7 @@ import { OvfEntity } from "../xml/ovf";
 import { Engine } from "../engine";
 import { Jobs } from "../jobs";
 import { checkCloneHasMacs, checkImportMacDuplicates, reportExternalMacs } from "./macPools";
+import * as registration from "./registration";
 
 type Kind = "vm" | "template";
 
@@ -107,10 +108,9 @@ function registerKind(r: Router, kind: Kind): void {
 
   r.get(`storagedomains/:sd/${coll}`, (ctx) => {
     // unregistered=true: GetUnregisteredVms/GetUnregisteredVmTemplates(storage domain id), the rows the engine keeps
-    // of the domain's OVF store that are not registered. An export domain never has any; the simulator does not read
-    // data domains' OVF stores, so every data domain answers "nothing unregistered" (README, known differences). The
-    // restapi does not look the domain up on this path: an unknown id gets the same empty list.
-    if (boolParam(ctx, "unregistered", true, false)) return { status: 200, root: coll, content: { [single]: [] } };
+    // of the domain's OVF store that are not registered (services/registration.ts). An export domain never has any.
+    // The restapi does not look the domain up on this path: an unknown id gets an empty list.
+    if (boolParam(ctx, "unregistered", true, false)) return registration.listUnregistered(ctx, kind);
     const sd = exportSdOr404(ctx);
     if (sd.type === "data") {
       const e = ctx.engine;
@@ -363,6 +363,8 @@ function registerKind(r: Router, kind: Kind): void {
 export function register(r: Router): void {
   registerKind(r, "vm");
   registerKind(r, "template");
+  // data domains: register of unregistered VMs/templates (the engine's zero-copy move)
+  registration.register(r);
   void findByName;
   void usedBytes;
 }

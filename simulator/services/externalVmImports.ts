@@ -4,9 +4,9 @@
 // Like the engine: required fields (400 Incomplete parameters), blank username/password (400), target cluster and
 // storage domain in one data center, the domain active, the proxy host in the destination data center and up (or
 // some up host of the DC chosen), unique VM name in the DC. Then the "GetVmsFromExternalProvider" step: for vpx:// the
-// VM is looked up in the real vCenter over SOAP (provider/vsphere) at the datacenter path (folders allowed) and
+// VM is looked up in the real vCenter over SOAP (lib/vsphere) at the datacenter path (folders allowed) and
 // cluster/ESXi host of the URL; a VM that is not found fails the POST. The proxy host must have virt-v2v: checked
-// over SSH when the host has an SSH endpoint in the inventory (provider/proxyHost), else by its `virtV2v` flag.
+// over SSH when the host has an SSH endpoint in the inventory (lib/proxyHost), else by its `virtV2v` flag.
 //
 // Followed (ovirt-engine, read, not copied): restapi BackendExternalVmImportsResource.add (required fields in its
 // order, the answer = the request minus the password, with vm/cluster/storage_domain links and a host link only when
@@ -36,6 +36,10 @@ import { Obj } from "../xml/write";
 import { requireBody, resolveCluster, resolveSd } from "./common";
 import { volumePath } from "../storage/exportDomain";
 import { domainBandwidth } from "../storage/bandwidth";
+import { utils } from "ssh2";
+import * as ph from "../../lib/proxyHost";
+import * as vs from "../../lib/vsphere";
+import { parseLibvirtSshUrl, parseVpxUrl, providerOfUrl } from "../../lib/v2vUrl";
 
 /** Shortest conversion (ms), and the bytes accounted at a time against the target domain's throughput. */
 const MIN_CONVERT_MS = 300;
@@ -95,7 +99,6 @@ export function engineSshKeyFiles(stateDir: string): { privateKey: string; publi
     fs.mkdirSync(dir, { recursive: true });
     const { privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     const pem = privateKey.export({ type: "sec1", format: "pem" }).toString();
-    const { utils } = require("ssh2") as typeof import("ssh2");
     const parsed = utils.parseKey(pem);
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
     if (key instanceof Error) throw key;
@@ -119,7 +122,6 @@ export function engineSshPublicKey(stateDir: string): string {
 async function hasVirtV2v(e: Engine, h: HostRec): Promise<boolean> {
   const ssh = h.ssh;
   if (!ssh) return h.virtV2v;
-  const ph = require("../../provider/proxyHost") as typeof import("../../provider/proxyHost");
   const keys = engineSshKeyFiles(e.opts.stateDir);
   const knownFile = path.join(e.opts.stateDir, "v2v", "known_hosts.json");
   let known: Record<string, string> = {};
@@ -158,8 +160,6 @@ interface SourceVm {
 
 /** GetVmsFromExternalProvider for vpx://: the VM at the URL's path in the vCenter. */
 async function vmwareSource(url: string, username: string, password: string, name: string): Promise<SourceVm> {
-  const { parseVpxUrl } = require("../../provider/vsphere/v2vUrl") as typeof import("../../provider/vsphere/v2vUrl");
-  const vs = require("../../provider/vsphere") as typeof import("../../provider/vsphere");
   let p;
   try {
     p = parseVpxUrl(url);
@@ -259,7 +259,6 @@ export function compensateImport(e: Engine, job: JobRec, reason: string): void {
 }
 
 async function sourcePoweredOn(w: SourceWatch): Promise<string | undefined> {
-  const vs = require("../../provider/vsphere") as typeof import("../../provider/vsphere");
   try {
     const c = await vs.VSphereClient.connect({ host: w.host, username: w.username, password: w.password, tls: { insecure: w.insecure }, timeoutMs: 15_000 });
     try {
@@ -405,7 +404,6 @@ async function post(ctx: Ctx): Promise<Reply> {
     if (!username.trim()) throw backend(400, `${OP}. No username specified.`);
     if (!password.trim()) throw backend(400, `${OP}. No password specified.`);
   }
-  const { providerOfUrl, parseLibvirtSshUrl } = require("../../provider/vsphere/v2vUrl") as typeof import("../../provider/vsphere/v2vUrl");
   let urlProvider: string;
   try {
     urlProvider = providerOfUrl(url!);

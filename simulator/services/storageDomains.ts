@@ -10,6 +10,7 @@ import { byIdOr404, list, one, requireBody } from "./common";
 import { bool, child, ref, str } from "../xml/xml";
 import { domainRoot, findDomains } from "../storage/exportDomain";
 import { usedBytes } from "../storage/contents";
+import { onDomainRemoved } from "./registration";
 
 export function sdSearchFields(ctx: Ctx) {
   const e = ctx.engine;
@@ -117,6 +118,7 @@ export function register(r: Router): void {
       throw backend(409, "Cannot remove Storage. The Storage Domain contains disks of VMs or Templates.");
     }
     e.state.storageDomains = e.state.storageDomains.filter((x) => x !== sd);
+    onDomainRemoved(e, sd.id); // its unregistered rows go with it (services/registration.ts)
     if (format) await fsp.rm(sd.root, { recursive: true, force: true });
     e.markDirty();
     e.event({ code: 960, description: `Storage Domain ${sd.name} was removed by admin@internal-authz`, correlationId: ctx.correlationId, storageDomainId: sd.id });

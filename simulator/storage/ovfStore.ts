@@ -316,8 +316,9 @@ export function updateOvfStore(e: Engine, sd: StorageDomainRec): number {
 /**
  * AttachStorageDomainToPoolCommand (data domain): reads the newest readable OVF_STORE and replaces the domain's
  * unregistered rows with its entities (UnregisteredOVFDataDao.removeEntity + saveOVFData). A domain without stores
- * keeps what it had (the engine logs "There are no OVF_STORE disks" and goes on); entities registered in this engine
- * meanwhile are not listed again (their ids are in vm_static: registering them would fail anyway).
+ * keeps what it had (the engine logs "There are no OVF_STORE disks" and goes on). Like the engine, rows are not
+ * filtered against the entities this engine has (a detach removed the domain's entities from the DB; a registration
+ * of an id that exists is refused by the register command).
  */
 export function loadUnregisteredFromStore(e: Engine, sd: StorageDomainRec): { read: boolean; entities: number } {
   const disks = storeDisks(sd).sort((a, b) => b.lastUpdated - a.lastUpdated);

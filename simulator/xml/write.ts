@@ -385,6 +385,9 @@ export class Writer {
       description: s.description,
       end_time: ts(s.endTime),
       external: false,
+      // restapi StepMapper: external_type from the step's external system (VDSM for a step following an SPM task,
+      // ExecutionHandler.updateStepExternalId); `external` is only for steps added by an external client
+      external_type: s.externalId ? "vdsm" : undefined,
       number: s.number,
       progress: s.progress,
       start_time: ts(s.startTime),

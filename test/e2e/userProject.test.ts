@@ -139,12 +139,12 @@ describe("e2e: a user's own project, as the README says (npm pack, npm install, 
         else if (base) console.log(`      kept ${base}`);
     });
 
-    it("the tarball holds the compiled sdk and provider, their types, README and LICENSE, nothing else", () => {
+    it("the tarball holds the compiled sdk, provider and lib, their types, README and LICENSE, nothing else", () => {
         assert.ok(packed, "npm pack did not run: the README section lost its `npm pack`");
         const files = packed.files.map((f) => f.path);
         const stray = files.filter((f) => /(^|\/)(test|simulator|tools|examples|bench|scripts|docs)\//.test(f) || /\.ts$/.test(f) && !/\.d\.ts$/.test(f));
         assert.deepEqual(stray, [], "tests, simulator, tools, examples, scripts or sources in the tarball");
-        const allowed = (f: string) => ["LICENSE", "README.md", "package.json"].includes(f) || /^dist\/(sdk|provider)\/.+\.(js|d\.ts)$/.test(f);
+        const allowed = (f: string) => ["LICENSE", "README.md", "package.json"].includes(f) || /^dist\/(sdk|provider|lib)\/.+\.(js|d\.ts)$/.test(f);
         assert.deepEqual(files.filter((f) => !allowed(f)), [], "unexpected files in the tarball");
         for (const f of ["LICENSE", "README.md", "package.json", "dist/sdk/index.js", "dist/sdk/index.d.ts", "dist/provider/index.js", "dist/sdk/shim.js"]) {
             assert.ok(files.includes(f), `${f} missing from the tarball`);
@@ -155,7 +155,7 @@ describe("e2e: a user's own project, as the README says (npm pack, npm install, 
             const src = f.replace(/^dist\//, "").replace(/(\.d\.ts|\.js)$/, ".ts");
             assert.ok(fs.existsSync(path.join(ROOT, src)), `${f} has no source ${src} (stale build output)`);
         }
-        for (const dir of ["sdk", "provider"]) {
+        for (const dir of ["sdk", "provider", "lib"]) {
             const walk = (d: string): string[] => fs.readdirSync(path.join(ROOT, d), { withFileTypes: true }).flatMap((e) =>
                 e.isDirectory() ? walk(path.join(d, e.name)) : e.name.endsWith(".ts") && !e.name.endsWith(".d.ts") ? [path.join(d, e.name)] : []);
             for (const src of walk(dir)) {

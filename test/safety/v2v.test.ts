@@ -4,8 +4,8 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { VSphereClient } from "../../provider/vsphere";
-import { buildVpxUrl } from "../../provider/vsphere/v2vUrl";
+import { VSphereClient } from "../../lib/vsphere";
+import { buildVpxUrl } from "../../lib/v2vUrl";
 import { engineSshPublicKey, getExternalVmImportHook, setExternalVmImportHook } from "../../simulator/services/externalVmImports";
 import { disks } from "../support/e2e";
 import { RunningSshd, startSshd } from "../support/sshd";

@@ -1,7 +1,7 @@
 // Audit log of V2V imports (POST /externalvmimports against vcsim): the VM is created on the answer; a failed
 // conversion's job entry removes it.
 import * as assert from "node:assert/strict";
-import { VSphereClient } from "../../provider/vsphere";
+import { VSphereClient } from "../../lib/vsphere";
 import { RunningVcsim, seedVcsim, startVcsim } from "../support/vcsim";
 import { startTestSimulator, TestSimulator } from "../support/simulator";
 import { idOf } from "./helpers";

@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn, spawnSync } from "node:child_process";
-import { VSphereClient } from "../../provider/vsphere";
+import { VSphereClient } from "../../lib/vsphere";
 import { RunningVcsim, seedVcsim, startVcsim } from "../support/vcsim";
 import { arr, startTestSimulator, TestSimulator } from "../support/simulator";
 import { idOf, startExport } from "./helpers";

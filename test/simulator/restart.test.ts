@@ -66,6 +66,13 @@ describe("simulator: persistence and restarts", function () {
       const mid = await t().api("GET", `jobs/${job}`);
       assert.equal(mid.xml.job.status, "started");
       assert.equal(mid.xml.job.end_time, undefined);
+      // restapi StepMapper: a step following a VDSM task shows external_type vdsm (external stays false: that flag is
+      // for steps an external client added); the other steps show none
+      const midSteps = arr((await t().api("GET", `jobs/${job}/steps`)).xml.steps?.step);
+      const copying = midSteps.filter((s: any) => s.description === "Copying Image");
+      assert.equal(copying.length, 2);
+      assert.deepEqual(copying.map((s: any) => [s.external, s.external_type]), [[false, "vdsm"], [false, "vdsm"]]);
+      assert.ok(midSteps.filter((s: any) => s.description !== "Copying Image").every((s: any) => s.external_type === undefined));
       assert.equal((await t().api("GET", `vms/${db}`)).xml.vm.status, "image_locked");
       assert.equal(await t().waitJob(job, 30_000), "finished");
       assert.equal((await t().api("GET", `vms/${db}`)).xml.vm.status, "down");
@@ -231,6 +238,134 @@ describe("simulator: persistence and restarts", function () {
     } finally {
       await t2.close();
       fs.rmSync(stateDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("simulator: storage-domain commands (task-less jobs) at an engine restart", function () {
+  this.timeout(120_000);
+  // timeScale 20: the engine's pool refresh (StoragePoolRefreshTimeInSeconds, 10 s) comes after 0.5 s
+  withSimulator({ storageTransitionMs: 0, timeScale: 20 }, (t) => {
+    let I: Ids;
+    const OP_MS = 4000;
+    const attachedStatus = async (dc: string, sd: string) => {
+      const r = await t().api("GET", `datacenters/${dc}/storagedomains/${sd}`);
+      return r.status === 404 ? "not attached" : (r.xml.storage_domain.status as string);
+    };
+    const jobOf = async (cid: string) => {
+      const found = arr((await t().api("GET", `jobs?search=${encodeURIComponent(`correlation_id=${cid}`)}`)).xml.jobs?.job);
+      assert.equal(found.length, 1, `one job for correlation id ${cid}`);
+      const j = (await t().api("GET", `jobs/${found[0]["@_id"]}?follow=steps`)).xml.job;
+      return { ...j, steps: arr(j.steps?.step) };
+    };
+    /** Sends a command without waiting for its answer (the restart drops its connection). */
+    const fire = (method: string, p: string, body: string | undefined, cid: string) => t().api(method, p, body, { "correlation-id": cid }).catch(() => undefined);
+    before(async () => {
+      I = await ids(t());
+    });
+    afterEach(async () => {
+      await t().admin("PUT", "storage-operation", { ms: 0 });
+    });
+
+    it("attach, deactivate, detach and activate each list a job with the engine's text and the request's correlation id; no step carries a task", async () => {
+      const sd = I.export1;
+      const call = async (method: string, p: string, body: string | undefined, cid: string, status: number) => {
+        const r = await t().api(method, p, body, { "correlation-id": cid });
+        assert.equal(r.status, status, r.text);
+      };
+      await call("POST", `datacenters/${I.dcSource}/storagedomains/${sd}/deactivate`, "<action/>", "sdjob-deactivate", 200);
+      await call("POST", `datacenters/${I.dcSource}/storagedomains/${sd}/activate`, "<action/>", "sdjob-activate", 200);
+      await call("POST", `datacenters/${I.dcSource}/storagedomains/${sd}/deactivate`, "<action/>", "sdjob-deactivate-2", 200);
+      await call("DELETE", `datacenters/${I.dcSource}/storagedomains/${sd}`, undefined, "sdjob-detach", 200);
+      await call("POST", `datacenters/${I.dcSource}/storagedomains`, `<storage_domain id="${sd}"/>`, "sdjob-attach", 201);
+      const expected: Array<[string, string, string[]]> = [
+        ["sdjob-deactivate", "Deactivating Storage Domain export1 in Data Center dc-source", ["Validating", "Executing", "DEACTIVATE_STORAGE_DOMAIN"]],
+        ["sdjob-activate", "Activating Storage Domain export1 on Data Center dc-source", ["Validating", "Executing"]],
+        ["sdjob-detach", "Detaching Storage Domain export1 from Data Center dc-source", ["Validating", "Executing"]],
+        ["sdjob-attach", "Attaching Storage Domain export1 to Data Center dc-source", ["Validating", "Executing"]],
+      ];
+      for (const [cid, text, steps] of expected) {
+        const j = await jobOf(cid);
+        assert.equal(j.description, text);
+        assert.equal(j.status, "finished", cid);
+        assert.ok(j.end_time, `${cid}: an end time`);
+        assert.deepEqual(j.steps.map((s: any) => s.description), steps);
+        assert.ok(j.steps.every((s: any) => s.status === "finished" && s.external_type === undefined), `${cid}: ${JSON.stringify(j.steps)}`);
+      }
+      const sub = (await jobOf("sdjob-deactivate")).steps.find((s: any) => s.description === "DEACTIVATE_STORAGE_DOMAIN");
+      assert.equal(sub.type, "unknown");
+      assert.ok(sub.parent_step, "a sub-step of Executing");
+    });
+
+    it("restart mid-attach: the job ends unknown with an end time; the engine's compensation leaves the domain unattached; attaching again works", async () => {
+      const sd = I.export1;
+      await moveOut(sd, I.dcSource);
+      await t().admin("PUT", "storage-operation", { ms: OP_MS });
+      const pending = fire("POST", `datacenters/${I.dcTarget}/storagedomains`, `<storage_domain id="${sd}"/>`, "restart-attach");
+      await until("the attach runs", async () => (await attachedStatus(I.dcTarget, sd)) === "locked");
+      const r = await t().admin("POST", "restart", {});
+      await pending;
+      assert.equal(r.unknownJobs, 1, JSON.stringify(r));
+      const j = await jobOf("restart-attach");
+      assert.equal(j.status, "unknown");
+      assert.ok(j.end_time, "an end time is set");
+      assert.deepEqual(j.steps.map((s: any) => s.status), ["finished", "unknown"]);
+      assert.equal(await attachedStatus(I.dcTarget, sd), "not attached");
+      await t().admin("PUT", "storage-operation", { ms: 0 });
+      const again = await t().api("POST", `datacenters/${I.dcTarget}/storagedomains`, `<storage_domain id="${sd}"/>`);
+      assert.equal(again.status, 201, again.text);
+      assert.equal(again.xml.storage_domain.status, "active");
+      await moveOut(sd, I.dcTarget);
+      await moveIn(sd, I.dcSource);
+    });
+
+    it("restart mid-deactivate: unknown, then VDSM's view at the next pool refresh (active before DeactivateStorageDomainVDS, maintenance after)", async () => {
+      const sd = I.export1;
+      for (const [phase, settled] of [["locked", "active"], ["preparing_for_maintenance", "maintenance"]] as const) {
+        await t().admin("PUT", "storage-operation", { ms: OP_MS });
+        const cid = `restart-deactivate-${phase}`;
+        const pending = fire("POST", `datacenters/${I.dcSource}/storagedomains/${sd}/deactivate`, "<action/>", cid);
+        await until(`the deactivation is in ${phase}`, async () => (await attachedStatus(I.dcSource, sd)) === phase);
+        await t().admin("POST", "restart", {});
+        await pending;
+        assert.equal((await jobOf(cid)).status, "unknown");
+        assert.equal(await attachedStatus(I.dcSource, sd), "unknown", `${phase}: the compensation's status`);
+        await until(`${phase}: the pool refresh settles the domain`, async () => (await attachedStatus(I.dcSource, sd)) !== "unknown", 10_000);
+        assert.equal(await attachedStatus(I.dcSource, sd), settled, phase);
+        await t().admin("PUT", "storage-operation", { ms: 0 });
+      }
+      // back to active for the next test
+      assert.equal((await t().api("POST", `datacenters/${I.dcSource}/storagedomains/${sd}/activate`, "<action/>")).status, 200);
+    });
+
+    it("restart mid-detach puts the domain back in maintenance, mid-activate too; both can be sent again", async () => {
+      const sd = I.export1;
+      assert.equal((await t().api("POST", `datacenters/${I.dcSource}/storagedomains/${sd}/deactivate`, "<action/>")).status, 200);
+      for (const [cid, method, p, body, phase] of [
+        ["restart-detach", "DELETE", `datacenters/${I.dcSource}/storagedomains/${sd}`, undefined, "detaching"],
+        ["restart-activate", "POST", `datacenters/${I.dcSource}/storagedomains/${sd}/activate`, "<action/>", "activating"],
+      ] as const) {
+        await t().admin("PUT", "storage-operation", { ms: OP_MS });
+        const pending = fire(method, p, body, cid);
+        await until(`${cid}: the command runs`, async () => (await attachedStatus(I.dcSource, sd)) === phase);
+        await t().admin("POST", "restart", {});
+        await pending;
+        assert.equal((await jobOf(cid)).status, "unknown");
+        assert.equal(await attachedStatus(I.dcSource, sd), "maintenance", cid);
+      }
+      await t().admin("PUT", "storage-operation", { ms: 0 });
+      assert.equal((await t().api("DELETE", `datacenters/${I.dcSource}/storagedomains/${sd}`)).status, 200);
+      assert.equal(await attachedStatus(I.dcSource, sd), "not attached");
+      await moveIn(sd, I.dcSource);
+    });
+
+    async function moveOut(sd: string, dc: string): Promise<void> {
+      assert.equal((await t().api("POST", `datacenters/${dc}/storagedomains/${sd}/deactivate`, "<action/>")).status, 200);
+      assert.equal((await t().api("DELETE", `datacenters/${dc}/storagedomains/${sd}`)).status, 200);
+    }
+    async function moveIn(sd: string, dc: string): Promise<void> {
+      const r = await t().api("POST", `datacenters/${dc}/storagedomains`, `<storage_domain id="${sd}"/>`);
+      assert.equal(r.status, 201, r.text);
     }
   });
 });

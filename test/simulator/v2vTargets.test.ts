@@ -3,7 +3,7 @@
 // preallocated -> raw), a drivers ISO needs an active ISO domain (none here: 400 "Invalid ISO image path"), an
 // inactive target domain is "inaccessible" (409), and the answer is the request minus the password.
 import * as assert from "node:assert/strict";
-import { VSphereClient } from "../../provider/vsphere";
+import { VSphereClient } from "../../lib/vsphere";
 import { RunningVcsim, seedVcsim, startVcsim } from "../support/vcsim";
 import { arr, startTestSimulator, TestSimulator } from "../support/simulator";
 import { idOf } from "./helpers";

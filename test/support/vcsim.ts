@@ -5,8 +5,8 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { VSphereClient, probeCertificate } from "../../provider/vsphere";
-import { MoRef, moRef, refXml, text, xmlEscape } from "../../provider/vsphere/soap";
+import { VSphereClient, probeCertificate } from "../../lib/vsphere";
+import { MoRef, moRef, refXml, text, xmlEscape } from "../../lib/vsphere/soap";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 export const VCSIM_BIN = path.join(REPO_ROOT, ".tools", "bin", "vcsim");

@@ -4,10 +4,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { request } from "undici";
+import { Agent, request } from "undici";
 import { RunningSimulator, startSimulator } from "../../simulator";
 import { engineSshPublicKey } from "../../simulator/services/externalVmImports";
-import { VSphereClient } from "../../provider/vsphere";
+import { VSphereClient } from "../../lib/vsphere";
 import { RunningSshd, startSshd } from "../support/sshd";
 import { formatWireViolations } from "../support/simulator";
 import { RunningVcsim, SeededInventory, seedVcsim, startVcsim } from "../support/vcsim";
@@ -88,7 +88,6 @@ export async function startV2vEnv(opts: { bandwidthMiBps?: number } = {}): Promi
 
 /** Admin API of the simulator (JSON). */
 export async function admin(env: V2vEnv, method: "GET" | "POST" | "DELETE", p: string, body?: unknown): Promise<any> {
-  const { Agent } = require("undici") as typeof import("undici");
   const res = await request(`${env.sim.adminUrl}${p}`, {
     method,
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { connect } from "../../provider/client";
-import { VSphereClient } from "../../provider/vsphere";
+import { VSphereClient } from "../../lib/vsphere";
 import { PULUMI_BIN, PulumiWorkspace, changeCounts } from "../support/pulumi";
 import { exampleCommands, exampleProject, ExampleProject, ReadmeRunner } from "../support/exampleProject";
 import { admin, startV2vEnv, V2vEnv } from "./env";

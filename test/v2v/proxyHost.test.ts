@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import { execFileSync } from "node:child_process";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ProxyHostError, ProxySsh, SshTarget, withProxySsh, pinnedFingerprint } from "../../provider/proxyHost";
+import { ProxyHostError, ProxySsh, SshTarget, withProxySsh, pinnedFingerprint } from "../../lib/proxyHost";
 import { RunningSshd, startSshd } from "../support/sshd";
 
 function target(s: RunningSshd, over: Partial<SshTarget> = {}): SshTarget {

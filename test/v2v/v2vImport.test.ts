@@ -3,8 +3,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { v2vImportProvider, V2VImportOutputs } from "../../provider/resources/v2vImport";
+import { z } from "zod";
 import { connect } from "../../provider/client";
-import { VSphereClient } from "../../provider/vsphere";
+import { poll } from "../../provider/client/wait";
+import { VSphereClient } from "../../lib/vsphere";
 import { admin, startV2vEnv, V2vEnv } from "./env";
 
 describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
@@ -259,12 +261,11 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
       "/externalvmimports",
       "external_vm_import",
       { name: "block-01", provider: "vmware", url: `vpx://vcadmin@${env.vc.host}/Region%20A/DC%20East/Prod%20Cluster/DC0_C0_H0?no_verify=1`, username: "vcadmin", password: env.vc.password, cluster: { id: cl.id }, storage_domain: { id: sd.id }, sparse: true },
-      require("zod").z.any(),
+      z.any(),
     );
     const vm = await c.vms.findByName("block-01");
     assert.ok(vm, "the engine created the VM on the block domain");
     // let the conversion finish before the next test, then look at the disk format
-    const { poll } = require("../../provider/client/wait");
     await poll(async () => {
       const v = await c.vms.get(vm!.id);
       return v && v.status !== "image_locked" ? { done: true, value: true } : { done: false };
@@ -287,11 +288,11 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
     const cl = (await c.clusters.findByName("cl-target"))!;
     const sd = (await c.storageDomains.findByName("data-target"))!;
     await assert.rejects(
-      c.http.add("/externalvmimports", "external_vm_import", { name: "k1", provider: "kvm", url: "qemu+ssh://root@kvm1/system", cluster: { id: cl.id }, storage_domain: { id: sd.id } }, require("zod").z.any()),
+      c.http.add("/externalvmimports", "external_vm_import", { name: "k1", provider: "kvm", url: "qemu+ssh://root@kvm1/system", cluster: { id: cl.id }, storage_domain: { id: sd.id } }, z.any()),
       (e: any) => e.status === 400 && /k1 was not found on the external provider/.test(e.message),
     );
     await assert.rejects(
-      c.http.add("/externalvmimports", "external_vm_import", { name: "x1", provider: "xen", url: "xen+ssh://root@xen1", cluster: { id: cl.id }, storage_domain: { id: sd.id } }, require("zod").z.any()),
+      c.http.add("/externalvmimports", "external_vm_import", { name: "x1", provider: "xen", url: "xen+ssh://root@xen1", cluster: { id: cl.id }, storage_domain: { id: sd.id } }, z.any()),
       (e: any) => e.status === 400 && /No username specified/.test(e.message),
     );
   });

@@ -1,7 +1,8 @@
 // The vim25 SOAP client against VMware's own vCenter simulator (vcsim).
 import * as assert from "node:assert/strict";
-import { VSphereClient, VSphereError } from "../../provider/vsphere";
-import { buildVpxUrl, parseVpxUrl, buildLibvirtSshUrl, parseLibvirtSshUrl, providerOfUrl } from "../../provider/vsphere/v2vUrl";
+import { VSphereClient, VSphereError } from "../../lib/vsphere";
+import { buildVpxUrl, parseVpxUrl, buildLibvirtSshUrl, parseLibvirtSshUrl, providerOfUrl } from "../../lib/v2vUrl";
+import { V2VImportArgs, sourceUrlOf, proxyTlsWarning } from "../../provider/resources/v2vImport";
 import { RunningVcsim, SeededInventory, seedVcsim, startVcsim } from "../support/vcsim";
 
 describe("v2v: vSphere SOAP client against vcsim", function () {
@@ -123,7 +124,6 @@ describe("v2v: source URLs", () => {
   });
 
   it("V2VImport's vpx URL: no no_verify with a pinned fingerprint (the proxy host verifies) unless proxySkipVerify or verifyCertificate: false", () => {
-    const { V2VImportArgs, sourceUrlOf, proxyTlsWarning } = require("../../provider/resources/v2vImport") as typeof import("../../provider/resources/v2vImport");
     const args = (vcenter: Record<string, unknown>) =>
       V2VImportArgs.parse({
         engine: { url: "https://engine.example.com/ovirt-engine/api", username: "admin@internal", password: "pw" },

@@ -55,10 +55,7 @@ def sim():
             return json.loads(r.read().decode() or "null")
 
     yield {"url": info["API URL"], "ca": info["CA file"], "admin": admin}
-    try:
-        wire = admin("GET", "/wire-violations")
-    except Exception:  # the simulator is gone: nothing left to ask
-        wire = {"violations": []}
+    wire = admin("GET", "/wire-violations")
     proc.terminate()
     try:
         proc.wait(10)
@@ -210,6 +207,28 @@ def test_engine_fault_reaches_the_sdk(conn):
     assert ei.value.code == 409
     assert ei.value.fault.reason == "Operation Failed"
     assert ei.value.fault.detail == "[Cannot export VM. The target Data Center does not contain the VM.]"
+
+
+def test_unknown_element_in_a_request_body_is_refused_as_the_engine_refuses_it(conn, sim):
+    # restapi JAXBProvider + JAXBValidationEventHandler: JAXB's "unexpected element" stops the read; IOExceptionMapper
+    # (UsageFinder) answers 400 "Request syntactically incorrect." (simulator/README.md, Wire conformance). The SDK's
+    # writers cannot write such a tag: the raw request goes through the SDK's connection.
+    from ovirtsdk4 import http as sdk_http
+    from ovirtsdk4.reader import Reader
+
+    vm = conn.system_service().vms_service().list(search="name=web-01")[0]
+    before = conn.system_service().vms_service().vm_service(vm.id).get().description
+    ctx = conn.send(sdk_http.Request(method="PUT", path="/vms/%s" % vm.id, body="<vm><description>x</description><bogus>1</bogus></vm>"))
+    resp = conn.wait(ctx)
+    assert resp.code == 400
+    fault = Reader.read(resp.body)
+    assert fault.reason == "Request syntactically incorrect."
+    assert "/vm/bogus" in fault.detail
+    assert conn.system_service().vms_service().vm_service(vm.id).get().description == before
+    # the one violation this test made on purpose, taken off the list the fixture asserts empty
+    wire = sim["admin"]("GET", "/wire-violations")
+    assert [(r["direction"], r["status"], [x["path"] for x in r["violations"]]) for r in wire["violations"]] == [("request", 400, ["/vm/bogus"])]
+    sim["admin"]("DELETE", "/wire-violations")
 
 
 def test_import_from_an_export_domain_of_another_data_center(conn):
@@ -494,6 +513,106 @@ def test_new_process_after_a_kill_goes_on_with_the_copy_and_task_less_jobs_end_u
         assert unknown.end_time is not None
         steps = system.jobs_service().job_service(tid).steps_service().list()
         assert [s.status for s in steps] == [types.StepStatus.UNKNOWN]
+        c.close()
+    finally:
+        _stop(proc, admin)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- data-domain move (issue 15): register through the SDK
+
+def _dd_start(state, inventory):
+    """Starts a simulator on `state` with an inventory file; answers (process, info, admin)."""
+    inv = os.path.join(state, "inventory.json")
+    with open(inv, "w") as f:
+        json.dump(inventory, f)
+    node = NODE if os.path.exists(NODE) else shutil.which("node")
+    proc = subprocess.Popen(
+        [node, CLI, "--port", "0", "--state", state, "--password", PASSWORD, "--inventory", inv,
+         "--storage-transition-ms", "0", "--wire-check", "fail"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    info = {}
+    deadline = time.time() + 30
+    while len(info) < 3 and time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        m = re.match(r"^(API URL|Admin URL|CA file): (.+)$", line.strip())
+        if m:
+            info[m.group(1)] = m.group(2)
+    assert len(info) == 3, "simulator did not print its URLs: %r" % info
+    ctx = ssl.create_default_context(cafile=info["CA file"])
+
+    def admin(method, path, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(info["Admin URL"] + path, data=data, method=method, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, context=ctx) as r:
+            return json.loads(r.read().decode() or "null")
+
+    return proc, info, admin
+
+
+def _dd_sums(admin, name):
+    vm = [v for v in admin("GET", "/disks")["vms"] if v["name"] == name]
+    return sorted(d["sha256"] for d in vm[0]["disks"]) if vm else None
+
+
+def test_data_domain_move_and_register_with_the_sdk():
+    state = tempfile.mkdtemp(prefix="ovirt-sim-conformance-dd-")
+    proc, info, admin = _dd_start(state, {
+        "dataCenters": [
+            {"name": "dc-src", "clusters": [{"name": "cl-src"}], "hosts": [{"name": "h-src", "cluster": "cl-src"}],
+             "storageDomains": [{"name": "data-src"}, {"name": "data-move"}]},
+            {"name": "dc-dst", "clusters": [{"name": "cl-dst"}], "hosts": [{"name": "h-dst", "cluster": "cl-dst"}],
+             "storageDomains": [{"name": "data-dst"}]},
+        ],
+        "templates": [{"name": "tpl", "cluster": "cl-src", "storageDomain": "data-move", "disks": [{"sizeMiB": 8}]}],
+        "vms": [
+            {"name": "web", "cluster": "cl-src", "snapshots": [{"description": "s1"}],
+             "disks": [{"sizeMiB": 16, "storageDomain": "data-move"}, {"sizeMiB": 8, "sparse": False, "storageDomain": "data-move"}]},
+            {"name": "thin", "cluster": "cl-src", "template": "tpl"},
+        ],
+    })
+    try:
+        c = sdk.Connection(url=info["API URL"], username="admin@internal", password=PASSWORD, ca_file=info["CA file"])
+        system = c.system_service()
+        before = {n: _dd_sums(admin, n) for n in ("web", "thin")}
+        sds = system.storage_domains_service()
+        move = by_name(sds.list(), "data-move")
+        dcs = system.data_centers_service()
+        src = by_name(dcs.list(), "dc-src")
+        dst = by_name(dcs.list(), "dc-dst")
+        attached = dcs.data_center_service(src.id).storage_domains_service().storage_domain_service(move.id)
+        attached.deactivate()
+        wait(lambda: attached.get().status == types.StorageDomainStatus.MAINTENANCE, what="maintenance")
+        attached.remove()
+        assert [v.name for v in system.vms_service().list()] == []
+        dcs.data_center_service(dst.id).storage_domains_service().add(types.StorageDomain(id=move.id))
+        moved = dcs.data_center_service(dst.id).storage_domains_service().storage_domain_service(move.id)
+        wait(lambda: moved.get().status == types.StorageDomainStatus.ACTIVE, what="active in dc-dst")
+
+        vms = sds.storage_domain_service(move.id).vms_service()
+        tpls = sds.storage_domain_service(move.id).templates_service()
+        assert sorted(v.name for v in vms.list(unregistered=True)) == ["thin", "web"]
+        assert [t.name for t in tpls.list(unregistered=True)] == ["tpl"]
+        thin = by_name(vms.list(unregistered=True), "thin")
+        with pytest.raises(sdk.Error) as e:
+            vms.vm_service(thin.id).register(cluster=types.Cluster(name="cl-dst"))
+        assert e.value.code == 400
+        assert "Cannot import VM. The relevant Template doesn't exist." in str(e.value)
+        tpl = by_name(tpls.list(unregistered=True), "tpl")
+        tpls.template_service(tpl.id).register(cluster=types.Cluster(name="cl-dst"))
+        vms.vm_service(thin.id).register(cluster=types.Cluster(name="cl-dst"))
+        web = by_name(vms.list(unregistered=True), "web")
+        vms.vm_service(web.id).register(cluster=types.Cluster(name="cl-dst"), reassign_bad_macs=True, allow_partial_import=False)
+        assert vms.list(unregistered=True) == []
+        for n in ("web", "thin"):
+            vm = by_name(system.vms_service().list(), n)
+            assert system.clusters_service().cluster_service(vm.cluster.id).get().name == "cl-dst"
+            assert _dd_sums(admin, n) == before[n], "%s: the registered disks are the same bytes" % n
         c.close()
     finally:
         _stop(proc, admin)

@@ -1,4 +1,5 @@
-import { EngineHttp, newCorrelationId } from "../http";
+import { newCorrelationId } from "../connection";
+import { EngineHttp } from "../http";
 import { HostStorage, StorageDomain } from "../types";
 import { exact, searchName, encodeId } from "./util";
 

@@ -6,6 +6,8 @@
 // `?no_verify=1` makes virt-v2v on the proxy host skip the vCenter certificate check (the vCenter password then
 // travels unverified): V2VImport sets it only on the user's explicit opt-in (verifyCertificate: false or
 // vcenter.proxySkipVerify: true); without it the proxy host verifies the vCenter with its own trust store.
+// Built and parsed by the provider (V2VImport) and parsed by the engine simulator's external VM import: a neutral
+// library, it imports neither side.
 
 export type V2vProvider = "vmware" | "kvm" | "xen";
 

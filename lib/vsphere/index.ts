@@ -1,5 +1,6 @@
 // A small vim25 client: login, inventory-path lookup, property collector, power state and power operations.
-// Used by the V2VImport preflight (provider) and by the engine simulator's external VM import.
+// Used by the V2VImport preflight (provider/) and by the engine simulator's external VM import (simulator/): a neutral
+// library, it imports neither side.
 
 import {
   MoRef,

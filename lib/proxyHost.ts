@@ -1,9 +1,10 @@
 // SSH access to a V2V proxy host (a host of the target data center that runs virt-v2v): host key pinned and
 // verified (a mismatch is refused), detection of `virt-v2v` on the PATH, and an install mode that runs the host's
-// package manager (`dnf`, else `yum`) when it is missing. Used by the V2VImport preflight and by the engine
-// simulator's external import.
+// package manager (`dnf`, else `yum`) when it is missing. Used by the V2VImport preflight (provider/) and by the
+// engine simulator's external import (simulator/): a neutral library, it imports neither side.
 
 import * as crypto from "node:crypto";
+import { Client } from "ssh2";
 
 export interface SshTarget {
   host: string;
@@ -73,7 +74,7 @@ function label(t: SshTarget): string {
 /** One SSH connection to the proxy host. */
 export class ProxySsh {
   readonly target: SshTarget;
-  private conn: import("ssh2").Client | undefined;
+  private conn: Client | undefined;
 
   private constructor(target: SshTarget) {
     this.target = target;
@@ -88,7 +89,6 @@ export class ProxySsh {
       );
     }
     const expected = t.hostKey ? pinnedFingerprint(t.hostKey) : undefined;
-    const { Client } = require("ssh2") as typeof import("ssh2");
     const conn = new Client();
     const p = new ProxySsh(t);
     let presented: string | undefined;
@@ -233,7 +233,6 @@ export async function withProxySsh<T>(t: SshTarget, fn: (s: ProxySsh) => Promise
 
 /** Fetches the host key a server presents (for a test or a "what do I pin" hint); does not authenticate. */
 export async function scanHostKey(host: string, port = 22, timeoutMs = 10_000): Promise<string> {
-  const { Client } = require("ssh2") as typeof import("ssh2");
   const conn = new Client();
   return new Promise((resolve, reject) => {
     let fp: string | undefined;

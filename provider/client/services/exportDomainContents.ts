@@ -14,9 +14,9 @@ export interface ImportDiskSpec {
 
 /**
  * The VMs and templates stored ON an export domain: `/storagedomains/{sd}/vms` and `/storagedomains/{sd}/templates`
- * (list, get, disks, import, remove).
+ * (list, get, disks, import, remove). The simulator's side is `simulator/services/exportDomainContents.ts`.
  */
-export class ExportDomainContentService {
+export class ExportDomainContentsService {
   constructor(
     private readonly http: EngineHttp,
     readonly kind: ExportKind,

@@ -1,0 +1,149 @@
+/**
+ * The plan as text: a compact table for the preview's diagnostics (one message per migration, read in a terminal)
+ * and Markdown for a pull-request comment (the file CI posts). Both say the same facts in the same order.
+ */
+import { Plan, PlanEntity, formatBytes, formatDuration } from "./model";
+
+const size = (n: number) => (n > 0 ? formatBytes(n) : "-");
+
+function outcomeText(x: PlanEntity): string {
+  switch (x.outcome) {
+    case "import":
+      return x.targetName;
+    case "clone":
+      return x.targetName === x.name ? `${x.targetName} (clone)` : `${x.targetName} (clone, renamed)`;
+    case "skip":
+      return "skipped (exists)";
+    case "conflict":
+      return "CONFLICT: fails";
+    case "done":
+      return `${x.targetName} (already imported)`;
+    case "none":
+      return x.exported ? "export only" : "-";
+  }
+}
+
+function snapText(x: PlanEntity): string {
+  if (x.kind === "template") return "-";
+  if (x.snapshots === 0) return "none";
+  return x.collapsed ? `${x.snapshots}, collapsed on ${x.collapsedWhere}` : `${x.snapshots}, kept`;
+}
+
+function templateText(x: PlanEntity): string {
+  if (!x.template) return x.kind === "vm" ? "none (flat)" : "-";
+  const t = x.template;
+  if (!t.needed) return `${t.name} (not needed: collapsed)`;
+  return `${t.name} (${t.travels ? "moved first" : t.inTarget ? "already in target" : "MISSING in target"})`;
+}
+
+function powerText(x: PlanEntity): string {
+  if (x.kind === "template") return "-";
+  if (!x.found) return "not found";
+  return x.shutdown ? `${x.status}: ${x.shutdown}` : (x.status ?? "?");
+}
+
+function diskText(x: PlanEntity): string {
+  if (x.disks.length === 0) return x.found ? "0" : "?";
+  const prov = x.disks.reduce((a, d) => a + d.provisioned, 0);
+  const act = x.disks.reduce((a, d) => a + d.actual, 0);
+  return `${x.disks.length}: ${formatBytes(prov)} / ${formatBytes(act)}`;
+}
+
+function whereText(x: PlanEntity): string {
+  if (!x.imported) return "-";
+  const doms = [...new Set(x.disks.map((d) => d.storageDomain).filter(Boolean))];
+  return `${x.cluster ?? "?"} / ${(doms.length ? doms : [x.storageDomain ?? "?"]).join("+")}`;
+}
+
+interface Row {
+  cells: string[];
+}
+
+const HEAD = ["", "in the target", "cluster / storage", "disks: size / allocated", "snapshots", "template", "power", "permissions"];
+
+function rows(p: Plan): Row[] {
+  return p.entities.map((x) => ({
+    cells: [
+      `${x.kind === "vm" ? "VM" : "template"} ${x.name}`,
+      outcomeText(x),
+      whereText(x),
+      diskText(x),
+      snapText(x),
+      templateText(x),
+      powerText(x),
+      x.permissions.length ? x.permissions.join(", ") : "-",
+    ],
+  }));
+}
+
+function engineLine(p: Plan): string {
+  return p.crossEngine ? `from ${p.sourceEngine} to ${p.targetEngine} (cross-engine)` : `within ${p.sourceEngine}`;
+}
+
+function phaseLines(p: Plan): string[] {
+  return p.phases.map((ph, i) => {
+    const parts = [`${i + 1}. ${ph.title}`];
+    if (ph.key === "export" || ph.key === "templates" || ph.key === "vms") parts.push(`${ph.entities} entit${ph.entities === 1 ? "y" : "ies"}, ${size(ph.bytes)}`);
+    if (ph.key === "permissions") parts.push(`${ph.entities} entit${ph.entities === 1 ? "y" : "ies"}`);
+    parts.push(ph.parallel);
+    if (ph.seconds !== undefined && ph.bytes > 0) parts.push(`~${formatDuration(ph.seconds)}`);
+    return parts.join(" · ");
+  });
+}
+
+function spaceLines(p: Plan): string[] {
+  if (p.space.length === 0) return ["nothing lands anywhere"];
+  return p.space.map(
+    (s) =>
+      `${s.role} ${s.domain}: needs ${formatBytes(s.needed)}, ${s.available !== undefined ? `${formatBytes(s.available)} free` : "free space unknown"}` +
+      ` -> ${s.fits ? "fits" : `DOES NOT FIT (short by ${formatBytes(s.needed - (s.available ?? 0))})`}`,
+  );
+}
+
+function estimateLine(p: Plan): string {
+  return p.totalSeconds !== undefined ? `~${formatDuration(p.totalSeconds)} of copying; basis: ${p.throughput.basis}` : p.throughput.basis;
+}
+
+function header(p: Plan): string {
+  return (
+    `${p.sourceDataCenter} -> ${p.targetDataCenter} ${engineLine(p)}, through export domain ${p.exportDomain} ` +
+    `(now ${p.exportDomainState}); stage ${p.stage}`
+  );
+}
+
+function totalsLine(p: Plan): string {
+  return `${p.totals.entities} entit${p.totals.entities === 1 ? "y" : "ies"} to copy: ${size(p.totals.exportBytes)} exported, ${size(p.totals.importBytes)} imported`;
+}
+
+/** The preview's table: plain text, columns padded, one message. */
+export function renderTable(p: Plan): string {
+  const all = [HEAD, ...rows(p).map((r) => r.cells)];
+  const widths = HEAD.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
+  const out = [header(p), line(HEAD), ...all.slice(1).map(line)];
+  out.push(`Phases: ${totalsLine(p)}`, ...phaseLines(p).map((l) => `  ${l}`));
+  out.push("Space:", ...spaceLines(p).map((l) => `  ${l}`));
+  out.push(`Estimate: ${estimateLine(p)}`);
+  if (p.risks.length) out.push("Risks:", ...p.risks.map((r) => `  - ${r}`));
+  if (p.notes.length) out.push("Not known at preview:", ...p.notes.map((r) => `  - ${r}`));
+  if (p.failures.length) out.push("FAILS:", ...p.failures.map((f) => `  - ${f.reason}`));
+  return out.join("\n");
+}
+
+const md = (s: string) => s.replace(/\|/g, "\\|");
+
+/** The same plan in Markdown (a pull-request comment). */
+export function renderMarkdown(p: Plan): string {
+  const out: string[] = [];
+  out.push(`### Migration plan \`${md(p.name)}\``, "");
+  out.push(`${md(p.sourceDataCenter)} → ${md(p.targetDataCenter)} ${md(engineLine(p))}, through export domain \`${md(p.exportDomain)}\` (now ${md(p.exportDomainState)}); stage \`${p.stage}\`.`, "");
+  if (p.failures.length) out.push("**This migration fails at preview:**", "", ...p.failures.map((f) => `- ${md(f.reason)}`), "");
+  out.push(`| ${HEAD.map((h) => h || "entity").join(" | ")} |`, `|${HEAD.map(() => "---").join("|")}|`);
+  for (const r of rows(p)) out.push(`| ${r.cells.map(md).join(" | ")} |`);
+  out.push("", `**Phases** (${md(totalsLine(p))}):`, "", ...phaseLines(p).map((l) => `${md(l)}`), "");
+  out.push("**Space:**", "", ...spaceLines(p).map((l) => `- ${md(l)}`), "");
+  out.push(`**Estimate:** ${md(estimateLine(p))}`, "");
+  if (p.risks.length) out.push("**Risks:**", "", ...p.risks.map((r) => `- ${md(r)}`), "");
+  if (p.notes.length) out.push("**Not known at preview:**", "", ...p.notes.map((r) => `- ${md(r)}`), "");
+  return out.join("\n");
+}

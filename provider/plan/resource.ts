@@ -1,0 +1,114 @@
+/**
+ * `MigrationPlan`: the hidden resource a `Migration` declares first (no dependencies), whose `check` computes the
+ * plan at every preview and every up (reads only), shows it as ONE line group under the Migration (Engine.Log with
+ * the Migration's URN, `__migrationUrn`), writes it as Markdown for CI, and registers it for the live progress.
+ * A move that cannot fit fails here, at preview, naming the domain, the space needed and the space free.
+ *
+ * Why a resource and not the program: the program has no engine client (and must not read secrets in clear to make
+ * one); the provider process has both, and `check` is the one hook a dynamic provider gets at preview. Its create
+ * stores only the totals; it never changes the engine. Its engine connections are secret outputs like every
+ * resource's (sdk/base.ts).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type * as dynamic from "@pulumi/pulumi/dynamic";
+import { PlanSpec, Plan, childName } from "./model";
+import { computePlan, planConnectionFailure } from "./compute";
+import { renderMarkdown, renderTable } from "./render";
+import { log } from "./log";
+import { registerPlan } from "./live";
+import { validate, jsonEqual, userInputs, containsUnknown, PROGRESS_URN_KEY } from "../resources/common";
+
+export const MIGRATION_URN_KEY = "__migrationUrn";
+
+/** Markdown sections per file and migration (several migrations of one program write one file). */
+const files = new Map<string, Map<string, string>>();
+
+function writePlanFile(file: string, name: string, markdown: string): void {
+  const abs = path.resolve(file);
+  let m = files.get(abs);
+  if (!m) files.set(abs, (m = new Map()));
+  m.set(name, markdown);
+  const body = [...m.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, s]) => s).join("\n\n---\n\n");
+  fs.mkdirSync(path.dirname(abs), { recursive: true });
+  fs.writeFileSync(abs, body + "\n");
+}
+
+/** Keys that never make a difference to the migration (where the plan is written, how it is estimated). */
+const VOLATILE = ["planFile", "throughputMiBps"];
+const comparable = (v: any) => {
+  const o = userInputs(v);
+  for (const k of VOLATILE) delete o[k];
+  delete o.totals;
+  return o;
+};
+
+/** The last plan computed in this process per migration (tests, create's outputs). */
+export const lastPlans = new Map<string, Plan>();
+
+async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
+  const v = validate(PlanSpec, userInputs(news));
+  if (!v.args) {
+    if (v.failures.length && !v.hasUnknowns) return { inputs: news, failures: v.failures };
+    return { inputs: news, failures: [] };
+  }
+  const spec = v.args;
+  const migrationUrn: string | undefined = typeof news[MIGRATION_URN_KEY] === "string" ? news[MIGRATION_URN_KEY] : undefined;
+  const importUrn = migrationUrn
+    ? (kind: string, name: string) => {
+        const i = migrationUrn.lastIndexOf("::");
+        return `${migrationUrn.slice(0, i)}$pulumi-nodejs:dynamic/ovirt:VmImport::${childName.import(spec.name, kind, name)}`;
+      }
+    : undefined;
+  let plan: Plan;
+  try {
+    plan = await computePlan(spec, { importUrn });
+  } catch (e) {
+    const f = planConnectionFailure(e, false);
+    if (f) return { inputs: news, failures: [f] };
+    throw e;
+  }
+  lastPlans.set(spec.name, plan);
+  if (v.hasUnknowns) plan.notes.push("some arguments are only known after earlier steps run (outputs of other resources); the plan shows what is known now");
+  await log(plan.failures.length ? "warning" : "info", `Migration plan ${spec.name}: ${renderTable(plan)}`, migrationUrn ?? news[PROGRESS_URN_KEY]);
+  const file = spec.planFile ?? process.env.OVIRT_MIGRATE_PLAN_FILE;
+  if (file) {
+    try {
+      writePlanFile(file, spec.name, renderMarkdown(plan));
+    } catch (e) {
+      return { inputs: news, failures: [{ property: "planFile", reason: `planFile: cannot write the plan to ${file}: ${(e as Error).message}` }] };
+    }
+  }
+  if (migrationUrn) registerPlan(migrationUrn, plan);
+  return { inputs: news, failures: plan.failures };
+}
+
+async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
+  if (containsUnknown(news)) return { changes: true };
+  return { changes: !jsonEqual(comparable(olds), comparable(news)), deleteBeforeReplace: false, replaces: [] };
+}
+
+function outputs(inputs: any) {
+  const p = lastPlans.get(inputs.name);
+  return {
+    ...inputs,
+    totals: p ? { entities: p.totals.entities, exportBytes: p.totals.exportBytes, importBytes: p.totals.importBytes, seconds: p.totalSeconds ?? null } : undefined,
+  };
+}
+
+async function create(inputs: any): Promise<dynamic.CreateResult> {
+  return { id: `plan:${inputs.name}`, outs: outputs(inputs) };
+}
+
+async function update(_id: string, _olds: any, news: any): Promise<dynamic.UpdateResult> {
+  return { outs: outputs(news) };
+}
+
+async function read(id: string, props: any): Promise<dynamic.ReadResult> {
+  return { id, props };
+}
+
+/** Nothing to undo: the plan never changed the engine. */
+async function del(): Promise<void> {}
+
+export const migrationPlanProvider: dynamic.ResourceProvider = { check, diff, create, read, update, delete: del };
