@@ -231,18 +231,6 @@ export class Engine {
     return links;
   }
 
-  /** Bytes per second for a copy between these domains: the slowest domain's bandwidth. */
-  bandwidthBytes(...sdIds: (string | undefined)[]): number {
-    let mib = Infinity;
-    for (const id of sdIds) {
-      const sd = this.sd(id);
-      const b = sd?.bandwidthMiBps ?? this.opts.bandwidthMiBps;
-      if (b < mib) mib = b;
-    }
-    if (!isFinite(mib)) mib = this.opts.bandwidthMiBps;
-    return mib * 1024 * 1024;
-  }
-
   /** Bytes used on a data domain (provisioned size of preallocated disks, volume sizes of sparse ones). */
   usedBytes(sdId: string): number {
     let used = 0;

@@ -69,6 +69,38 @@ describe("shared job watcher", function () {
     assert.equal(jobWatcher(c.http).watching, 0);
   });
 
+  it("a copy that speeds up when the copy sharing its storage domain ends is still noticed within 1.5 s of its end", async () => {
+    // export1 gives 8 MiB/s in all: web-01 (32 MiB) and app-01 (16 MiB) get 4 each until app-01 ends (~4 s), then
+    // web-01 alone gets 8: its average rate since the first sample predicts its end too late
+    const shared = await startSim({ bandwidthMiBps: 1000 });
+    try {
+      await shared.admin("PUT", "/bandwidth", { MiBps: 8, storageDomain: "export1" });
+      const c = connect(shared.engine);
+      const sd = await c.storageDomains.findByName("export1");
+      const vm = await c.vms.findByName("web-01");
+      const other = await c.vms.findByName("app-01");
+      const started = Date.now();
+      const correlationId = stableCorrelationId("watcher-speedup", vm!.id, String(started));
+      await c.vms.export(other!.id, { exportDomainId: sd!.id, exclusive: true, discardSnapshots: false, correlationId: stableCorrelationId("watcher-speedup", other!.id, String(started)) });
+      const res = await c.vms.export(vm!.id, { exportDomainId: sd!.id, exclusive: true, discardSnapshots: false, correlationId });
+      await waitForJob({
+        c, jobId: res.job?.id, correlationId, what: "export of web-01", deadline: Date.now() + 90_000, progress: quiet,
+        entityDone: async () => (await c.vms.get(vm!.id))?.status === "down",
+      });
+      const seen = Date.now();
+      const stats = await shared.admin("GET", "/stats");
+      const jobs = (stats.jobs as Array<{ kind: string; startMs: number; endMs: number; bytes: number }>).filter((j) => j.kind === "export_vm" && j.startMs >= started);
+      assert.equal(jobs.length, 2);
+      const web = jobs.reduce((x, y) => (x.bytes > y.bytes ? x : y));
+      const other2 = jobs.find((j) => j !== web)!;
+      assert.ok(other2.endMs < web.endMs - 1000, "the small copy ended well before the large one (the large one then sped up)");
+      assert.ok(seen - web.endMs < 1500, `noticed ${seen - web.endMs} ms after the end`);
+    } finally {
+      await closeAllEngines();
+      await shared.close();
+    }
+  });
+
   it("an operation with no job and no trace in the engine fails as lost after the grace period, not at the deadline", async () => {
     const c = connect(sim.engine);
     let traces = 2; // a trace on the first two looks (the grace restarts), then none
