@@ -33,6 +33,8 @@ import { startTestSimulator, TestSimulator } from "../test/support/simulator";
 // BENCH_LOG=file: the request log of the first 20-VM run is written there as JSON lines.
 const QUICK = process.argv.includes("--quick");
 const MAIN_ONLY = process.argv.includes("--main-only");
+// --plan: only issue 14's figures (planFigures below), merged into the existing output file
+const PLAN_ONLY = process.argv.includes("--plan");
 const RUNS = QUICK ? 1 : Number(process.env.BENCH_RUNS ?? 3);
 // 20 x 256 MiB = 5 GiB through one export domain of 110 MiB/s in all (one NFS export domain on 1 GbE), shared by the
 // 20 copies of a phase: each phase (all exports, then all imports) needs about 46.5 s. The data domains are faster
@@ -259,8 +261,71 @@ function simulatorFigures(): Record<string, unknown> | undefined {
     }
 }
 
+/**
+ * Issue 14 (`--plan`): `previewSeconds1000` / `previewMutating1000` / `previewPeakRssMiB1000` (`pulumi preview` of a
+ * 1,000-VM migration, its plan included: wall time, mutating requests, peak RSS of the provider process) and
+ * `upOverheadSecondsPerVm200` (`pulumi up` of 200 VMs of 1 MiB: (wall - engine busy time - Pulumi's floor) / 200),
+ * plus `requestsPerVm200` of that up. Medians of RUNS; merged into OUT next to the keys a full run wrote.
+ */
+async function planFigures(): Promise<Record<string, number>> {
+    const pv: Array<{ ms: number; mutating: number; peak: number }> = [];
+    const e = await env(1000, 1, "bench-preview-1000");
+    try {
+        for (let i = 0; i < RUNS; i++) {
+            await e.t.admin("DELETE", "requests");
+            const before = new Set(providerPids());
+            let peak = 0;
+            const sampler = setInterval(() => {
+                for (const pid of providerPids()) if (!before.has(pid)) peak = Math.max(peak, rssMiB(pid));
+            }, 50);
+            const p = await e.ws.preview();
+            clearInterval(sampler);
+            if (p.code !== 0) throw new Error(`preview of 1000 VMs failed:\n${p.output.slice(-3000)}`);
+            if (!/Migration plan main: /.test(p.output)) throw new Error("the preview of 1000 VMs shows no plan");
+            pv.push({ ms: p.ms, mutating: (await e.t.admin("GET", "requests")).mutating, peak });
+            console.log(`  preview of 1000 VMs: ${(p.ms / 1000).toFixed(1)} s, peak RSS ${peak.toFixed(0)} MiB`);
+        }
+    } finally {
+        await e.close();
+    }
+    const floor: number[] = [];
+    for (let i = 0; i < RUNS; i++) floor.push(await floorRun());
+    const over: number[] = [];
+    const reqs: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+        const u = await env(200, 1, "bench-200");
+        try {
+            await u.t.admin("GET", "disks"); // source disks written before the clock starts (see upRun)
+            await u.t.admin("DELETE", "requests");
+            const busy0 = (await u.t.admin("GET", "stats")).busyMs as number;
+            const up = await u.ws.up(["--parallel", "64"], { skipPreview: true });
+            if (up.code !== 0) throw new Error(`pulumi up of 200 VMs failed:\n${up.output.slice(-3000)}`);
+            const busy = ((await u.t.admin("GET", "stats")).busyMs as number) - busy0;
+            over.push((up.ms - busy - median(floor)) / 1000 / 200);
+            reqs.push((await u.t.admin("GET", "requests")).total / 200);
+            console.log(`  up of 200 VMs: ${(up.ms / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s`);
+        } finally {
+            await u.close();
+        }
+    }
+    return {
+        previewSeconds1000: round(median(pv.map((p) => p.ms)) / 1000),
+        previewMutating1000: Math.max(...pv.map((p) => p.mutating)),
+        previewPeakRssMiB1000: round(median(pv.map((p) => p.peak)), 1),
+        upOverheadSecondsPerVm200: round(median(over), 3),
+        requestsPerVm200: round(median(reqs), 1),
+    };
+}
+
 async function main(): Promise<void> {
     const started = Date.now();
+    if (PLAN_ONLY) {
+        const figures = await planFigures();
+        const prev = fs.existsSync(OUT) ? JSON.parse(fs.readFileSync(OUT, "utf8")) : {};
+        fs.writeFileSync(OUT, JSON.stringify({ ...prev, ...figures }, null, 2) + "\n");
+        console.log(JSON.stringify(figures, null, 1));
+        return;
+    }
     console.log(
         `bench: ${RUNS} runs, ${DISK_MIB} MiB per VM, export domain ${EXPORT_MIBPS} MiB/s, data domains ${DATA_MIBPS} MiB/s ` +
             `(shared by their copies)${COPY_MIBPS ? `, ${COPY_MIBPS} MiB/s per copy` : ""}, concurrency = VMs`,

@@ -7,7 +7,7 @@ import * as crypto from "node:crypto";
 import { Engine } from "./engine";
 import { Jobs } from "./jobs";
 import { Ctx, matrixParams, Reply, Router } from "./router";
-import { EngineFault } from "./faults";
+import { EngineFault } from "./engineFaults";
 import { FaultInjector } from "./faultInjection";
 import { Sso } from "./services/sso";
 import { Pki, pkiResource } from "./services/pki";

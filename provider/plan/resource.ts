@@ -34,12 +34,21 @@ function writePlanFile(file: string, name: string, markdown: string): void {
   fs.writeFileSync(abs, body + "\n");
 }
 
+/** The hidden input with everything but the name and the engines (sdk/migrationPlan.ts: `--diff` does not print it). */
+export const PLAN_KEY = "__plan";
+
+/** The spec from the inputs: the hidden `__plan` plus the name and the engine connections. */
+function specOf(v: any): any {
+  const o = userInputs(v);
+  delete o.totals;
+  return { ...(v?.[PLAN_KEY] ?? {}), ...o };
+}
+
 /** Keys that never make a difference to the migration (where the plan is written, how it is estimated). */
 const VOLATILE = ["planFile", "throughputMiBps"];
 const comparable = (v: any) => {
-  const o = userInputs(v);
+  const o = specOf(v);
   for (const k of VOLATILE) delete o[k];
-  delete o.totals;
   return o;
 };
 
@@ -47,7 +56,7 @@ const comparable = (v: any) => {
 export const lastPlans = new Map<string, Plan>();
 
 async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
-  const v = validate(PlanSpec, userInputs(news));
+  const v = validate(PlanSpec, specOf(news));
   if (!v.args) {
     if (v.failures.length && !v.hasUnknowns) return { inputs: news, failures: v.failures };
     return { inputs: news, failures: [] };

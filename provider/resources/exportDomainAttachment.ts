@@ -280,9 +280,12 @@ async function commandOutcome(
   what: string,
   deadline: number,
   progress: Progress,
+  /** said once when the job is found running (e.g. "the engine is attaching exp to dc-b (status locked)") */
+  running?: () => Promise<string>,
 ): Promise<"finished" | "unknown" | "none"> {
   const t0 = Date.now();
   let delay = 500;
+  let told = false;
   for (;;) {
     let job: Job | undefined;
     try {
@@ -302,6 +305,10 @@ async function commandOutcome(
       throw new Error(`${what} failed in the engine: ${await failureReason(c, correlationId, job)}`);
     }
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: the engine's job "${job.description}" is still ${job.status}; raise timeoutMinutes`);
+    if (!told && running) {
+      told = true;
+      progress.info(`${await running()}: waiting for it`);
+    }
     progress.update(`${what}: the engine is still working on it (job ${job.status}), ${Math.round((Date.now() - t0) / 1000)} s`);
     await sleep(delay);
     delay = Math.min(delay * 1.5, 5000);
@@ -310,6 +317,7 @@ async function commandOutcome(
 
 /** Deactivate (retrying while tasks run on the domain) and detach from one data center. */
 async function detachFrom(c: OvirtClient, dcId: string, dcName: string, sd: StorageDomain, deadline: number, progress: Progress) {
+  const doing = async (what: string) => `the engine is ${what} (status ${(await readAttached(c, dcId, sd.id, deadline, progress))?.status ?? "detached"})`;
   let cur = await c.attachedStorageDomains.get(dcId, sd.id);
   if (!cur) return;
   // wait for a transitional status to settle
@@ -340,8 +348,14 @@ async function detachFrom(c: OvirtClient, dcId: string, dcName: string, sd: Stor
       try {
         const cid = newCorrelationId();
         const r = await storageCall(c, dcId, sd.id, `deactivating ${sd.name} in ${dcName}`, () => c.attachedStorageDomains.deactivate(dcId, sd.id, { correlationId: cid }), progress);
-        if (r === "lost" && (await commandOutcome(c, cid, `the deactivation of ${sd.name} in ${dcName}`, deadline, progress)) !== "finished") {
+        const outcome = r === "lost" ? await commandOutcome(c, cid, `the deactivation of ${sd.name} in ${dcName}`, deadline, progress, () => doing(`deactivating ${sd.name} in ${dcName}`)) : undefined;
+        if (r === "lost" && outcome !== "finished") {
           const seen = await afterLost(c, dcId, sd.id, (d) => d?.status !== "active", deadline, progress);
+          if (!seen.moved && outcome === "unknown") {
+            if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is active again in ${dcName}: the engine undid the deactivation`);
+            progress.info(`the engine undid the deactivation of ${sd.name} in ${dcName} (it restarted in the middle of it): sending it again`);
+            continue;
+          }
           if (!seen.moved) {
             if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is still active in ${dcName}: the deactivation request got no answer`);
             progress.info(`the deactivation of ${sd.name} did not reach the engine (still active in ${dcName}): sending it again`);
@@ -375,8 +389,14 @@ async function detachFrom(c: OvirtClient, dcId: string, dcName: string, sd: Stor
     progress.update(`detaching ${sd.name} from ${dcName}`);
     const cid = newCorrelationId();
     const r = await storageCall(c, dcId, sd.id, `detaching ${sd.name} from ${dcName}`, () => c.attachedStorageDomains.detach(dcId, sd.id, cid), progress);
-    if (r === "lost" && (await commandOutcome(c, cid, `the detach of ${sd.name} from ${dcName}`, deadline, progress)) !== "finished") {
+    const outcome = r === "lost" ? await commandOutcome(c, cid, `the detach of ${sd.name} from ${dcName}`, deadline, progress, () => doing(`detaching ${sd.name} from ${dcName}`)) : undefined;
+    if (r === "lost" && outcome !== "finished") {
       const seen = await afterLost(c, dcId, sd.id, (d) => d?.status !== "maintenance", deadline, progress);
+      if (!seen.moved && outcome === "unknown") {
+        if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is in maintenance in ${dcName} again: the engine undid the detach`);
+        progress.info(`the engine undid the detach of ${sd.name} from ${dcName} (it restarted in the middle of it): sending it again`);
+        continue;
+      }
       if (!seen.moved) {
         if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is still attached to ${dcName}: the detach request got no answer`);
         progress.info(`the detach of ${sd.name} did not reach the engine (still in maintenance in ${dcName}): sending it again`);
@@ -395,6 +415,7 @@ async function detachFrom(c: OvirtClient, dcId: string, dcName: string, sd: Stor
 
 /** Attach (if needed) and activate in the target data center; answers the final status. */
 async function attachAndActivate(c: OvirtClient, dc: DataCenter, sd: StorageDomain, deadline: number, progress: Progress): Promise<string> {
+  const doing = async (what: string) => `the engine is ${what} (status ${(await readAttached(c, dc.id, sd.id, deadline, progress))?.status ?? "not attached"})`;
   let cur = await c.attachedStorageDomains.get(dc.id, sd.id);
   // the domain gone from the data center after the engine took the attach: a restart cut the command off and the
   // engine's start-up compensation removed the attachment (AttachStorageDomainToPoolCommand's snapshot): attach again
@@ -423,7 +444,8 @@ async function attachAndActivate(c: OvirtClient, dc: DataCenter, sd: StorageDoma
         if (e instanceof EngineError && e.status === 409 && (await c.attachedStorageDomains.get(dc.id, sd.id))) r = "answered";
         else throw e;
       }
-      if (r === "lost" && (await commandOutcome(c, cid, `the attach of ${sd.name} to ${dc.name}`, deadline, progress)) === "finished") {
+      const outcome = r === "lost" ? await commandOutcome(c, cid, `the attach of ${sd.name} to ${dc.name}`, deadline, progress, () => doing(`attaching ${sd.name} to ${dc.name}`)) : undefined;
+      if (outcome === "finished") {
         cur = await c.attachedStorageDomains.get(dc.id, sd.id);
         if (!cur) {
           undone();
@@ -433,6 +455,10 @@ async function attachAndActivate(c: OvirtClient, dc: DataCenter, sd: StorageDoma
         const seen = await afterLost(c, dc.id, sd.id, (d) => d !== undefined, deadline, progress);
         cur = seen.cur;
         if (!seen.moved) {
+          if (outcome === "unknown") {
+            undone();
+            continue;
+          }
           if (Date.now() > deadline) throw new Error(`export domain ${sd.name} is not attached to ${dc.name}: the attach request got no answer`);
           progress.info(`the attach of ${sd.name} did not reach the engine (not attached to ${dc.name}): sending it again`);
           continue;
@@ -462,7 +488,7 @@ async function attachAndActivate(c: OvirtClient, dc: DataCenter, sd: StorageDoma
       const cid = newCorrelationId();
       try {
         const r = await storageCall(c, dc.id, sd.id, `activating ${sd.name} in ${dc.name}`, () => c.attachedStorageDomains.activate(dc.id, sd.id, cid), progress);
-        if (r === "lost" && (await commandOutcome(c, cid, `the activation of ${sd.name} in ${dc.name}`, deadline, progress)) === "finished") {
+        if (r === "lost" && (await commandOutcome(c, cid, `the activation of ${sd.name} in ${dc.name}`, deadline, progress, () => doing(`activating ${sd.name} in ${dc.name}`))) === "finished") {
           cur = await c.attachedStorageDomains.get(dc.id, sd.id);
           continue;
         }

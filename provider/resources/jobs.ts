@@ -4,6 +4,7 @@ import { EngineUnavailableError } from "../client/errors";
 import { poll, formatBytes, WaitTimeoutError } from "../client/wait";
 import { jobWatcher, jobPercent } from "../client/jobWatcher";
 import type { Progress } from "../progress";
+import { sleep } from "../../lib/sleep";
 
 export class JobFailedError extends Error {
   constructor(message: string) {
@@ -121,7 +122,7 @@ export async function waitForJob(w: JobWait): Promise<void> {
   const away = async (e: EngineUnavailableError): Promise<string> => {
     const msg = `${w.what}: the engine does not answer (${e.message}); still waiting, ${Math.round((Date.now() - started) / 1000)} s`;
     w.progress.update(msg);
-    await new Promise((r) => setTimeout(r, Math.max(0, Math.min(awayMs, w.deadline - Date.now()))));
+    await sleep(Math.max(0, Math.min(awayMs, w.deadline - Date.now())));
     awayMs = Math.min(AWAY_MAX_MS, awayMs * 1.5);
     return msg;
   };

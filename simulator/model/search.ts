@@ -19,7 +19,7 @@
 // - PostgreSQL (standard_conforming_strings on, DBI18NPrefix empty): the literal is taken as written and LIKE's
 //   escape character is `\`: `\x` matches x, `%` any run, `_` any character.
 // Net effect: `name="a\\b"` and `name="a\b"` both find the VM named `a\b`.
-import { EngineFault } from "../faults";
+import { EngineFault } from "../engineFaults";
 
 export type FieldGetter<T> = (e: T) => string | number | undefined | (string | undefined)[];
 

@@ -3,7 +3,7 @@
 // another engine visible (VDSM StorageDomainAlreadyAttached).
 import type { Engine } from "../engine";
 import { Ctx, Router } from "../router";
-import { F } from "../faults";
+import { EngineFaults } from "../engineFaults";
 import { DataCenterRec, EngineState, JobKind, JobRec, StorageDomainRec, StorageDomainStatus } from "../model/types";
 import { actionComplete, byIdOr404, list, notFound, one, requireBody, resolveSd } from "./common";
 import { ref } from "../xml/xml";
@@ -237,21 +237,21 @@ export function register(r: Router): void {
     const dc = byIdOr404(e.state.dataCenters, ctx.params.dc);
     const n = requireBody(ctx, "storage_domain", "add");
     const rf = { id: (n["@_id"] as string | undefined) ?? ref({ x: n }, "x")?.id, name: ref({ x: n }, "x")?.name };
-    if (!rf.id && !rf.name) throw F.incomplete("StorageDomain", ["id|name"], "add");
+    if (!rf.id && !rf.name) throw EngineFaults.incomplete("StorageDomain", ["id|name"], "add");
     const sd = resolveSd(ctx, rf)!;
-    if (busy(sd)) throw F.objectLocked("attach", "Storage");
-    if (sd.dataCenterId === dc.id) throw F.storageStatusIllegal("attach", "Storage", sd.status ?? "active");
+    if (busy(sd)) throw EngineFaults.objectLocked("attach", "Storage");
+    if (sd.dataCenterId === dc.id) throw EngineFaults.storageStatusIllegal("attach", "Storage", sd.status ?? "active");
     if (sd.type === "export") {
       const other = e.exportDomainOf(dc.id);
-      if (other) throw F.moreThanOneExport();
-      if (sd.dataCenterId) throw F.domainAlreadyAttached();
+      if (other) throw EngineFaults.moreThanOneExport();
+      if (sd.dataCenterId) throw EngineFaults.domainAlreadyAttached();
       const md = readDomainMetadata(sd.root);
       if (md && md.poolUUID && md.poolUUID !== dc.id) {
         e.event({ code: 963, severity: "error", description: `Failed to attach Storage Domain ${sd.name} to Data Center ${dc.name}. (User: admin@internal-authz)`, correlationId: ctx.correlationId, storageDomainId: sd.id, dataCenterId: dc.id });
-        throw F.domainAlreadyAttached();
+        throw EngineFaults.domainAlreadyAttached();
       }
     } else if (sd.dataCenterId) {
-      throw F.storageStatusIllegal("attach", "Storage", sd.status ?? "active");
+      throw EngineFaults.storageStatusIllegal("attach", "Storage", sd.status ?? "active");
     }
     // the engine's flow: map row `locked` -> VDSM attach -> `maintenance` -> auto-activate (`activating`) -> `active`
     const job = commandJob(ctx, sd, dc, "attach");
@@ -280,8 +280,8 @@ export function register(r: Router): void {
   r.action("datacenters/:dc/storagedomains/:sd/activate", async (ctx) => {
     const e = ctx.engine;
     const { dc, sd } = scoped(ctx);
-    if (busy(sd)) throw F.objectLocked("activate", "Storage");
-    if (sd.status !== "maintenance" && sd.status !== "inactive") throw F.storageStatusIllegal("activate", "Storage", sd.status ?? "unattached");
+    if (busy(sd)) throw EngineFaults.objectLocked("activate", "Storage");
+    if (sd.status !== "maintenance" && sd.status !== "inactive") throw EngineFaults.storageStatusIllegal("activate", "Storage", sd.status ?? "unattached");
     const cid = ctx.correlationId;
     const job = commandJob(ctx, sd, dc, "activate");
     const activated = () => {
@@ -298,13 +298,13 @@ export function register(r: Router): void {
   r.action("datacenters/:dc/storagedomains/:sd/deactivate", async (ctx) => {
     const e = ctx.engine;
     const { dc, sd } = scoped(ctx);
-    if (busy(sd)) throw F.objectLocked("deactivate", "Storage");
-    if (sd.status !== "active") throw F.storageStatusIllegal("deactivate", "Storage", sd.status ?? "unattached");
+    if (busy(sd)) throw EngineFaults.objectLocked("deactivate", "Storage");
+    if (sd.status !== "active") throw EngineFaults.storageStatusIllegal("deactivate", "Storage", sd.status ?? "unattached");
     const tasks = runningTasks(ctx, sd);
-    if (tasks.length) throw F.deactivateWithTasks(tasks);
+    if (tasks.length) throw EngineFaults.deactivateWithTasks(tasks);
     if (sd.type === "data") {
       const using = e.state.vms.filter((v) => v.status !== "down" && v.disks.some((d) => d.storageDomainId === sd.id));
-      if (using.length) throw F.detectedActiveVms("deactivate");
+      if (using.length) throw EngineFaults.detectedActiveVms("deactivate");
       // master rules, OVF store update, master election (DeactivateStorageDomainWithOvfUpdateCommand; registration.ts)
       beforeDataDomainDeactivate(e, dc, sd);
     }
@@ -324,10 +324,10 @@ export function register(r: Router): void {
   r.delete("datacenters/:dc/storagedomains/:sd", async (ctx) => {
     const e = ctx.engine;
     const { dc, sd } = scoped(ctx);
-    if (busy(sd)) throw F.objectLocked("detach", "Storage");
+    if (busy(sd)) throw EngineFaults.objectLocked("detach", "Storage");
     const tasks = runningTasks(ctx, sd);
-    if (tasks.length) throw F.tasksRunning("detach", tasks);
-    if (sd.status !== "maintenance") throw F.storageStatusIllegal("detach", "Storage", sd.status ?? "unattached");
+    if (tasks.length) throw EngineFaults.tasksRunning("detach", tasks);
+    if (sd.status !== "maintenance") throw EngineFaults.storageStatusIllegal("detach", "Storage", sd.status ?? "unattached");
     // data domain: the master rules (DetachStorageDomainFromPoolCommand.validate; registration.ts)
     checkDataDomainDetach(e, dc, sd);
     const cid = ctx.correlationId;

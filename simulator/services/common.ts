@@ -1,13 +1,13 @@
 // Helpers shared by the services: lookups that answer engine faults, collection replies, action replies.
 import { Ctx, Reply } from "../router";
-import { EngineFault, F } from "../faults";
+import { EngineFault, EngineFaults } from "../engineFaults";
 import { applySearch, CrossRef, FieldGetter } from "../model/search";
 import { ClusterRec, JobRec, StorageDomainRec } from "../model/types";
 import { bool, Ref, ref, XNode } from "../xml/xml";
 import { follows, Obj } from "../xml/write";
 
 export function notFound(): EngineFault {
-  return F.notFound();
+  return EngineFaults.notFound();
 }
 
 export function list<T>(
@@ -44,12 +44,12 @@ export function resolveSd(ctx: Ctx, r: Ref | undefined): StorageDomainRec | unde
   const sds = ctx.engine.state.storageDomains;
   if (r.id) {
     const sd = sds.find((s) => s.id === r.id);
-    if (!sd) throw F.entityNotFound("Storage", `id=${r.id}`);
+    if (!sd) throw EngineFaults.entityNotFound("Storage", `id=${r.id}`);
     return sd;
   }
   if (r.name) {
     const sd = sds.find((s) => s.name === r.name);
-    if (!sd) throw F.entityNotFound("Storage", `name=${r.name}`);
+    if (!sd) throw EngineFaults.entityNotFound("Storage", `name=${r.name}`);
     return sd;
   }
   return undefined;
@@ -60,12 +60,12 @@ export function resolveCluster(ctx: Ctx, r: Ref | undefined): ClusterRec | undef
   const cs = ctx.engine.state.clusters;
   if (r.id) {
     const c = cs.find((x) => x.id === r.id);
-    if (!c) throw F.entityNotFound("Cluster", `id=${r.id}`);
+    if (!c) throw EngineFaults.entityNotFound("Cluster", `id=${r.id}`);
     return c;
   }
   if (r.name) {
     const c = cs.find((x) => x.name === r.name);
-    if (!c) throw F.entityNotFound("Cluster", `name=${r.name}`);
+    if (!c) throw EngineFaults.entityNotFound("Cluster", `name=${r.name}`);
     return c;
   }
   return undefined;
@@ -202,6 +202,6 @@ export function refuseUnmodelled(ctx: Ctx, root: string, body: XNode, fields: Re
 }
 
 export function requireBody(ctx: Ctx, root: string, op: string): XNode {
-  if (!ctx.body) throw F.badRequest(`Request body is missing: ${root} required for ${op}`);
+  if (!ctx.body) throw EngineFaults.badRequest(`Request body is missing: ${root} required for ${op}`);
   return ctx.body.node;
 }

@@ -16,7 +16,7 @@
 // - BackendStorageDomainVmResource / BackendStorageDomainTemplateResource: get, disks, remove and import all start
 //   with getEntity(), the same read (404 when the entity is not in the list).
 import { Ctx, Router } from "../router";
-import { F } from "../faults";
+import { EngineFaults } from "../engineFaults";
 import { BLANK_TEMPLATE_ID, JobRec, StorageDomainRec, StorageDomainStatus, TemplateRec, VmRec } from "../model/types";
 import { actionJob, boolParam, byIdOr404, list, notFound, one, resolveCluster, resolveSd, sdRef } from "./common";
 import { follows } from "../xml/write";
@@ -50,7 +50,7 @@ function getVmsInfoFailed(e: Engine, sd: StorageDomainRec) {
   // its exception text: StorageDomainDoesNotExist.msg + repr of the argument tuple
   e.event({ code: 10803, severity: "error", description: `VDSM command GetVmsInfoVDS failed: Storage domain does not exist: ('${sd.id}',)`, storageDomainId: sd.id });
   e.event({ code: 200, severity: "error", description: `Failed to retrieve VM/Templates information from export domain ${sd.name}`, storageDomainId: sd.id });
-  return F.storageDomainUnreachable();
+  return EngineFaults.storageDomainUnreachable();
 }
 
 /**
@@ -150,9 +150,9 @@ function registerKind(r: Router, kind: Kind): void {
     const e = ctx.engine;
     const sd = exportSdOr404(ctx);
     const x = entityOr404(ctx, sd, kind);
-    if (sd.status !== "active") throw F.storageStatusIllegal("remove", T, sd.status ?? "unknown");
+    if (sd.status !== "active") throw EngineFaults.storageStatusIllegal("remove", T, sd.status ?? "unknown");
     const busy = ctx.jobs.runningJobs().some((j) => j.storageDomainIds.includes(sd.id) && (j.vmId === x.id || j.templateId === x.id));
-    if (busy) throw F.objectLocked("remove", T);
+    if (busy) throw EngineFaults.objectLocked("remove", T);
     e.event(kind === "vm"
       ? { code: 1167, description: `Starting to remove Vm ${x.name} remove from ${sd.name}`, correlationId: ctx.correlationId, vmId: x.id, storageDomainId: sd.id }
       : { code: 1166, description: `Starting to remove Template ${x.name} remove ${sd.name}`, correlationId: ctx.correlationId, templateId: x.id, storageDomainId: sd.id });
@@ -173,7 +173,7 @@ function registerKind(r: Router, kind: Kind): void {
     // storageDomain required, the destination looked up, the cluster looked up when given, then getEntity() read in
     // the export domain's OWN data center (404 unattached/unknown, 400 when the domain cannot be read)
     const tref = sdRef(ctx);
-    if (!tref || (!tref.id && !tref.name)) throw F.incomplete("Action", ["storageDomain.id|name"], "import");
+    if (!tref || (!tref.id && !tref.name)) throw EngineFaults.incomplete("Action", ["storageDomain.id|name"], "import");
     const target = resolveSd(ctx, tref)!;
     const cluster = resolveCluster(ctx, ref(node, "cluster"));
     const x = entityOr404(ctx, sd, kind);
@@ -182,21 +182,21 @@ function registerKind(r: Router, kind: Kind): void {
 
     // ImportVmCommandBase.validate / ImportVmTemplateCommandBase.validate: the cluster of the request, with no
     // fallback to the OVF's <ClusterName> (the OVF VM carries no cluster id, so getCluster() finds none)
-    if (!cluster) throw F.clusterEmpty("import", T);
+    if (!cluster) throw EngineFaults.clusterEmpty("import", T);
     if (kind === "vm") {
       // ImportVmCommandBase: compared only when the pool is known; ImportVmCommand.validateBeforeCloneVm then needs it
-      if (dc && cluster.dataCenterId !== dc.id) throw F.clusterNotValid("import", T);
+      if (dc && cluster.dataCenterId !== dc.id) throw EngineFaults.clusterNotValid("import", T);
       // ImportVmCommandBase.validate, next: MACs a plain import would duplicate in the cluster's pool (macPools.ts)
       checkImportMacDuplicates(e, cluster, x.nics, bool(node, "clone") === true);
-      if (!dc) throw F.storagePoolNotExist();
-    } else if (!dc || cluster.dataCenterId !== dc.id) throw F.clusterNotValid("import", T);
+      if (!dc) throw EngineFaults.storagePoolNotExist();
+    } else if (!dc || cluster.dataCenterId !== dc.id) throw EngineFaults.clusterNotValid("import", T);
 
     // destination domains (ImportVmCommand.validateBeforeCloneVm; ImportVmTemplateCommand.validateSourceStorageDomain):
     // StorageDomainValidator.isDomainExistAndActive, then domainIsValidDestination (no export/ISO domain)
     const destOk = (d: StorageDomainRec) => {
-      if (d.dataCenterId !== dc.id) throw F.storageDomainNotExist("import", T);
-      if (d.status !== "active") throw F.storageStatusIllegal("import", T, d.status ?? "unknown");
-      if (d.type !== "data") throw F.storageTypeIllegal("import", T);
+      if (d.dataCenterId !== dc.id) throw EngineFaults.storageDomainNotExist("import", T);
+      if (d.status !== "active") throw EngineFaults.storageStatusIllegal("import", T, d.status ?? "unknown");
+      if (d.type !== "data") throw EngineFaults.storageTypeIllegal("import", T);
     };
     /**
      * The export domain as the command sees it in the TARGET data center (getSourceDomain / GetVmsFromExportDomain
@@ -206,10 +206,10 @@ function registerKind(r: Router, kind: Kind): void {
      */
     const sourceOk = () => {
       if (kind === "vm") {
-        if (sd.dataCenterId !== dc.id || !sd.status || !READABLE.includes(sd.status)) throw F.vmNotFoundOnExportDomain();
+        if (sd.dataCenterId !== dc.id || !sd.status || !READABLE.includes(sd.status)) throw EngineFaults.vmNotFoundOnExportDomain();
       } else {
-        if (sd.dataCenterId !== dc.id) throw F.storageDomainNotExist("import", T);
-        if (sd.status !== "active") throw F.storageStatusIllegal("import", T, sd.status ?? "unknown");
+        if (sd.dataCenterId !== dc.id) throw EngineFaults.storageDomainNotExist("import", T);
+        if (sd.status !== "active") throw EngineFaults.storageStatusIllegal("import", T, sd.status ?? "unknown");
       }
     };
 
@@ -225,7 +225,7 @@ function registerKind(r: Router, kind: Kind): void {
     // has no such parameter at all (ImportVmTemplateCommand always copies collapsed)
     const collapse = kind === "vm" && boolParam(ctx, "collapse_snapshots", true, false);
     if (kind === "template") {
-      if (x.cpuArchitecture !== cluster.cpuArchitecture) throw F.archNotSupported("Template");
+      if (x.cpuArchitecture !== cluster.cpuArchitecture) throw EngineFaults.archNotSupported("Template");
       sourceOk();
       destOk(target);
     } else {
@@ -236,8 +236,8 @@ function registerKind(r: Router, kind: Kind): void {
     for (const j of ctx.jobs.runningJobs()) {
       const other = kind === "vm" ? e.vm(j.vmId) : e.template(j.templateId);
       if (j.kind === (kind === "vm" ? "import_vm" : "import_template") && other) {
-        if (!clone && other.id === x.id) throw kind === "vm" ? F.vmBeingImported(x.name) : F.objectLocked("import", T);
-        if (other.name === finalName) throw F.nameUsed("import", T);
+        if (!clone && other.id === x.id) throw kind === "vm" ? EngineFaults.vmBeingImported(x.name) : EngineFaults.objectLocked("import", T);
+        if (other.name === finalName) throw EngineFaults.nameUsed("import", T);
       }
     }
 
@@ -253,17 +253,17 @@ function registerKind(r: Router, kind: Kind): void {
       const dn = child(da, "disk");
       const id = (dn?.["@_id"] as string | undefined) ?? str(dn, "id");
       if (!id) {
-        if (kind === "vm" && dn) throw F.incomplete("Disk", ["id"], "setVolumesTypeFormat");
+        if (kind === "vm" && dn) throw EngineFaults.incomplete("Disk", ["id"], "setVolumesTypeFormat");
         continue;
       }
-      if (!x.disks.some((d) => d.diskId === id)) throw F.badRequest(`Cannot import ${T}. The following disk(s) ID(s) does not exist: ${id}.`);
+      if (!x.disks.some((d) => d.diskId === id)) throw EngineFaults.badRequest(`Cannot import ${T}. The following disk(s) ID(s) does not exist: ${id}.`);
       const o: DiskOverride = overrides.get(id) ?? {};
       if (kind === "vm") {
         const sp = bool(dn, "sparse");
         if (sp !== undefined) o.sparse = sp;
         const fmt = str(dn, "format")?.toLowerCase();
         if (fmt !== undefined) {
-          if (fmt !== "cow" && fmt !== "raw") throw F.invalidEnum(fmt, "DiskFormat");
+          if (fmt !== "cow" && fmt !== "raw") throw EngineFaults.invalidEnum(fmt, "DiskFormat");
           o.format = fmt;
         }
       }
@@ -272,7 +272,7 @@ function registerKind(r: Router, kind: Kind): void {
       if (sid) {
         // an id the engine does not know is simply not in the target pool (storageDomainDao.getForStoragePool)
         const dsd = e.sd(sid);
-        if (!dsd) throw F.storageDomainNotExist("import", T);
+        if (!dsd) throw EngineFaults.storageDomainNotExist("import", T);
         destOk(dsd);
         domainMap.set(id, dsd);
       }
@@ -283,7 +283,7 @@ function registerKind(r: Router, kind: Kind): void {
       // map is EMPTY: a disk missing from a non-empty map has no destination, and the storage-domain validation
       // (ImportVmTemplateCommand.validateSourceStorageDomain; ImportValidator.validateSpaceRequirements for a VM)
       // finds no domain for it
-      if (x.disks.some((d) => !domainMap.has(d.diskId))) throw F.storageDomainNotExist("import", T);
+      if (x.disks.some((d) => !domainMap.has(d.diskId))) throw EngineFaults.storageDomainNotExist("import", T);
       for (const [id, dsd] of domainMap) overrides.get(id)!.storageDomainId = dsd.id;
     }
 
@@ -292,32 +292,32 @@ function registerKind(r: Router, kind: Kind): void {
     let targetTemplate: TemplateRec | undefined;
     if (kind === "vm") {
       // isCopyCollapseDisabledWithSnapshotsOrWithTemplate: snapshots, or a template that exists in this engine
-      if (clone && !collapse && (hasSnapshots || (thin && e.template(x.templateId)))) throw F.cloneNotCollapsed(x.name);
+      if (clone && !collapse && (hasSnapshots || (thin && e.template(x.templateId)))) throw EngineFaults.cloneNotCollapsed(x.name);
       sourceOk();
       if (clone) checkCloneHasMacs(e, cluster, x.nics.length);
-      if (!clone && e.vm(x.id)) throw F.vmIdExistsOnImport(e.vm(x.id)!.name);
-      if (e.state.vms.some((v) => v.name === finalName && e.dcOfCluster(v.clusterId)?.id === dc.id)) throw F.vmNameExistsOnImport();
-      if (x.cpuArchitecture !== cluster.cpuArchitecture) throw F.archNotSupported("VM");
+      if (!clone && e.vm(x.id)) throw EngineFaults.vmIdExistsOnImport(e.vm(x.id)!.name);
+      if (e.state.vms.some((v) => v.name === finalName && e.dcOfCluster(v.clusterId)?.id === dc.id)) throw EngineFaults.vmNameExistsOnImport();
+      if (x.cpuArchitecture !== cluster.cpuArchitecture) throw EngineFaults.archNotSupported("VM");
       if (thin) {
         if (collapse) {
-          if (!readEntity(sd, "template", x.templateId)) throw F.importedTemplateMissing(sd.name);
+          if (!readEntity(sd, "template", x.templateId)) throw EngineFaults.importedTemplateMissing(sd.name);
         } else {
           targetTemplate = e.template(x.templateId);
-          if (!targetTemplate || e.dcOfCluster(targetTemplate.clusterId)?.id !== dc.id) throw F.templateMissing("import", "VM");
-          if (targetTemplate.status !== "ok") throw F.templateImageLocked();
+          if (!targetTemplate || e.dcOfCluster(targetTemplate.clusterId)?.id !== dc.id) throw EngineFaults.templateMissing("import", "VM");
+          if (targetTemplate.status !== "ok") throw EngineFaults.templateImageLocked();
           // ImportVmCommand.checkTemplateInStorageDomain refuses when no destination holds the template; a thin disk
           // whose template disk is not on ITS destination would then fail in VDSM's copy (the parent volume is not
           // there): the simulator refuses that at validation too, per disk (README, known differences)
           for (const d of x.disks.filter(isThinDisk)) {
             const td = templateDiskOf(d, targetTemplate);
-            if (!td || td.storageDomainId !== (overrides.get(d.diskId)?.storageDomainId ?? target.id)) throw F.templateNotOnDestination("import", "VM");
+            if (!td || td.storageDomainId !== (overrides.get(d.diskId)?.storageDomainId ?? target.id)) throw EngineFaults.templateNotOnDestination("import", "VM");
           }
         }
       }
     } else {
-      if (!clone && (e.template(x.id) || e.vm(x.id))) throw F.templateIdExistsOnImport((e.template(x.id) ?? e.vm(x.id))!.name);
+      if (!clone && (e.template(x.id) || e.vm(x.id))) throw EngineFaults.templateIdExistsOnImport((e.template(x.id) ?? e.vm(x.id))!.name);
       // ImportVmTemplateCommandBase.isVmTemplateWithSameNameExist: the name is looked up in the target storage pool
-      if (e.state.templates.some((t) => t.name === finalName && e.dcOfCluster(t.clusterId)?.id === dc.id)) throw F.templateNameExistsOnImport();
+      if (e.state.templates.some((t) => t.name === finalName && e.dcOfCluster(t.clusterId)?.id === dc.id)) throw EngineFaults.templateNameExistsOnImport();
     }
 
     // ImportVmCommand.isCopyCollapseOrNoSnapshots (a template import always copies collapsed:
@@ -340,7 +340,7 @@ function registerKind(r: Router, kind: Kind): void {
       const dsd = e.sd(sdId)!;
       if (dsd.sizeBytes - e.usedBytes(sdId) < need) {
         e.state.jobs = e.state.jobs.filter((j) => j !== job);
-        throw F.diskSpaceLow("import", T, dsd.name);
+        throw EngineFaults.diskSpaceLow("import", T, dsd.name);
       }
     }
     job.storageDomainIds.push(...bytes.keys());

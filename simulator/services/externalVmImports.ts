@@ -27,7 +27,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Ctx, Reply, Router } from "../router";
-import { EngineFault, F, backend } from "../faults";
+import { EngineFault, EngineFaults, backend } from "../engineFaults";
 import { Engine } from "../engine";
 import { Jobs, JobFailure } from "../jobs";
 import { DiskRec, HostRec, JobRec, NicRec, VmRec } from "../model/types";
@@ -75,13 +75,13 @@ function hostByRef(ctx: Ctx, r: { id?: string; name?: string } | undefined, clus
   const hosts = ctx.engine.state.hosts;
   if (r.id) {
     const h = hosts.find((x) => x.id === r.id);
-    if (!h) throw F.entityNotFound("Host", `id=${r.id}`);
+    if (!h) throw EngineFaults.entityNotFound("Host", `id=${r.id}`);
     return h;
   }
   if (r.name) {
     // the engine looks a host name up in the cluster first, then everywhere
     const h = hosts.find((x) => x.name === r.name && x.clusterId === clusterId) ?? hosts.find((x) => x.name === r.name);
-    if (!h) throw F.entityNotFound("Host", `name=${r.name}`);
+    if (!h) throw EngineFaults.entityNotFound("Host", `name=${r.name}`);
     return h;
   }
   return undefined;
@@ -395,9 +395,9 @@ async function post(ctx: Ctx): Promise<Reply> {
     !(clRef?.id || clRef?.name) && "cluster.id|name",
     !(sdRef?.id || sdRef?.name) && "storageDomain.id|name",
   ].filter(Boolean) as string[];
-  if (missing.length) throw F.incomplete("ExternalVmImport", missing, "add");
+  if (missing.length) throw EngineFaults.incomplete("ExternalVmImport", missing, "add");
   const prov = provider!.toLowerCase();
-  if (!["vmware", "kvm", "xen"].includes(prov)) throw F.invalidEnum(provider!, "ExternalVmProviderType");
+  if (!["vmware", "kvm", "xen"].includes(prov)) throw EngineFaults.invalidEnum(provider!, "ExternalVmProviderType");
   const username = str(n, "username") ?? "";
   const password = str(n, "password") ?? "";
   if (prov !== "kvm") {
@@ -417,12 +417,12 @@ async function post(ctx: Ctx): Promise<Reply> {
   const cl = resolveCluster(ctx, clRef)!;
   const sd = resolveSd(ctx, sdRef)!;
   const dc = ctx.engine.dc(cl.dataCenterId);
-  if (!dc) throw F.clusterNotValid("import", "VM");
-  if (sd.type !== "data") throw F.storageTypeIllegal("import", "VM");
+  if (!dc) throw EngineFaults.clusterNotValid("import", "VM");
+  if (sd.type !== "data") throw EngineFaults.storageTypeIllegal("import", "VM");
   if (sd.dataCenterId !== dc.id) throw backend(400, `${OP}. Storage Domain and Cluster must be in the same Storage Pool.`);
   // ImportVmFromExternalProviderCommand.validate: ACTION_TYPE_FAILED_STORAGE_DOMAIN_STATUS_ILLEGAL (no status in it);
   // no storage-type check: block domains are valid V2V targets (formats below)
-  if (sd.status !== "active") throw F.storageInaccessible("import", "VM");
+  if (sd.status !== "active") throw EngineFaults.storageInaccessible("import", "VM");
   // proxy host
   let proxy = hostByRef(ctx, ref(n, "host"), cl.id);
   const inDc = (h: HostRec) => ctx.engine.dcOfCluster(h.clusterId)?.id === dc.id;
@@ -432,7 +432,7 @@ async function post(ctx: Ctx): Promise<Reply> {
     if (pcl && pcl.cpuArchitecture !== "x86_64") {
       throw backend(400, `${OP}. Host ${proxy.name} cannot serve as proxy. Verify its cluster architecture and compatibility version are supported.`);
     }
-    if (proxy.status !== "up") throw F.vdsStatusIllegal("import", "VM", "up");
+    if (proxy.status !== "up") throw EngineFaults.vdsStatusIllegal("import", "VM", "up");
   } else {
     // hosts known to have virt-v2v first, then hosts reachable over SSH (checked below)
     const candidates = ctx.engine.state.hosts.filter((h) => inDc(h) && h.status === "up" && ctx.engine.cluster(h.clusterId)?.cpuArchitecture === "x86_64");
@@ -441,7 +441,7 @@ async function post(ctx: Ctx): Promise<Reply> {
   }
   const targetName = str(child(n, "vm"), "name") ?? name!;
   const dcVmNames = ctx.engine.state.vms.filter((v) => ctx.engine.dcOfCluster(v.clusterId)?.id === dc.id).map((v) => v.name);
-  if (dcVmNames.includes(targetName)) throw F.nameUsed("import", "VM");
+  if (dcVmNames.includes(targetName)) throw EngineFaults.nameUsed("import", "VM");
   if (!(await hasVirtV2v(ctx.engine, proxy))) {
     ctx.engine.event({ code: 1187, severity: "error", description: `Host ${proxy.name} cannot be used as proxy: virt-v2v is not installed`, correlationId: ctx.correlationId, hostId: proxy.id });
     throw backend(409, `${OP}. virt-v2v is not installed on proxy Host ${proxy.name}.`);
@@ -468,14 +468,14 @@ async function post(ctx: Ctx): Promise<Reply> {
 
   const needed = sparse ? Math.ceil(bytes / 10) : bytes;
   const free = sd.sizeBytes - ctx.engine.usedBytes(sd.id);
-  if (needed > free) throw F.diskSpaceLow("import", "VM", sd.name);
+  if (needed > free) throw EngineFaults.diskSpaceLow("import", "VM", sd.name);
 
   // drivers ISO (restapi: drivers_iso id = the ISO's file name; no domain id is passed, so the engine looks for it on
   // an active ISO domain of the pool): none exists in the simulator -> ERROR_CANNOT_FIND_ISO_IMAGE_PATH. (The engine
   // ignores the ISO for KVM sources; only VMware sources get this far here.)
   const driversIso = child(n, "drivers_iso");
   const isoName = (driversIso?.["@_id"] as string | undefined) ?? str(driversIso, "id");
-  if (isoName) throw F.isoImagePathNotFound();
+  if (isoName) throw EngineFaults.isoImagePathNotFound();
 
   // ImportVmFromExternalUrlCommand.getDiskVolumeFormat: file domain -> RAW; block domain -> COW if sparse, else RAW
   const fileDomain = FILE_TYPES.includes(sd.storageType);

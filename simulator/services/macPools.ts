@@ -13,7 +13,7 @@
 //   after validateBeforeCloneVm; ImportVmCommandBase.addVmInterfaces: a clone's NICs get new MACs from the pool, a
 //   plain import keeps the OVF's and logs MAC_ADDRESS_IS_EXTERNAL (925) for those outside the pool's ranges.
 import { Ctx, Router } from "../router";
-import { F } from "../faults";
+import { EngineFaults } from "../engineFaults";
 import { Engine } from "../engine";
 import { ClusterRec, MacPoolRec, VmRec } from "../model/types";
 import { allocateMacs, availableMacs, engineList, ensureMacPools, externalMacs, nicsWithDuplicateMacs, poolOfCluster } from "../model/macPools";
@@ -56,12 +56,12 @@ export function register(r: Router): void {
 export function checkImportMacDuplicates(e: Engine, cluster: ClusterRec, nics: Array<{ name: string; mac: string }>, clone: boolean): void {
   pools(e);
   const bad = nicsWithDuplicateMacs(e.state, cluster.id, nics, clone);
-  if (bad.length) throw F.macDuplicates(engineList(bad));
+  if (bad.length) throw EngineFaults.macDuplicates(engineList(bad));
 }
 
 /** ImportVmCommand.validate (import as new entity): as many free MACs in the target pool as the VM has NICs. */
 export function checkCloneHasMacs(e: Engine, cluster: ClusterRec, nicCount: number): void {
-  if (nicCount > availableMacs(e.state, poolOfCluster(e.state, cluster.id))) throw F.macPoolExhausted("import", "VM");
+  if (nicCount > availableMacs(e.state, poolOfCluster(e.state, cluster.id))) throw EngineFaults.macPoolExhausted("import", "VM");
 }
 
 /** addVmInterfaces for a clone: new MACs from the target cluster's pool, in NIC order. */

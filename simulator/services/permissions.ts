@@ -1,7 +1,7 @@
 // Roles, users, groups and the permissions of VMs and templates (an export keeps none: the provider re-applies them).
 import * as crypto from "node:crypto";
 import { Ctx, Router } from "../router";
-import { backend, F } from "../faults";
+import { backend, EngineFaults } from "../engineFaults";
 import { GroupRec, PermissionRec, TemplateRec, UserRec, VmRec } from "../model/types";
 import { byIdOr404, list, notFound, one, requireBody } from "./common";
 import { ref } from "../xml/xml";
@@ -101,12 +101,12 @@ export function register(r: Router): void {
       const user = ref(n, "user");
       const group = ref(n, "group");
       if (!role || (!role.id && !role.name) || ((!user || !user.id) && (!group || !group.id))) {
-        throw F.incomplete("Permission", ["role.id|name", "user|group.id"], "add");
+        throw EngineFaults.incomplete("Permission", ["role.id|name", "user|group.id"], "add");
       }
       const ro = ROLES.find((k) => k.id === role.id || k.name === role.name);
-      if (!ro) throw F.entityNotFound("Role", role.id ? `id=${role.id}` : `name=${role.name}`);
-      if (user?.id && !users(ctx).some((u) => u.id === user.id)) throw F.entityNotFound("User", `id=${user.id}`);
-      if (group?.id && !groups(ctx).some((g) => g.id === group.id)) throw F.entityNotFound("Group", `id=${group.id}`);
+      if (!ro) throw EngineFaults.entityNotFound("Role", role.id ? `id=${role.id}` : `name=${role.name}`);
+      if (user?.id && !users(ctx).some((u) => u.id === user.id)) throw EngineFaults.entityNotFound("User", `id=${user.id}`);
+      if (group?.id && !groups(ctx).some((g) => g.id === group.id)) throw EngineFaults.entityNotFound("Group", `id=${group.id}`);
       x.permissions ??= [];
       if (x.permissions.some((p) => p.roleId === ro.id && p.userId === user?.id && p.groupId === group?.id)) {
         throw backend(409, "Cannot add Permission. Permission already exists.");

@@ -29,7 +29,7 @@
 //   job.ImportVmTemplateFromConfiguration).
 import * as fs from "node:fs";
 import { Ctx, Reply, Router } from "../router";
-import { EngineFault, F } from "../faults";
+import { EngineFault, EngineFaults } from "../engineFaults";
 import type { Engine } from "../engine";
 import {
   BLANK_TEMPLATE_ID, ClusterRec, DataCenterRec, DiskRec, NicRec, StorageDomainRec, TemplateRec, UnregisteredOvfRec, VmRec, VolumeRec,
@@ -57,7 +57,7 @@ export function beforeDataDomainDeactivate(e: Engine, dc: DataCenterRec, sd: Sto
   const activeOthers = others.filter((s) => s.status === "active");
   if (sd.master) {
     // validateMasterDeactivationAllowed: active domains besides the master, none of them a data domain
-    if (activeOthers.length > 0 && !activeOthers.some((s) => s.type === "data")) throw F.deactivateMasterWithNonData();
+    if (activeOthers.length > 0 && !activeOthers.some((s) => s.type === "data")) throw EngineFaults.deactivateMasterWithNonData();
   }
   updateOvfStore(e, sd);
   if (sd.master) {
@@ -80,8 +80,8 @@ export function checkDataDomainDetach(e: Engine, dc: DataCenterRec, sd: StorageD
   if (sd.type !== "data") return;
   const others = e.state.storageDomains.filter((s) => s.dataCenterId === dc.id && s.id !== sd.id);
   if (sd.master) {
-    if (others.length > 0) throw F.detachMasterWithOthers();
-  } else if (!others.some((s) => s.master && s.status === "active")) throw F.masterNotActive("detach");
+    if (others.length > 0) throw EngineFaults.detachMasterWithOthers();
+  } else if (!others.some((s) => s.master && s.status === "active")) throw EngineFaults.masterNotActive("detach");
 }
 
 /**
@@ -181,8 +181,8 @@ function validateMappings(node: XNode): void {
   ];
   for (const [plural, single, noFrom, noTo] of groups) {
     for (const mp of xlist(rc, plural, single)) {
-      if (!child(mp, "from")) throw F.badRequest(noFrom);
-      if (!child(mp, "to")) throw F.badRequest(noTo);
+      if (!child(mp, "from")) throw EngineFaults.badRequest(noFrom);
+      if (!child(mp, "to")) throw EngineFaults.badRequest(noTo);
     }
   }
 }
@@ -196,7 +196,7 @@ function refuseVnicMappings(node: XNode): void {
   const old = xlist(node, "vnic_profile_mappings", "vnic_profile_mapping");
   const rc = xlist(child(node, "registration_configuration"), "vnic_profile_mappings", "registration_vnic_profile_mapping");
   if (old.length || rc.length) {
-    throw F.badRequest(`${old.length ? "action.vnic_profile_mappings" : "action.registration_configuration.vnic_profile_mappings"}: the simulator does not model networks or vNIC profiles, so it cannot apply vNIC profile mappings; register without them (the NICs keep the OVF's network)`);
+    throw EngineFaults.badRequest(`${old.length ? "action.vnic_profile_mappings" : "action.registration_configuration.vnic_profile_mappings"}: the simulator does not model networks or vNIC profiles, so it cannot apply vNIC profile mappings; register without them (the NICs keep the OVF's network)`);
   }
 }
 
@@ -220,7 +220,7 @@ function common(ctx: Ctx, kind: Kind, node: XNode): Common {
       ent = parseStoreOvf(sd, kind, row.ovf);
     } catch {
       // ACTION_TYPE_FAILED_OVF_CONFIGURATION_NOT_SUPPORTED
-      throw F.badRequest(`Cannot import ${kind === "vm" ? "VM" : "Template"}. The OVF configuration could not be parsed.`);
+      throw EngineFaults.badRequest(`Cannot import ${kind === "vm" ? "VM" : "Template"}. The OVF configuration could not be parsed.`);
     }
   }
   return { sd, row, ent, cluster: pickCluster(ctx, node, ent), clone: bool(node, "clone") === true, allowPartial: bool(node, "allow_partial_import") === true };
@@ -229,8 +229,8 @@ function common(ctx: Ctx, kind: Kind, node: XNode): Common {
 /** The storage domain `id` as the command sees it in `dcId` (storageDomainDao.getForStoragePool + isDomainExistAndActive). */
 function domainUsable(e: Engine, id: string, dcId: string | undefined): { ok: true } | { ok: false; fault: (k: "VM" | "Template") => EngineFault } {
   const d = e.sd(id);
-  if (!d || !dcId || d.dataCenterId !== dcId) return { ok: false, fault: (k) => F.storageDomainNotExist("import", k) };
-  if (d.status !== "active") return { ok: false, fault: (k) => F.storageStatusIllegal("import", k, d.status ?? "unknown") };
+  if (!d || !dcId || d.dataCenterId !== dcId) return { ok: false, fault: (k) => EngineFaults.storageDomainNotExist("import", k) };
+  if (d.status !== "active") return { ok: false, fault: (k) => EngineFaults.storageStatusIllegal("import", k, d.status ?? "unknown") };
   return { ok: true };
 }
 
@@ -304,7 +304,7 @@ function registerVm(ctx: Ctx): Reply {
   const c = common(ctx, "vm", node);
   const { sd, ent, cluster, clone, allowPartial } = c;
   const reassign = bool(node, "reassign_bad_macs") === true;
-  if (!sd || !ent) throw F.vmNotFound("import", "VM");
+  if (!sd || !ent) throw EngineFaults.vmNotFound("import", "VM");
   const newName = str(node, "name") || undefined;
   const finalName = newName ?? ent.name;
   const dc = e.dc(cluster?.dataCenterId);
@@ -315,7 +315,7 @@ function registerVm(ctx: Ctx): Reply {
   for (const d of [...disks]) {
     const ex = existingDisk(e, d);
     if (!ex) continue;
-    if (!allowPartial) throw F.importDisksExist("VM", [ex.alias]);
+    if (!allowPartial) throw EngineFaults.importDisksExist("VM", [ex.alias]);
     failed.set(d.diskId, d.alias);
     disks = disks.filter((x) => x !== d);
   }
@@ -329,45 +329,45 @@ function registerVm(ctx: Ctx): Reply {
     }
   }
   // ImportVmCommandBase.validate
-  if (!cluster || !dc) throw F.clusterEmpty("import", "VM");
+  if (!cluster || !dc) throw EngineFaults.clusterEmpty("import", "VM");
   pools(e);
   const pool = poolOfCluster(e.state, cluster.id);
   const inUse = macsInUse(e.state, pool);
   const bad = (mac: string) => (!pool.allowDuplicates && inUse.has(mac.toLowerCase())) || !isMacInRange(pool, mac);
   const reassigned = (n: { mac: string }) => !n.mac || clone || (reassign && bad(n.mac));
   const dupNics = ent.nics.filter((n) => !pool.allowDuplicates && !reassigned(n) && inUse.has(n.mac.toLowerCase())).map((n) => n.name);
-  if (dupNics.length) throw F.macDuplicates(engineList(dupNics));
+  if (dupNics.length) throw EngineFaults.macDuplicates(engineList(dupNics));
   // validateBeforeCloneVm: the destination (every image maps to the registering domain: ensureDomainMap)
   const dest = domainUsable(e, sd.id, dc.id);
   if (!dest.ok) throw dest.fault("VM");
-  if (sd.type !== "data") throw F.storageTypeIllegal("import", "VM");
-  if (clone && ent.nics.length > availableMacs(e.state, pool)) throw F.macPoolExhausted("import", "VM");
+  if (sd.type !== "data") throw EngineFaults.storageTypeIllegal("import", "VM");
+  if (clone && ent.nics.length > availableMacs(e.state, pool)) throw EngineFaults.macPoolExhausted("import", "VM");
   // validateAfterCloneVm
   if (!clone) {
     const dup = e.vm(ent.id) ?? e.template(ent.id);
-    if (dup) throw F.vmIdExistsOnImport(dup.name);
+    if (dup) throw EngineFaults.vmIdExistsOnImport(dup.name);
   }
   const thin = ent.templateId !== BLANK_TEMPLATE_ID;
   let template: TemplateRec | undefined;
   if (thin) {
     // templateExists: a thin VM needs its template registered first; checkTemplateInStorageDomain: on the destination
     template = e.template(ent.templateId);
-    if (!template) throw F.templateMissing("import", "VM");
+    if (!template) throw EngineFaults.templateMissing("import", "VM");
     const tDomains = new Set(template.disks.map((d) => d.storageDomainId));
-    if (tDomains.size > 0 && !tDomains.has(sd.id)) throw F.templateNotOnDestination("import", "VM");
+    if (tDomains.size > 0 && !tDomains.has(sd.id)) throw EngineFaults.templateNotOnDestination("import", "VM");
   }
   // checkImagesGUIDsLegal: the volumes are on the storage
   for (const d of [...disks]) {
     if (!imagesMissing(e, d)) continue;
-    if (!allowPartial) throw F.vmImageMissing();
+    if (!allowPartial) throw EngineFaults.vmImageMissing();
     failed.set(d.diskId, d.alias);
     disks = disks.filter((x) => x !== d);
   }
-  if (e.state.vms.some((v) => v.name === finalName && e.dcOfCluster(v.clusterId)?.id === dc.id)) throw F.vmNameExistsOnImport();
-  if (template && template.status === "locked") throw F.templateImageLocked();
-  if (ent.cpuArchitecture !== cluster.cpuArchitecture) throw F.archNotSupported("VM");
+  if (e.state.vms.some((v) => v.name === finalName && e.dcOfCluster(v.clusterId)?.id === dc.id)) throw EngineFaults.vmNameExistsOnImport();
+  if (template && template.status === "locked") throw EngineFaults.templateImageLocked();
+  if (ent.cpuArchitecture !== cluster.cpuArchitecture) throw EngineFaults.archNotSupported("VM");
   const needNew = ent.nics.filter((n) => reassigned(n)).length;
-  if (!clone && needNew > availableMacs(e.state, pool)) throw F.macPoolExhausted("import", "VM");
+  if (!clone && needNew > availableMacs(e.state, pool)) throw EngineFaults.macPoolExhausted("import", "VM");
 
   // execute (no VDSM task: the images are already there)
   const job = ctx.jobs.create({ kind: "other", description: `Importing VM ${finalName} from configuration to Cluster ${cluster.name}`, correlationId: ctx.correlationId, storageDomainIds: [sd.id] });
@@ -422,38 +422,38 @@ function registerTemplate(ctx: Ctx): Reply {
   }
   const c = common(ctx, "template", node);
   const { sd, ent, cluster, clone, allowPartial } = c;
-  if (!sd || !ent) throw F.vmNotFound("import", "Template");
+  if (!sd || !ent) throw EngineFaults.vmNotFound("import", "Template");
   // the restapi renames only when <vm> is set too (action.isSetVm() && action.getTemplate().isSetName())
   const newName = cloneSet && vmNode !== undefined ? str(tNode, "name") || undefined : undefined;
   const finalName = newName ?? ent.name;
-  if (!cluster) throw F.clusterEmpty("import", "Template");
+  if (!cluster) throw EngineFaults.clusterEmpty("import", "Template");
   const dc = e.dc(cluster.dataCenterId)!;
-  if (ent.cpuArchitecture !== cluster.cpuArchitecture) throw F.templateArchNotSupported();
+  if (ent.cpuArchitecture !== cluster.cpuArchitecture) throw EngineFaults.templateArchNotSupported();
   // validateSourceStorageDomain: the registering domain in the cluster's pool, active
   const src = domainUsable(e, sd.id, dc.id);
   if (!src.ok) throw src.fault("Template");
   if (!clone) {
     const dup = e.vm(ent.id) ?? e.template(ent.id);
-    if (dup) throw F.templateIdExistsOnImport(dup.name);
+    if (dup) throw EngineFaults.templateIdExistsOnImport(dup.name);
   }
-  if (e.state.templates.some((t) => t.name === finalName && e.dcOfCluster(t.clusterId)?.id === dc.id)) throw F.templateNameExistsOnImport();
+  if (e.state.templates.some((t) => t.name === finalName && e.dcOfCluster(t.clusterId)?.id === dc.id)) throw EngineFaults.templateNameExistsOnImport();
   // validateNoDuplicateDiskImages (ImportVmTemplateCommand.validate, before the partial handling)
   if (!clone) {
     const ex = ent.disks.map((d) => existingDisk(e, d)).filter((x): x is DiskRec => !!x);
-    if (ex.length) throw F.importDisksExist("Template", ex.map((d) => d.alias));
+    if (ex.length) throw EngineFaults.importDisksExist("Template", ex.map((d) => d.alias));
   }
   // validateUnregisteredEntity: source domains of each image, then the images
   const failed = new Map<string, string>();
   let disks = [...ent.disks];
   for (const d of [...disks]) {
     if (domainUsable(e, d.storageDomainId, dc.id).ok) continue;
-    if (!allowPartial) throw F.diskImageNotInActiveDomains(d.diskId, d.volumes[d.volumes.length - 1]?.id ?? "");
+    if (!allowPartial) throw EngineFaults.diskImageNotInActiveDomains(d.diskId, d.volumes[d.volumes.length - 1]?.id ?? "");
     failed.set(d.diskId, d.alias);
     disks = disks.filter((x) => x !== d);
   }
   for (const d of [...disks]) {
     if (!imagesMissing(e, d)) continue;
-    if (!allowPartial) throw F.templateImageMissing();
+    if (!allowPartial) throw EngineFaults.templateImageMissing();
     failed.set(d.diskId, d.alias);
     disks = disks.filter((x) => x !== d);
   }

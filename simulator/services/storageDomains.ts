@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { Ctx, Router } from "../router";
-import { backend, EngineFault, F } from "../faults";
+import { backend, EngineFault, EngineFaults } from "../engineFaults";
 import { StorageDomainRec } from "../model/types";
 import { byIdOr404, list, one, requireBody } from "./common";
 import { bool, child, ref, str } from "../xml/xml";
@@ -27,7 +27,7 @@ export function sdSearchFields(ctx: Ctx) {
 function resolveHost(ctx: Ctx, r: { id?: string; name?: string } | undefined) {
   if (!r || (!r.id && !r.name)) return undefined;
   const h = ctx.engine.state.hosts.find((x) => (r.id ? x.id === r.id : x.name === r.name));
-  if (!h) throw F.entityNotFound("Host", r.id ? `id=${r.id}` : `name=${r.name}`);
+  if (!h) throw EngineFaults.entityNotFound("Host", r.id ? `id=${r.id}` : `name=${r.name}`);
   return h;
 }
 
@@ -58,8 +58,8 @@ export function register(r: Router): void {
     if (!host) missing.push("host.id|name");
     if (!type) missing.push("type");
     if (!storage) missing.push("storage");
-    if (missing.length) throw F.incomplete("StorageDomain", missing, "add");
-    if (type !== "export" && type !== "data") throw F.invalidEnum(String(type), "StorageDomainType");
+    if (missing.length) throw EngineFaults.incomplete("StorageDomain", missing, "add");
+    if (type !== "export" && type !== "data") throw EngineFaults.invalidEnum(String(type), "StorageDomainType");
     const stype = str(storage, "type")?.toLowerCase();
     if (stype !== "nfs") throw backend(400, "Cannot add Storage. The simulator only supports NFS (file) storage domains for add/import.");
     const address = str(storage, "address") ?? "";
@@ -76,14 +76,14 @@ export function register(r: Router): void {
       const { root, md } = found[0];
       if (e.sd(md.sdUUID)) throw backend(409, "Cannot add Storage. The Storage Domain already exists.");
       const finalName = name || md.description;
-      if (e.state.storageDomains.some((s) => s.name === finalName)) throw F.storageNameExists();
+      if (e.state.storageDomains.some((s) => s.name === finalName)) throw EngineFaults.storageNameExists();
       rec = {
         id: md.sdUUID, name: finalName, description: str(n, "description") ?? "", type, storageType: "nfs",
         sizeBytes: 500 * 1024 ** 3, address: "127.0.0.1", exportPath: p, root,
       };
     } else {
-      if (!name) throw F.incomplete("StorageDomain", ["name"], "add");
-      if (e.state.storageDomains.some((s) => s.name === name)) throw F.storageNameExists();
+      if (!name) throw EngineFaults.incomplete("StorageDomain", ["name"], "add");
+      if (e.state.storageDomains.some((s) => s.name === name)) throw EngineFaults.storageNameExists();
       if (fs.readdirSync(p).length > 0) throw backend(400, "Cannot add Storage. The storage path is not empty.");
       const id = e.uuid();
       rec = {
@@ -108,12 +108,12 @@ export function register(r: Router): void {
     const destroy = q("destroy") === "true";
     const format = q("format") === "true";
     const hostParam = q("host");
-    if (!destroy && !hostParam) throw F.incomplete("Action", ["host"], "remove");
+    if (!destroy && !hostParam) throw EngineFaults.incomplete("Action", ["host"], "remove");
     if (hostParam) {
       const h = e.state.hosts.find((x) => x.id === hostParam || x.name === hostParam);
-      if (!h) throw F.entityNotFound("Host", `name=${hostParam}`);
+      if (!h) throw EngineFaults.entityNotFound("Host", `name=${hostParam}`);
     }
-    if (sd.dataCenterId && !destroy) throw F.storageStatusIllegal("remove", "Storage", sd.status ?? "active");
+    if (sd.dataCenterId && !destroy) throw EngineFaults.storageStatusIllegal("remove", "Storage", sd.status ?? "active");
     if (e.state.vms.some((v) => v.disks.some((d) => d.storageDomainId === sd.id)) || e.state.templates.some((t) => t.disks.some((d) => d.storageDomainId === sd.id))) {
       throw backend(409, "Cannot remove Storage. The Storage Domain contains disks of VMs or Templates.");
     }

@@ -2,7 +2,7 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { Ctx, Router } from "../router";
-import { backend, F } from "../faults";
+import { backend, EngineFaults } from "../engineFaults";
 import { BLANK_TEMPLATE_ID, StorageDomainRec, TemplateRec } from "../model/types";
 import { actionJob, byIdOr404, flag, list, notFound, one, refuseUnmodelled, requireBody, resolveSd, sdRef } from "./common";
 import { cpuProfileOf, UPDATABLE, vmSearchFields } from "./vms";
@@ -67,7 +67,7 @@ export function register(r: Router): void {
     if (name !== undefined && name !== t.name) {
       if (!name.trim()) throw backend(400, "Cannot edit Template. The name field may not be empty."); // ACTION_TYPE_FAILED_NAME_MAY_NOT_BE_EMPTY (text unverified)
       const dcId = e.dcOfCluster(t.clusterId)?.id;
-      if (e.state.templates.some((x) => x !== t && x.name === name && e.dcOfCluster(x.clusterId)?.id === dcId)) throw F.nameUsed("update", "Template");
+      if (e.state.templates.some((x) => x !== t && x.name === name && e.dcOfCluster(x.clusterId)?.id === dcId)) throw EngineFaults.nameUsed("update", "Template");
     }
     const p = cpuProfileOf(e, body, t.clusterId, "Template");
     if (name !== undefined) t.name = name;
@@ -97,24 +97,24 @@ export function register(r: Router): void {
     const t = tplOr404(ctx);
     if (t.lockJobId) {
       const j = e.state.jobs.find((x) => x.id === t.lockJobId);
-      throw j?.kind === "export_template" ? F.templateBeingExported(t.name) : F.objectLocked("export", "Template");
+      throw j?.kind === "export_template" ? EngineFaults.templateBeingExported(t.name) : EngineFaults.objectLocked("export", "Template");
     }
     const ref = sdRef(ctx);
-    if (!ref || (!ref.id && !ref.name)) throw F.incomplete("Action", ["storageDomain.id|name"], "export");
+    if (!ref || (!ref.id && !ref.name)) throw EngineFaults.incomplete("Action", ["storageDomain.id|name"], "export");
     const sd = resolveSd(ctx, ref)!;
     const dc = e.dcOfCluster(t.clusterId)!;
     // ExportVmTemplateCommand.validate: domain active (an unattached one is "Unknown", see vms.ts), export type, ...,
     // then the storage_pool_iso_map row of (domain, template's pool)
-    if (sd.status !== "active") throw F.storageStatusIllegal("export", "Template", sd.status ?? "unknown");
-    if (sd.type !== "export") throw F.notExportDomain("export", "Template", sd.name);
-    if (sd.dataCenterId !== dc.id) throw F.storagePoolNotMatch("export", "Template");
-    if (t.status !== "ok" || t.disks.some((d) => d.status === "locked")) throw F.templateImageLocked();
+    if (sd.status !== "active") throw EngineFaults.storageStatusIllegal("export", "Template", sd.status ?? "unknown");
+    if (sd.type !== "export") throw EngineFaults.notExportDomain("export", "Template", sd.name);
+    if (sd.dataCenterId !== dc.id) throw EngineFaults.storagePoolNotMatch("export", "Template");
+    if (t.status !== "ok" || t.disks.some((d) => d.status === "locked")) throw EngineFaults.templateImageLocked();
     const exclusive = flag(ctx, "exclusive");
     for (const x of readEntities(sd, "template")) {
-      if ((x.id === t.id || x.name === t.name) && !(exclusive && x.id === t.id)) throw F.nameUsed("export", "Template");
+      if ((x.id === t.id || x.name === t.name) && !(exclusive && x.id === t.id)) throw EngineFaults.nameUsed("export", "Template");
     }
     const need = t.disks.reduce((a, d) => a + d.provisionedSize, 0);
-    if (sd.sizeBytes - exportUsed(sd) < need) throw F.diskSpaceLow("export", "Template", sd.name);
+    if (sd.sizeBytes - exportUsed(sd) < need) throw EngineFaults.diskSpaceLow("export", "Template", sd.name);
     const job = ctx.jobs.create({
       kind: "export_template",
       description: `Exporting VM Template ${t.name} To Export Domain ${sd.name}`,
@@ -137,9 +137,9 @@ export function register(r: Router): void {
     const e = ctx.engine;
     if (ctx.params.t === BLANK_TEMPLATE_ID) throw backend(409, "Cannot remove Template. Removing the Blank Template is not allowed.");
     const t = tplOr404(ctx);
-    if (t.lockJobId || t.status === "locked") throw F.templateLocked();
+    if (t.lockJobId || t.status === "locked") throw EngineFaults.templateLocked();
     const derived = e.state.vms.filter((v) => v.templateId === t.id && v.disks.some((d) => d.templateDisk?.templateId === t.id));
-    if (derived.length) throw F.templateHasDerivedVms(derived.map((v) => v.name));
+    if (derived.length) throw EngineFaults.templateHasDerivedVms(derived.map((v) => v.name));
     e.state.templates = e.state.templates.filter((x) => x !== t);
     for (const d of t.disks) {
       const sd = e.sd(d.storageDomainId);

@@ -3,7 +3,7 @@
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { Ctx, Router } from "../router";
-import { backend, F } from "../faults";
+import { backend, EngineFaults } from "../engineFaults";
 import { CpuProfileRec, SnapshotRec, VmRec, VolumeRec } from "../model/types";
 import { actionComplete, actionJob, byIdOr404, flag, list, notFound, one, refuseUnmodelled, requireBody, resolveSd, sdRef } from "./common";
 import { follows } from "../xml/write";
@@ -114,10 +114,10 @@ export function register(r: Router): void {
     const vm = vmOr404(ctx);
     const body = requireBody(ctx, "snapshot", "add");
     const description = str(body, "description");
-    if (!description) throw F.incomplete("Snapshot", ["description"], "add");
-    if (vm.lockJobId || vm.status === "image_locked") throw F.objectLocked("create", "Snapshot");
+    if (!description) throw EngineFaults.incomplete("Snapshot", ["description"], "add");
+    if (vm.lockJobId || vm.status === "image_locked") throw EngineFaults.objectLocked("create", "Snapshot");
     const locked = vm.disks.filter((d) => d.status === "locked").map((d) => d.alias);
-    if (locked.length) throw F.disksLocked("create", "Snapshot", locked);
+    if (locked.length) throw EngineFaults.disksLocked("create", "Snapshot", locked);
     const job = ctx.jobs.create({
       kind: "create_snapshot",
       description: `Creating VM Snapshot ${description} for VM ${vm.name}`,
@@ -170,13 +170,13 @@ export function register(r: Router): void {
     const vm = vmOr404(ctx);
     const body = requireBody(ctx, "vm", "update");
     refuseUnmodelled(ctx, "vm", body, UPDATABLE);
-    if (vm.lockJobId) throw F.objectLocked("update", "VM");
+    if (vm.lockJobId) throw EngineFaults.objectLocked("update", "VM");
     // UpdateVmCommand.validate: a new name must be free in the VM's data center (ACTION_TYPE_FAILED_NAME_ALREADY_USED)
     const name = str(body, "name");
     if (name !== undefined && name !== vm.name) {
       if (!name.trim()) throw backend(400, "Cannot edit VM. The name field may not be empty."); // ACTION_TYPE_FAILED_NAME_MAY_NOT_BE_EMPTY (text unverified)
       const dcId = e.dcOfCluster(vm.clusterId)?.id;
-      if (e.state.vms.some((v) => v !== vm && v.name === name && e.dcOfCluster(v.clusterId)?.id === dcId)) throw F.nameUsed("update", "VM");
+      if (e.state.vms.some((v) => v !== vm && v.name === name && e.dcOfCluster(v.clusterId)?.id === dcId)) throw EngineFaults.nameUsed("update", "VM");
     }
     const p = cpuProfileOf(e, body, vm.clusterId, "VM");
     if (name !== undefined) vm.name = name;
@@ -199,40 +199,40 @@ export function register(r: Router): void {
     const e = ctx.engine;
     const vm = vmOr404(ctx);
     // 1. the VM lock (acquireLock runs before validate)
-    if (vm.lockJobId) throw F.objectLocked("export", "VM");
+    if (vm.lockJobId) throw EngineFaults.objectLocked("export", "VM");
     const ref = sdRef(ctx);
     if (!ref || (!ref.id && !ref.name)) {
       if (ctx.body?.node && (ctx.body.node.directory !== undefined || ctx.body.node.host !== undefined)) {
-        throw F.badRequest("Export to a path on a host (OVA) is not supported by the simulator");
+        throw EngineFaults.badRequest("Export to a path on a host (OVA) is not supported by the simulator");
       }
-      throw F.incomplete("Action", ["storageDomain.id|name"], "export");
+      throw EngineFaults.incomplete("Action", ["storageDomain.id|name"], "export");
     }
     const sd = resolveSd(ctx, ref)!;
     const dc = e.dcOfCluster(vm.clusterId)!;
     // 2. ExportVmCommand.validate: the target domain active, as AuditLogableBase.getStorageDomain finds it (in the VM's
     // data center, else its row in whichever data center holds it, else its one row without a pool, whose NULL status
     // StorageDomainDaoImpl's row mapper reads as 0 = Unknown: an unattached domain is "Unknown" here)
-    if (sd.status !== "active") throw F.storageStatusIllegal("export", "VM", sd.status ?? "unknown");
+    if (sd.status !== "active") throw EngineFaults.storageStatusIllegal("export", "VM", sd.status ?? "unknown");
     // 3. disks
     const locked = vm.disks.filter((d) => d.status === "locked").map((d) => d.alias);
-    if (locked.length) throw F.disksLocked("export", "VM", locked);
+    if (locked.length) throw EngineFaults.disksLocked("export", "VM", locked);
     // then the storage_pool_iso_map row of (domain, VM's pool)
-    if (sd.dataCenterId !== dc.id) throw F.storagePoolNotMatch("export", "VM");
+    if (sd.dataCenterId !== dc.id) throw EngineFaults.storagePoolNotMatch("export", "VM");
     // 4. export type
-    if (sd.type !== "export") throw F.notExportDomain("export", "VM", sd.name);
+    if (sd.type !== "export") throw EngineFaults.notExportDomain("export", "VM", sd.name);
     const discard = flag(ctx, "discard_snapshots");
     const exclusive = flag(ctx, "exclusive");
     // 5. space
     const need = exportVmBytes(e, vm, discard);
-    if (sd.sizeBytes - exportUsed(sd) < need) throw F.diskSpaceLow("export", "VM", sd.name);
+    if (sd.sizeBytes - exportUsed(sd) < need) throw EngineFaults.diskSpaceLow("export", "VM", sd.name);
     // 6. already on the export domain
     for (const x of readEntities(sd, "vm")) {
       if (x.id === vm.id) {
-        if (!exclusive) throw F.guidExists("export");
-      } else if (x.name === vm.name) throw F.nameUsed("export", "VM");
+        if (!exclusive) throw EngineFaults.guidExists("export");
+      } else if (x.name === vm.name) throw EngineFaults.nameUsed("export", "VM");
     }
     // 7. VM down
-    if (vm.status !== "down") throw F.vmNotDown("export");
+    if (vm.status !== "down") throw EngineFaults.vmNotDown("export");
 
     const job = ctx.jobs.create({
       kind: "export_vm",
@@ -255,8 +255,8 @@ export function register(r: Router): void {
   const powerOff = (verb: "stop" | "shutdown") => (ctx: Ctx) => {
     const e = ctx.engine;
     const vm = vmOr404(ctx);
-    if (vm.lockJobId) throw F.vmIsLocked(verb);
-    if (vm.status === "down") throw F.vmNotRunning(verb);
+    if (vm.lockJobId) throw EngineFaults.vmIsLocked(verb);
+    if (vm.status === "down") throw EngineFaults.vmNotRunning(verb);
     const host = e.host(vm.hostId);
     if (verb === "shutdown" && vm.ignoreShutdown) {
       // the guest ignores the ACPI request: powering_down for a moment, then up again (no event 61)
@@ -289,8 +289,8 @@ export function register(r: Router): void {
   r.action("vms/:vm/start", (ctx) => {
     const e = ctx.engine;
     const vm = vmOr404(ctx);
-    if (vm.lockJobId || vm.status === "image_locked") throw F.vmIsLocked("run");
-    if (vm.status !== "down") throw F.vmAlreadyRunning();
+    if (vm.lockJobId || vm.status === "image_locked") throw EngineFaults.vmIsLocked("run");
+    if (vm.status !== "down") throw EngineFaults.vmAlreadyRunning();
     const host = e.state.hosts.find((h) => h.clusterId === vm.clusterId && h.status === "up");
     if (!host) throw backend(409, "Cannot run VM. There is no host that satisfies current scheduling constraints. See below for details:");
     vm.status = "up";
@@ -305,8 +305,8 @@ export function register(r: Router): void {
   r.delete("vms/:vm", async (ctx) => {
     const e = ctx.engine;
     const vm = vmOr404(ctx);
-    if (vm.lockJobId) throw F.objectLocked("remove", "VM");
-    if (vm.status !== "down") throw F.vmNotDownRemove();
+    if (vm.lockJobId) throw EngineFaults.objectLocked("remove", "VM");
+    if (vm.status !== "down") throw EngineFaults.vmNotDownRemove();
     e.state.vms = e.state.vms.filter((x) => x !== vm);
     for (const d of vm.disks) {
       const sd = e.sd(d.storageDomainId);

@@ -1,6 +1,6 @@
 // XML reading (request bodies) and writing (responses) with fast-xml-parser. Kept apart from the services.
 import { XMLBuilder, XMLParser } from "fast-xml-parser";
-import { EngineFault } from "../faults";
+import { EngineFault } from "../engineFaults";
 
 export type XNode = Record<string, unknown>;
 

@@ -281,6 +281,10 @@ describe("e2e: examples, each in a project of its own from the packed tarball, r
             const pr = ok((await run.step(commands[0])).result, commands[0].command);
             assert.equal((await t.admin("GET", "requests")).mutating, before, "a pull request must not change the engine");
             assert.match(fs.readFileSync(path.join(p.dir, "preview.txt"), "utf8"), /one-shot-import-vm-web-01/, pr.output);
+            // the plan the workflow posts on the pull request, written by the same preview next to preview.txt
+            const plan = fs.readFileSync(path.join(p.dir, "plan.md"), "utf8");
+            assert.match(plan, /^### Migration plan `one-shot`/, plan);
+            assert.match(plan, /\| VM snap-01 \| snap-01 \(clone\) \| cl-target \/ data-target \|.*\| 2, collapsed on export \|/, plan);
             assert.equal(inDc((await disks(t)).vms, "dc-target").length, 0);
 
             const merge = ok((await run.step(commands[1])).result, commands[1].command);

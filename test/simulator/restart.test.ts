@@ -71,7 +71,7 @@ describe("simulator: persistence and restarts", function () {
       const midSteps = arr((await t().api("GET", `jobs/${job}/steps`)).xml.steps?.step);
       const copying = midSteps.filter((s: any) => s.description === "Copying Image");
       assert.equal(copying.length, 2);
-      assert.deepEqual(copying.map((s: any) => [s.external, s.external_type]), [[false, "vdsm"], [false, "vdsm"]]);
+      assert.deepEqual(copying.map((s: any) => [String(s.external), s.external_type]), [["false", "vdsm"], ["false", "vdsm"]]);
       assert.ok(midSteps.filter((s: any) => s.description !== "Copying Image").every((s: any) => s.external_type === undefined));
       assert.equal((await t().api("GET", `vms/${db}`)).xml.vm.status, "image_locked");
       assert.equal(await t().waitJob(job, 30_000), "finished");
@@ -321,9 +321,9 @@ describe("simulator: storage-domain commands (task-less jobs) at an engine resta
 
     it("restart mid-deactivate: unknown, then VDSM's view at the next pool refresh (active before DeactivateStorageDomainVDS, maintenance after)", async () => {
       const sd = I.export1;
-      for (const [phase, settled] of [["locked", "active"], ["preparing_for_maintenance", "maintenance"]] as const) {
+      for (const [n, phase, settled] of [[1, "locked", "active"], [2, "preparing_for_maintenance", "maintenance"]] as const) {
         await t().admin("PUT", "storage-operation", { ms: OP_MS });
-        const cid = `restart-deactivate-${phase}`;
+        const cid = `restart-deactivate-${n}`;
         const pending = fire("POST", `datacenters/${I.dcSource}/storagedomains/${sd}/deactivate`, "<action/>", cid);
         await until(`the deactivation is in ${phase}`, async () => (await attachedStatus(I.dcSource, sd)) === phase);
         await t().admin("POST", "restart", {});

@@ -46,7 +46,7 @@ function tasksRunning(a: Action, tasks: string[]): EngineFault {
   return backend(409, `Cannot ${ACTION_WORD[a]} Storage while there are running tasks on this Storage.\n-Tasks running: ${tasks.join(", ")}\n-Please wait until tasks will finish and try again.`);
 }
 
-export const F = {
+export const EngineFaults = {
   // --- generic REST layer
   notFound: () => new EngineFault(404, "Resource not found", "Resource not found"),
   entityNotFound: (type: string, key: string) => new EngineFault(404, "Operation Failed", `Entity not found: ${type}: ${key}`),
