@@ -253,6 +253,7 @@ export function register(r: Router): void {
     } else if (sd.dataCenterId) {
       throw EngineFaults.storageStatusIllegal("attach", "Storage", sd.status ?? "active");
     }
+    ctx.faults.atOperation("storagedomain", sd.name, "attach");
     // the engine's flow: map row `locked` -> VDSM attach -> `maintenance` -> auto-activate (`activating`) -> `active`
     const job = commandJob(ctx, sd, dc, "attach");
     sd.dataCenterId = dc.id;
@@ -282,6 +283,7 @@ export function register(r: Router): void {
     const { dc, sd } = scoped(ctx);
     if (busy(sd)) throw EngineFaults.objectLocked("activate", "Storage");
     if (sd.status !== "maintenance" && sd.status !== "inactive") throw EngineFaults.storageStatusIllegal("activate", "Storage", sd.status ?? "unattached");
+    ctx.faults.atOperation("storagedomain", sd.name, "activate");
     const cid = ctx.correlationId;
     const job = commandJob(ctx, sd, dc, "activate");
     const activated = () => {
@@ -302,6 +304,7 @@ export function register(r: Router): void {
     if (sd.status !== "active") throw EngineFaults.storageStatusIllegal("deactivate", "Storage", sd.status ?? "unattached");
     const tasks = runningTasks(ctx, sd);
     if (tasks.length) throw EngineFaults.deactivateWithTasks(tasks);
+    ctx.faults.atOperation("storagedomain", sd.name, "deactivate");
     if (sd.type === "data") {
       const using = e.state.vms.filter((v) => v.status !== "down" && v.disks.some((d) => d.storageDomainId === sd.id));
       if (using.length) throw EngineFaults.detectedActiveVms("deactivate");
@@ -313,10 +316,11 @@ export function register(r: Router): void {
       // DeactivateStorageDomainWithOvfUpdateCommand (`locked`), then DeactivateStorageDomainCommand
       // (`preparing_for_maintenance`, answered there); `maintenance` follows when the hosts report the domain gone
       await inCommand(e, sd, "deactivate", "maintenance", [["locked", 0.5], ["preparing_for_maintenance", 0.5]]);
-      // the command returned: what follows (the hosts reporting the domain gone) is monitoring, not the command
-      endCommandJob(ctx, job);
     }
-    e.storageTransition(sd, "deactivate", ["preparing_for_maintenance"], "maintenance", () => endCommandJob(ctx, job));
+    // the command returned (the answer below): what follows, `preparing_for_maintenance` until the hosts report the
+    // domain gone, is monitoring, not the command, so a restart meanwhile compensates nothing (compensateAtStart)
+    endCommandJob(ctx, job);
+    e.storageTransition(sd, "deactivate", ["preparing_for_maintenance"], "maintenance", () => undefined);
     e.event({ code: 968, description: `Storage Domain ${sd.name} (Data Center ${dc.name}) was deactivated and has moved to 'Preparing for maintenance' until it will no longer be accessed by any Host of the Data Center.`, correlationId: ctx.correlationId, storageDomainId: sd.id, dataCenterId: dc.id });
     return actionComplete(ctx);
   });
@@ -330,6 +334,7 @@ export function register(r: Router): void {
     if (sd.status !== "maintenance") throw EngineFaults.storageStatusIllegal("detach", "Storage", sd.status ?? "unattached");
     // data domain: the master rules (DetachStorageDomainFromPoolCommand.validate; registration.ts)
     checkDataDomainDetach(e, dc, sd);
+    ctx.faults.atOperation("storagedomain", sd.name, "detach");
     const cid = ctx.correlationId;
     const job = commandJob(ctx, sd, dc, "detach");
     const detached = () => {
