@@ -2,7 +2,8 @@
  * Entry point the serialized SDK shim `require`s inside every hook: `getProvider(kind)` answers the
  * `pulumi.dynamic.ResourceProvider` of one resource kind. Modules load lazily, once per process.
  *
- * Adding a kind (e.g. V2V): export `<name>Provider` from `provider/resources/<file>.ts` and list it in KINDS.
+ * Adding a kind: export `<name>Provider` from `provider/resources/<kind>/index.ts` and list it in KINDS (docs/design.md
+ * "How to add…").
  *
  * The first `getProvider` also starts the orphan watchdog (or, when the host started one with the process, adds the
  * token revocation to it) and installs the shutdown hooks that revoke the SSO tokens of every engine connection when
@@ -16,15 +17,20 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { installShutdownHooks, startOrphanWatchdog } from "./orphanWatchdog";
 import { groupedCheck, logError, pendingCheckFailures } from "./checkGroups";
 
-export type ResourceKind = "ExportDomainAttachment" | "VmExport" | "VmImport" | "V2VImport" | "MigrationPlan";
+export type ResourceKind = "ExportDomainAttachment" | "VmExport" | "VmImport" | "V2VImport" | "MigrationPlan" | "DataDomainAttachment" | "VmRegistration";
 
+// `<kind>/index` spelled out: a `resources/<kind>.js` left in dist/ by a build from before the folders would win over
+// the folder in Node's resolution
 const KINDS: Record<ResourceKind, { module: string; export: string }> = {
-  ExportDomainAttachment: { module: "./resources/exportDomainAttachment", export: "exportDomainAttachmentProvider" },
-  VmExport: { module: "./resources/vmExport", export: "vmExportProvider" },
-  VmImport: { module: "./resources/vmImport", export: "vmImportProvider" },
-  V2VImport: { module: "./resources/v2vImport", export: "v2vImportProvider" },
+  ExportDomainAttachment: { module: "./resources/exportDomainAttachment/index", export: "exportDomainAttachmentProvider" },
+  VmExport: { module: "./resources/vmExport/index", export: "vmExportProvider" },
+  VmImport: { module: "./resources/vmImport/index", export: "vmImportProvider" },
+  V2VImport: { module: "./resources/v2vImport/index", export: "v2vImportProvider" },
   // the plan a Migration shows at preview (provider/plan/resource.ts); it never changes the engine
   MigrationPlan: { module: "./plan/resource", export: "migrationPlanProvider" },
+  // the zero-copy path: a data domain moved between data centers/engines, and what is on it registered
+  DataDomainAttachment: { module: "./resources/dataDomainAttachment/index", export: "dataDomainAttachmentProvider" },
+  VmRegistration: { module: "./resources/vmRegistration/index", export: "vmRegistrationProvider" },
 };
 
 const cache = new Map<string, dynamic.ResourceProvider>();

@@ -7,3 +7,5 @@ export { Migration, MigrationArgs, MigrationVm, MigrationTemplate, MigratedEntit
 export { makeProvider, providerModulePath } from "./shim";
 export { typeToken } from "./base";
 export { V2VImport, V2VImportArgs, VCenterSourceArgs, ProxySshArgs, V2VPermissionArgs, ImportedVmOutput } from "./v2vImport";
+export { DataDomainAttachment, DataDomainAttachmentArgs, DataDomainSourceArgs } from "./dataDomainAttachment";
+export { VmRegistration, VmRegistrationArgs, RegistrationConfigurationArgs, NameMappingArgs, VnicProfileMappingArgs } from "./vmRegistration";

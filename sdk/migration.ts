@@ -5,6 +5,8 @@ import { ExportDomainAttachment, StorageConnectionArgs } from "./exportDomainAtt
 import { VmExport } from "./vmExport";
 import { DiskMapping, Permission, VmImport } from "./vmImport";
 import { MigrationPlan } from "./migrationPlan";
+import { DataDomainAttachment } from "./dataDomainAttachment";
+import { VmRegistration } from "./vmRegistration";
 
 /** Per-VM choices of a migration (a plain string means all defaults). */
 export interface MigrationVm {
@@ -76,8 +78,23 @@ export interface MigrationArgs {
     /** Storage connection of the export domain for the target engine (cross-engine; default read from source). */
     storageConnection?: StorageConnectionArgs;
   };
-  /** The export domain used for the move. */
-  exportDomain: string;
+  /**
+   * How the VMs travel. `export-domain` (default): copied through `exportDomain` (export, move the export domain,
+   * import). `data-domain`: the data domain `dataDomain` that holds their disks moves itself (deactivate, detach
+   * [, remove without format + import into the target engine], attach, activate) and the VMs/templates on it are
+   * registered in the target: nothing is copied. Switching is this one value (plus naming `dataDomain`).
+   */
+  method?: "export-domain" | "data-domain";
+  /** The export domain used for the move (method `export-domain`). */
+  exportDomain?: string;
+  /** The data domain that moves with the VMs' disks (method `data-domain`); every VM and template on it leaves the source. */
+  dataDomain?: string;
+  /** method `data-domain`: give NICs whose MACs are taken in (or outside) the target pool new MACs. */
+  reassignBadMacs?: pulumi.Input<boolean>;
+  /** method `data-domain`: register VMs/templates without disks that stay on domains that do not move. */
+  allowPartialImport?: pulumi.Input<boolean>;
+  /** method `data-domain`: accept that VMs with disks on the moving domain and on others stay behind without the moving ones. */
+  allowSplitVms?: pulumi.Input<boolean>;
   /** VMs to migrate. */
   vms: Array<string | MigrationVm>;
   /** Templates to migrate (imported before the VMs; thin VMs based on them then need no collapse). */
@@ -170,12 +187,17 @@ function visiblySameEngine(a: EngineConnectionArgs, b: EngineConnectionArgs): bo
  * are rejected at preview.
  */
 export class Migration extends pulumi.ComponentResource {
-  public readonly sourceAttachment: ExportDomainAttachment;
+  /** method `export-domain`: the export domain in the source data center. */
+  public readonly sourceAttachment?: ExportDomainAttachment;
+  /** method `data-domain`: the data domain moved to the target data center. */
+  public dataDomainAttachment?: DataDomainAttachment;
+  /** method `data-domain`: `vm:<name>` / `template:<name>` -> its registration in the target. */
+  public readonly registrations: Record<string, VmRegistration> = {};
   public readonly targetAttachment?: ExportDomainAttachment;
   public readonly exports: Record<string, VmExport> = {};
   public readonly imports: Record<string, VmImport> = {};
   /** The plan shown at preview (a hidden resource; it never changes the engine). */
-  public readonly plan: MigrationPlan;
+  public readonly plan?: MigrationPlan;
   /**
    * `vm:<name>` / `template:<name>` -> the import's `{ vmId, vmName, imported, cloned, collapsed }` (empty in the export
    * stage). `cloned`: a new id and new MACs (every import within one engine); `collapsed`: snapshots collapsed and
@@ -212,6 +234,15 @@ export class Migration extends pulumi.ComponentResource {
     const tgtEngine = args.target.engine ?? args.source.engine;
     const vms = args.vms.map((v) => norm<MigrationVm>(v));
     const templates = (args.templates ?? []).map((t) => norm<MigrationTemplate>(t));
+    const method = args.method ?? "export-domain";
+    if (method !== "export-domain" && method !== "data-domain") throw new Error(`method must be "export-domain" or "data-domain" (got ${JSON.stringify(method)})`);
+    if (method === "data-domain") {
+      this.imported = this.moveDataDomain(name, args, vms, templates, crossEngine ? srcEngine : undefined, tgtEngine);
+      this.registerOutputs({ imported: this.imported });
+      return;
+    }
+    if (!args.exportDomain) throw new Error(`exportDomain: Migration ${name} copies through an export domain (method "export-domain"); name it, or set method: "data-domain" and dataDomain`);
+    const exportDomain = args.exportDomain;
     const onConflict = args.onConflict ?? (crossEngine ? "fail" : "clone");
     const batch = vms.length > 1 ? { id: `${name}`, members: vms.map((v) => v.name) } : undefined;
     const child = { parent: this };
@@ -274,7 +305,7 @@ export class Migration extends pulumi.ComponentResource {
         crossEngine,
         source: { dataCenter: args.source.dataCenter },
         target: { dataCenter: args.target.dataCenter, cluster: args.target.cluster, storageDomain: args.target.storageDomain },
-        exportDomain: args.exportDomain,
+        exportDomain: exportDomain,
         stage,
         concurrency,
         throughputMiBps: args.throughputMiBps,
@@ -313,17 +344,18 @@ export class Migration extends pulumi.ComponentResource {
       child,
     );
 
-    this.sourceAttachment = new ExportDomainAttachment(
+    const sourceAttachment = new ExportDomainAttachment(
       `${name}-source-attachment`,
       {
         engine: srcEngine,
-        exportDomain: args.exportDomain,
+        exportDomain: exportDomain,
         dataCenter: args.source.dataCenter,
         takeOver: args.takeOver,
         handOffTo: { dataCenter: args.target.dataCenter, engine: crossEngine ? tgtEngine : undefined },
       },
       child,
     );
+    this.sourceAttachment = sourceAttachment;
 
     // exports: a sliding window of `concurrency` (export i waits for export i - concurrency)
     const all: Array<{ kind: "vm" | "template"; name: string; vm?: MigrationVm }> = [
@@ -337,7 +369,7 @@ export class Migration extends pulumi.ComponentResource {
         `${name}-export-${item.kind}-${item.name}`,
         {
           engine: srcEngine,
-          exportDomain: args.exportDomain,
+          exportDomain: exportDomain,
           kind: item.kind,
           name: item.name,
           // names are unique per data center only: the source is the one in the source data center
@@ -349,7 +381,7 @@ export class Migration extends pulumi.ComponentResource {
           keepOnDelete: args.keepExportsOnDelete,
           batch: item.kind === "vm" ? batch : undefined,
         },
-        { parent: this, dependsOn: [this.sourceAttachment, ...prev] },
+        { parent: this, dependsOn: [sourceAttachment, ...prev] },
       );
       exportList.push(e);
       this.exports[`${item.kind}:${item.name}`] = e;
@@ -360,14 +392,14 @@ export class Migration extends pulumi.ComponentResource {
         `${name}-target-attachment`,
         {
           engine: tgtEngine,
-          exportDomain: args.exportDomain,
+          exportDomain: exportDomain,
           dataCenter: args.target.dataCenter,
           takeOver: args.takeOver,
           moveFrom: { dataCenter: args.source.dataCenter, engine: crossEngine ? srcEngine : undefined },
           host: args.target.host,
           storageConnection: args.target.storageConnection,
         },
-        { parent: this, dependsOn: [this.sourceAttachment, ...exportList] },
+        { parent: this, dependsOn: [sourceAttachment, ...exportList] },
       );
       // what this stack does before each import, for the preview (the domain is not in the target engine yet when
       // it comes from another engine; the copies are not made yet on a first run)
@@ -383,7 +415,7 @@ export class Migration extends pulumi.ComponentResource {
           `${name}-import-template-${t.name}`,
           {
             engine: tgtEngine,
-            exportDomain: args.exportDomain,
+            exportDomain: exportDomain,
             kind: "template",
             name: t.name,
             cluster: t.cluster ?? args.target.cluster,
@@ -404,7 +436,7 @@ export class Migration extends pulumi.ComponentResource {
           `${name}-import-vm-${v.name}`,
           {
             engine: tgtEngine,
-            exportDomain: args.exportDomain,
+            exportDomain: exportDomain,
             kind: "vm",
             name: v.name,
             cluster: v.cluster ?? args.target.cluster,
@@ -437,5 +469,90 @@ export class Migration extends pulumi.ComponentResource {
         return out;
       });
     this.registerOutputs({ imported: this.imported });
+  }
+
+  /**
+   * method `data-domain`: the data domain moves (its preview lists every VM and template that leaves the source
+   * with it and refuses any not listed in this migration), then templates and VMs are registered in place.
+   */
+  private moveDataDomain(
+    name: string,
+    args: MigrationArgs,
+    vms: MigrationVm[],
+    templates: MigrationTemplate[],
+    srcEngine: EngineConnectionArgs | undefined,
+    tgtEngine: EngineConnectionArgs | undefined,
+  ): pulumi.Output<Record<string, MigratedEntity>> {
+    if (!args.dataDomain) throw new Error(`dataDomain: Migration ${name} uses method "data-domain": name the data storage domain that holds the VMs' disks`);
+    // copy options have no meaning when nothing is copied: refused rather than ignored
+    const copyOnly = ["storageDomain", "disks", "cpuProfile", "permissions"] as const;
+    vms.forEach((v, i) => {
+      for (const k of copyOnly) if ((v as any)[k] !== undefined) throw new Error(`vms[${i}].${k}: method "data-domain" registers the VM with its disks where they are; ${k} applies to the export-domain copy only`);
+    });
+    // a promise the registration cannot keep is refused; pure copy settings are moot (so that switching method stays one value)
+    if (args.permissions !== undefined) throw new Error(`permissions: method "data-domain" registers the VMs as stored on the domain and grants nothing; re-apply permissions yourself, or use method "export-domain"`);
+    const moot = (["exportDomain", "discardSnapshots", "collapseSnapshots", "shutdownIfRunning", "keepExportsOnDelete", "concurrency"] as const).filter((k) => (args as any)[k] !== undefined);
+    if (moot.length) pulumi.log.info(`method "data-domain" copies nothing: ${moot.join(", ")} ${moot.length > 1 ? "are" : "is"} not used`, this);
+    const stage = args.stage ?? "all";
+    if (stage === "export") {
+      pulumi.log.info(`method "data-domain" has no export stage (nothing is copied): stage "export" declares nothing`, this);
+      return pulumi.output({} as Record<string, MigratedEntity>);
+    }
+    const child = { parent: this };
+    const expectFrom = { dataCenter: args.source.dataCenter, engine: srcEngine };
+    this.dataDomainAttachment = new DataDomainAttachment(
+      `${name}-data-domain`,
+      {
+        engine: tgtEngine,
+        storageDomain: args.dataDomain,
+        dataCenter: args.target.dataCenter,
+        moveFrom: { dataCenter: args.source.dataCenter, engine: srcEngine },
+        entities: [...templates.map((t) => t.name), ...vms.map((v) => v.name)],
+        allowSplitVms: args.allowSplitVms,
+        host: args.target.host,
+        storageConnection: args.target.storageConnection,
+      },
+      child,
+    );
+    const explicitClone = (oc: pulumi.Input<"fail" | "skip" | "clone"> | undefined) => (plain(oc) === "clone" ? true : undefined);
+    const tregs: VmRegistration[] = [];
+    for (const t of templates) {
+      const r = new VmRegistration(
+        `${name}-register-template-${t.name}`,
+        { engine: tgtEngine, storageDomain: args.dataDomain, kind: "template", name: t.name, cluster: t.cluster ?? args.target.cluster, clone: explicitClone(t.onConflict), allowPartialImport: args.allowPartialImport, expectFrom },
+        { parent: this, dependsOn: [this.dataDomainAttachment] },
+      );
+      tregs.push(r);
+      this.registrations[`template:${t.name}`] = r;
+    }
+    for (const v of vms) {
+      this.registrations[`vm:${v.name}`] = new VmRegistration(
+        `${name}-register-vm-${v.name}`,
+        {
+          engine: tgtEngine,
+          storageDomain: args.dataDomain,
+          name: v.name,
+          cluster: v.cluster ?? args.target.cluster,
+          newName: v.newName,
+          clone: explicitClone(v.onConflict ?? args.onConflict),
+          reassignBadMacs: args.reassignBadMacs,
+          allowPartialImport: args.allowPartialImport,
+          expectFrom,
+        },
+        // thin VMs need their templates registered first (ImportVmCommand.templateExists)
+        { parent: this, dependsOn: [this.dataDomainAttachment, ...tregs] },
+      );
+    }
+    pulumi.log.info(
+      `data-domain move: ${args.dataDomain} leaves ${args.source.dataCenter} with its VMs and templates (the attachment's preview lists each one); ` +
+        `registered in ${args.target.dataCenter}: ${[...templates.map((t) => `template ${t.name}`), ...vms.map((v) => `VM ${v.name}`)].join(", ")}. No disk is copied.`,
+      this,
+    );
+    const entries = Object.entries(this.registrations).filter(([k]) => k.startsWith("vm:") || k.startsWith("template:"));
+    return pulumi.all(entries.map(([, r]) => pulumi.all([r.entityId, r.registeredName]))).apply((vals) => {
+      const out: Record<string, MigratedEntity> = {};
+      vals.forEach(([vmId, vmName], i) => (out[entries[i][0]] = { vmId, vmName, imported: true, cloned: false, collapsed: false }));
+      return out;
+    });
   }
 }

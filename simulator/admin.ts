@@ -9,7 +9,7 @@ import { FaultInjector, FaultRulesSchema } from "./faultInjection";
 import { RequestLog } from "./requestLog";
 import { AuditLog } from "./audit";
 import { Sso } from "./services/sso";
-import { DiskRec, JobKind, TemplateRec, VmRec } from "./model/types";
+import { DiskRec, TemplateRec, VmRec } from "./model/types";
 import { chainSha256, ChainLink } from "./storage/volumes";
 import { bandwidthOptions, describeBandwidth } from "./storage/bandwidth";
 import { exportedChain } from "./storage/contents";
@@ -45,10 +45,6 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   return crypto.timingSafeEqual(a, b);
 }
 
-const FailNext = z.object({
-  kind: z.enum(["export_vm", "export_template", "import_vm", "import_template", "external_import"]),
-  reason: z.string().default("Injected failure"),
-});
 const Power = z.object({ state: z.enum(["up", "down"]) });
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
@@ -142,6 +138,7 @@ export function makeAdmin(d: AdminDeps) {
         d.log.reset();
         return send(res, 200, { ok: true });
       }
+      // fault rules (faultInjection.ts): PUT replaces the list, GET lists it with each rule's seen/hits counts
       if (path === "/faults" && m === "PUT") {
         const r = FaultRulesSchema.safeParse(parseBody(body));
         if (!r.success) return send(res, 400, { error: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
@@ -153,12 +150,8 @@ export function makeAdmin(d: AdminDeps) {
         d.faults.clear();
         return send(res, 200, { ok: true });
       }
-      if (path === "/fail-next-job" && m === "POST") {
-        const r = FailNext.safeParse(parseBody(body));
-        if (!r.success) return send(res, 400, { error: r.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
-        d.jobs().injectFailure(r.data.kind as JobKind, r.data.reason);
-        return send(res, 200, { ok: true });
-      }
+      // the former special endpoints are fault rules now
+      if (path === "/fail-next-job" || /^\/vms\/[^/]+\/ignore-shutdown$/.test(path)) return send(res, 410, { error: `${path} was replaced by fault rules: PUT /__admin/faults with effect { jobFailure: { reason } } or { guest: "ignore-shutdown" } (simulator/README.md, "Fault injection")` });
       if (path === "/expire-tokens" && m === "POST") return send(res, 200, { expired: d.sso.expireAll() });
       if (path === "/token-lifetime" && m === "PUT") {
         const r = z.object({ seconds: z.number().positive() }).safeParse(parseBody(body));
@@ -223,18 +216,6 @@ export function makeAdmin(d: AdminDeps) {
         if (r.data.state === "down" && wasRunning) vm.stopTime = new Date().toISOString();
         e.markDirty();
         return send(res, 200, { name: vm.name, status: vm.status });
-      }
-      const ig = /^\/vms\/([^/]+)\/ignore-shutdown$/.exec(path);
-      if (ig && m === "POST") {
-        const b = (parseBody(body) ?? {}) as { ignore?: unknown };
-        if (b.ignore !== undefined && typeof b.ignore !== "boolean") return send(res, 400, { error: "ignore: true|false (default true)" });
-        const e = d.engine();
-        const name = decodeURIComponent(ig[1]);
-        const vm = e.state.vms.find((v) => v.name === name || v.id === name);
-        if (!vm) return send(res, 404, { error: `no VM ${name}` });
-        vm.ignoreShutdown = b.ignore !== false;
-        e.markDirty();
-        return send(res, 200, { name: vm.name, ignoreShutdown: vm.ignoreShutdown });
       }
       // the engine's housekeeping clock (job purge, JobRepositoryCleanupManager): N times faster than real time
       if (path === "/time-scale" && m === "GET") return send(res, 200, { scale: d.engine().opts.timeScale ?? 1 });

@@ -1,6 +1,8 @@
-// Engine faults: the texts of AppErrors.properties (oVirt/ovirt-engine frontend/.../AppErrors.properties) and the
-// HTTP statuses of their ErrorType (common/errors/EngineMessage.java -> restapi util/ErrorMessageHelper.java).
-// Backend validation failures answer reason "Operation Failed" with the messages as a Java list: "[a, b]".
+// The engine's faults: constructors (`EngineFaults.*`) for the texts of AppErrors.properties (oVirt/ovirt-engine
+// frontend/.../AppErrors.properties) with the HTTP statuses of their ErrorType (common/errors/EngineMessage.java ->
+// restapi util/ErrorMessageHelper.java), and the same faults by message key (`ENGINE_MESSAGES`) for the fault rules of
+// faultInjection.ts. Backend validation failures answer reason "Operation Failed" with the messages as a Java list:
+// "[a, b]".
 
 export class EngineFault extends Error {
   constructor(
@@ -59,11 +61,11 @@ export const EngineFaults = {
   unauthorized: () => new EngineFault(401, "Unauthorized", "Unauthorized"),
 
   // --- AppErrors.properties (status from EngineMessage ErrorType)
-  vmNotDown: (a: Action) => backend(409, `${op(a, "VM")}. At least one of the VMs is not down.`),
+  vmNotDown: (a: Action, t: EntityType = "VM") => backend(409, `${op(a, t)}. At least one of the VMs is not down.`),
   objectLocked: (a: Action, t: EntityType) => backend(409, `${op(a, t)}. Related operation is currently in progress. Please try again later.`),
   disksLocked: (a: Action, t: EntityType, aliases: string[]) =>
     backend(409, `${op(a, t)}: The following disks are locked: ${aliases.join(", ")}. Please try again in a few minutes.`),
-  vmIsLocked: (a: Action) => backend(409, `${op(a, "VM")}: VM is locked. Please try again in a few minutes.`),
+  vmIsLocked: (a: Action, t: EntityType = "VM") => backend(409, `${op(a, t)}: VM is locked. Please try again in a few minutes.`),
   templateLocked: () => backend(409, "Template is currently locked (temporarily)."),
   templateBeingExported: (name: string) => backend(409, `${op("export", "Template")}. Template ${name} is being exported.`),
   vmBeingImported: (name: string) => backend(409, `${op("import", "VM")}. VM ${name} is being imported.`),
@@ -133,7 +135,7 @@ export const EngineFaults = {
    * no EngineMessage ErrorType, so handleError answers 400; a single message, so no brackets.
    */
   storageDomainUnreachable: () => new EngineFault(400, "Operation Failed", "Storage domain cannot be reached. Please ensure it is accessible from the host(s)."),
-  vmNotRunning: (a: Action) => backend(409, `${op(a, "VM")}. VM is not running.`),
+  vmNotRunning: (a: Action, t: EntityType = "VM") => backend(409, `${op(a, t)}. VM is not running.`),
   /**
    * ACTION_TYPE_FAILED_CANNOT_ADD_IFACE_DUE_TO_MAC_DUPLICATES (CONFLICT): its own text (no action/type words); the
    * NIC list comes formatted by ReplacementUtils ("\tnic1,\n\tnic2"; model/macPools.ts engineList).
@@ -171,6 +173,40 @@ export const EngineFaults = {
   /** ACTION_TYPE_FAILED_VM_CANNOT_IMPORT_TEMPLATE_ARCHITECTURE_NOT_SUPPORTED_BY_CLUSTER (NOT_SUPPORTED -> 400) */
   templateArchNotSupported: () => backend(400, `${op("import", "Template")}. The selected cluster doesn't support Template's architecture`),
 };
+
+/**
+ * The engine messages a fault rule can name (faultInjection.ts `effect.engineFault`), by their AppErrors.properties
+ * key; each answers exactly what the constructor above answers (text and the status of the key's ErrorType in
+ * EngineMessage.java). `${action}`/`${type}` come from the operation the rule matched (VAR__ACTION__*, VAR__TYPE__*);
+ * `params` names the other placeholders of the text, which the rule gives in `effect.params`.
+ */
+export const ENGINE_MESSAGES = {
+  ACTION_TYPE_FAILED_OBJECT_LOCKED: { params: [], fault: (a: Action, t: EntityType) => EngineFaults.objectLocked(a, t) },
+  ACTION_TYPE_FAILED_VM_IS_LOCKED: { params: [], fault: (a: Action, t: EntityType) => EngineFaults.vmIsLocked(a, t) },
+  ACTION_TYPE_FAILED_VM_IS_NOT_DOWN: { params: [], fault: (a: Action, t: EntityType) => EngineFaults.vmNotDown(a, t) },
+  ACTION_TYPE_FAILED_VM_IS_NOT_RUNNING: { params: [], fault: (a: Action, t: EntityType) => EngineFaults.vmNotRunning(a, t) },
+  ACTION_TYPE_FAILED_NAME_ALREADY_USED: { params: [], fault: (a: Action, t: EntityType) => EngineFaults.nameUsed(a, t) },
+  ACTION_TYPE_FAILED_STORAGE_POOL_NOT_MATCH: { params: [], fault: (a: Action, t: EntityType) => EngineFaults.storagePoolNotMatch(a, t) },
+  ACTION_TYPE_FAILED_STORAGE_DOMAIN_NOT_EXIST: { params: [], fault: (a: Action, t: EntityType) => EngineFaults.storageDomainNotExist(a, t) },
+  ACTION_TYPE_FAILED_STORAGE_DOMAIN_STATUS_ILLEGAL: { params: [], fault: (a: Action, t: EntityType) => EngineFaults.storageInaccessible(a, t) },
+  MAC_POOL_NOT_ENOUGH_MAC_ADDRESSES: { params: [], fault: (a: Action, t: EntityType) => EngineFaults.macPoolExhausted(a, t) },
+  VM_TEMPLATE_IS_LOCKED: { params: [], fault: () => EngineFaults.templateLocked() },
+  VM_TEMPLATE_IMAGE_IS_LOCKED: { params: [], fault: () => EngineFaults.templateImageLocked() },
+  ACTION_TYPE_FAILED_STORAGE_DOMAIN_STATUS_ILLEGAL2: {
+    params: ["status"],
+    fault: (a: Action, t: EntityType, p: Record<string, string>) => EngineFaults.storageStatusIllegal(a, t, p.status),
+  },
+  ACTION_TYPE_FAILED_DISK_SPACE_LOW_ON_STORAGE_DOMAIN: {
+    params: ["storageName"],
+    fault: (a: Action, t: EntityType, p: Record<string, string>) => EngineFaults.diskSpaceLow(a, t, p.storageName),
+  },
+  ACTION_TYPE_FAILED_DISKS_LOCKED: {
+    params: ["diskAliases"],
+    fault: (a: Action, t: EntityType, p: Record<string, string>) => EngineFaults.disksLocked(a, t, [p.diskAliases]),
+  },
+} satisfies Record<string, { params: string[]; fault: (a: Action, t: EntityType, p: Record<string, string>) => EngineFault }>;
+
+export type EngineMessageKey = keyof typeof ENGINE_MESSAGES;
 
 /** Java enum constant name of a lower-case API enum value: "image_locked" -> "ImageLocked", "active" -> "Active". */
 export function enumName(v: string): string {

@@ -1,9 +1,10 @@
 // Asynchronous engine jobs: job + steps (validating, executing with per-disk "Copying Image" sub-steps with progress,
-// finalizing), failure injection ("fail the next job of a kind"), and the engine's start-up finalization of jobs
+// finalizing), injected job failures (fault rules, faultInjection.ts), and the engine's start-up finalization of jobs
 // found running (finalizeAtStart, below: task-carrying jobs go on, task-less ones become `unknown`). Ended jobs are
 // purged like the engine's JobRepositoryCleanupManager does (below).
 import { Engine } from "./engine";
 import { JobKind, JobRec, JobStatRec, StepRec } from "./model/types";
+import type { InjectedJobFailure } from "./faultInjection";
 
 /**
  * The engine's job purge (bll/job/JobRepositoryCleanupManager + the stored procedure
@@ -26,13 +27,15 @@ export interface JobSpec {
   vmId?: string;
   templateId?: string;
   vdsmCommand?: JobRec["vdsmCommand"];
+  /** a job failure a fault rule injected at the operation's start (ctx.faults.atOperation) */
+  injectedFailure?: InjectedJobFailure;
 }
 
 export class JobFailure extends Error {}
 
 export class Jobs {
-  /** kind -> reasons for the next jobs of that kind to fail (admin fail-next-job). */
-  private failNext = new Map<JobKind, string[]>();
+  /** job id -> the failure a fault rule injected into it (in memory: an engine restart forgets it; the rules stay). */
+  private injected = new Map<string, InjectedJobFailure>();
   private aborts = new Map<string, string>();
   private running = new Map<string, Promise<void>>();
   /** Called whenever a job ends (finished or failed). */
@@ -106,15 +109,11 @@ export class Jobs {
     return gone.length;
   }
 
-  injectFailure(kind: JobKind, reason: string): void {
-    const list = this.failNext.get(kind) ?? [];
-    list.push(reason);
-    this.failNext.set(kind, list);
-  }
-
-  takeInjectedFailure(kind: JobKind): string | undefined {
-    const list = this.failNext.get(kind);
-    return list?.shift();
+  /** The injected failure of a job, once: its copy loop strikes with it (storage/transfer.ts, externalVmImports.ts). */
+  takeInjectedFailure(job: JobRec): InjectedJobFailure | undefined {
+    const f = this.injected.get(job.id);
+    this.injected.delete(job.id);
+    return f;
   }
 
   create(spec: JobSpec): JobRec {
@@ -137,6 +136,7 @@ export class Jobs {
       bytes: 0,
       startMs: Date.now(),
     };
+    if (spec.injectedFailure) this.injected.set(job.id, spec.injectedFailure);
     const v = this.addStep(job, "validating", "Validating");
     this.endStep(job, v, "finished");
     this.engine.state.jobs.push(job);
@@ -186,6 +186,7 @@ export class Jobs {
     job.lastUpdated = job.endTime;
     if (reason) job.failureReason = reason;
     job.resume = undefined; // nothing left to go on with
+    this.injected.delete(job.id);
     if (status === "failed" && reason && vdsmFailure) {
       const cmd = job.vdsmCommand ?? { name: "MoveImageGroupVDS" };
       this.engine.event(

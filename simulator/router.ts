@@ -2,6 +2,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { Engine } from "./engine";
 import type { Jobs } from "./jobs";
+import type { RequestFaults } from "./faultInjection";
 import type { Writer } from "./xml/write";
 import type { XNode } from "./xml/xml";
 
@@ -18,6 +19,8 @@ export interface Ctx {
   body?: { root: string; node: XNode };
   rawBody: string;
   correlationId: string;
+  /** the fault rules, asked where an operation starts on an entity (faultInjection.ts) */
+  faults: RequestFaults;
   /** true when the request body or query asked to block (`<async>false</async>`) */
 }
 

@@ -8,7 +8,7 @@ import { Engine } from "./engine";
 import { Jobs } from "./jobs";
 import { Ctx, matrixParams, Reply, Router } from "./router";
 import { EngineFault } from "./engineFaults";
-import { FaultInjector } from "./faultInjection";
+import { FaultInjector, TransportDecision } from "./faultInjection";
 import { Sso } from "./services/sso";
 import { Pki, pkiResource } from "./services/pki";
 import { buildXml, parseXml } from "./xml/xml";
@@ -148,23 +148,10 @@ export class SimServer {
       return;
     }
 
-    // fault injection (engine paths only)
+    // fault injection (engine paths only): the transport rules that match no entity act before the engine
     if (path.startsWith("/ovirt-engine")) {
       const dec = this.d.faults.decide(method, path);
-      if (dec.delayMs > 0) await new Promise((r) => setTimeout(r, dec.delayMs));
-      if (dec.terminal?.kind === "reset") {
-        finish(0);
-        req.socket.destroy();
-        return;
-      }
-      if (dec.terminal?.kind === "status") {
-        await readBody(req).catch(() => "");
-        const st = dec.terminal.status ?? 503;
-        res.writeHead(st, { "Content-Type": "text/html" });
-        res.end(`<html><body><h1>${st} ${http.STATUS_CODES[st] ?? ""}</h1><p>injected fault</p></body></html>`);
-        finish(st);
-        return;
-      }
+      if (await injectTransport(req, res, dec.delayMs, dec.terminal, finish)) return;
     }
 
     const body = await readBody(req);
@@ -267,6 +254,7 @@ export class SimServer {
       body: parsed,
       rawBody: body,
       correlationId,
+      faults: this.d.faults.forRequest(method, path),
     };
     beginAudit(parsed);
     // the engine's XML reader refuses a body with an element its model does not know (checked once the resource
@@ -290,6 +278,9 @@ export class SimServer {
     // DELETE and other performAction calls answer 202 when asked (?async=true, Expect: 202-accepted)
     const expect = String(req.headers["expect"] ?? req.headers["x-ovirt-expect"] ?? "").toLowerCase();
     if (method === "DELETE" && reply.status === 200 && (query.get("async") === "true" || expect.includes("202-accepted"))) reply = { ...reply, status: 202 };
+    // a transport rule matched at an operation point: the command ran, its answer is lost or late (faultInjection.ts)
+    const lost = ctx.faults.answerFault;
+    if (lost && (await injectTransport(req, res, lost.delayMs, lost.kind === "delay" ? undefined : lost, finish))) return;
     finish(this.send(res, reply, headers, method, path), reply);
   }
 
@@ -359,6 +350,34 @@ export class SimServer {
       this.dropConnections();
     });
   }
+}
+
+/**
+ * Applies an injected transport fault: waits `delayMs`, then resets the connection or answers a bare HTML error page
+ * (what a proxy in front of the engine answers, not an engine fault). Returns true when the answer was replaced.
+ */
+async function injectTransport(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  delayMs: number,
+  terminal: TransportDecision | undefined,
+  finish: (status: number) => void,
+): Promise<boolean> {
+  if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+  if (terminal?.kind === "reset") {
+    finish(0);
+    req.socket.destroy();
+    return true;
+  }
+  if (terminal?.kind === "status") {
+    if (!req.readableEnded) await readBody(req).catch(() => ""); // at the front the body is still unread
+    const st = terminal.status ?? 503;
+    res.writeHead(st, { "Content-Type": "text/html" });
+    res.end(`<html><body><h1>${st} ${http.STATUS_CODES[st] ?? ""}</h1><p>injected fault</p></body></html>`);
+    finish(st);
+    return true;
+  }
+  return false;
 }
 
 /** A bare <fault> (non-action) or the echoed <action> holding the fault (action failures). */

@@ -18,6 +18,7 @@ import { ExternalVmImportsService } from "./services/externalVmImports";
 import { HostsService } from "./services/hosts";
 import { JobsService } from "./services/jobs";
 import { PermissionsService } from "./services/permissions";
+import { RegistrationService } from "./services/registration";
 import { StorageDomainsService } from "./services/storageDomains";
 import { TemplatesService } from "./services/templates";
 import { VmsService } from "./services/vms";
@@ -28,6 +29,7 @@ export * from "./types";
 export { EngineConnectionOptions, HttpStats, newCorrelationId, stableCorrelationId, checkEngineUrl } from "./connection";
 export { EngineHttp, closeAllEngines } from "./http";
 export { ExternalVmImportSpec, ExternalVmProvider } from "./services/externalVmImports";
+export { RegistrationConfiguration, NameMapping, RegisterOptions } from "./services/registration";
 export { searchValue, searchEq, searchName, searchNames } from "./services/util";
 
 export class OvirtClient {
@@ -45,6 +47,9 @@ export class OvirtClient {
   readonly events: EventsService;
   readonly disks: DisksService;
   readonly permissions: PermissionsService;
+  /** unregistered VMs/templates of a data domain and their register (`services/registration.ts`) */
+  readonly unregisteredVms: RegistrationService;
+  readonly unregisteredTemplates: RegistrationService;
   constructor(readonly http: EngineHttp) {
     this.datacenters = new DataCentersService(http);
     this.clusters = new ClustersService(http);
@@ -60,12 +65,17 @@ export class OvirtClient {
     this.events = new EventsService(http);
     this.disks = new DisksService(http);
     this.permissions = new PermissionsService(http);
+    this.unregisteredVms = new RegistrationService(http, "vm");
+    this.unregisteredTemplates = new RegistrationService(http, "template");
   }
   get url(): string {
     return this.http.url;
   }
   exportContent(kind: "vm" | "template"): ExportDomainContentsService {
     return kind === "vm" ? this.exportVms : this.exportTemplates;
+  }
+  registration(kind: "vm" | "template"): RegistrationService {
+    return kind === "vm" ? this.unregisteredVms : this.unregisteredTemplates;
   }
   /** `GET /` (API root): product info; also proves the credentials. */
   api(): Promise<Api> {

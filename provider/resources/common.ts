@@ -8,6 +8,12 @@ import { EngineError, EngineUnavailableError, TlsVerificationError, Authenticati
 import { createHash } from "node:crypto";
 import { connect } from "../client";
 import { progressFor } from "../progress";
+import { ArgError, CheckFailure } from "../operations/errors";
+import { cachedRead } from "../operations/readCache";
+
+// the errors and the read cache live in operations/ (one of each for every layer); re-exported for the resources
+export { ArgError, CheckFailure, suggest } from "../operations/errors";
+export { cachedRead, clearReadCache } from "../operations/readCache";
 
 /** The value Pulumi sends for an input that is not known yet (during preview). */
 export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -85,11 +91,6 @@ export const BatchArgs = z.object({
 });
 export type BatchArgs = z.infer<typeof BatchArgs>;
 
-export interface CheckFailure {
-  property: string;
-  reason: string;
-}
-
 /** zod issues -> Pulumi check failures (property path as a dotted name). */
 export function zodFailures(err: z.ZodError, prefix = ""): CheckFailure[] {
   return err.issues.map((i) => {
@@ -128,17 +129,6 @@ function isUnknownAt(obj: any, path: string): boolean {
     cur = cur[p];
   }
   return cur === UNKNOWN;
-}
-
-/** A user-facing error that names the argument and the fix. */
-export class ArgError extends Error {
-  constructor(
-    readonly property: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "ArgError";
-  }
 }
 
 /** Connection failures during `check` become failures on the engine args, with the fix. */
@@ -314,32 +304,3 @@ export function normalizeArgs<T extends z.ZodTypeAny>(schema: T, v: any): any {
 /** Polling defaults shared by resources. */
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;
-
-/** Finds a name in a list ("did you mean ...?" help for typos). */
-export function suggest(name: string, candidates: string[]): string {
-  const lower = name.toLowerCase();
-  const close = candidates.filter(
-    (c) => c.toLowerCase() === lower || c.toLowerCase().includes(lower) || lower.includes(c.toLowerCase()),
-  );
-  const list = (close.length ? close : candidates).slice(0, 8);
-  return list.length ? ` Known: ${list.map((c) => JSON.stringify(c)).join(", ")}.` : "";
-}
-
-/**
- * A short-lived per-process cache for read-only lookups made by `check`/`diff` (preview of hundreds of resources
- * shares one `GET /vms` instead of one request per resource). Creates use it only for identity lookups
- * (names/ids of storage domains, clusters, data centers: `reads.ts`), never for state that decides an action.
- */
-const readCache = new Map<string, { at: number; value: Promise<unknown> }>();
-export function cachedRead<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
-  const now = Date.now();
-  const hit = readCache.get(key);
-  if (hit && now - hit.at < ttlMs) return hit.value as Promise<T>;
-  const value = fn();
-  readCache.set(key, { at: now, value });
-  value.catch(() => readCache.delete(key));
-  return value;
-}
-export function clearReadCache(): void {
-  readCache.clear();
-}

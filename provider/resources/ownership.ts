@@ -16,7 +16,7 @@
  */
 import type { OvirtClient, Vm, Template, Event } from "../client";
 import { stableCorrelationId } from "../client/connection";
-import { vmById } from "./reads";
+import { vmById } from "../operations/reads";
 
 export type Ownership = "created" | "adopted" | "skipped";
 

@@ -175,8 +175,6 @@ export interface VmRec {
   permissions?: PermissionRec[];
   /** CPU profile (absent = the cluster's default profile). */
   cpuProfileId?: string;
-  /** Simulated guest that ignores the ACPI shutdown request (admin switch, tests). */
-  ignoreShutdown?: boolean;
   /**
    * Run history (engine VmDynamic.lastStartTime / lastStopTime, ISO): set when the VM is started
    * (CreateVDSCommand) and when it goes down (ResourceManager.internalSetVmStatus); a new or imported VM gets

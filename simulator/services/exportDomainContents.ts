@@ -326,8 +326,10 @@ function registerKind(r: Router, kind: Kind): void {
     const plan: ImportPlan = {
       exportSd: sd, entity: x, clusterId: cluster.id, defaultSdId: target.id, clone, newName, collapse, keepChain, overrides, targetTemplate,
     };
+    const fault = ctx.faults.atOperation(kind, x.name, "import");
     const job = ctx.jobs.create({
       kind: kind === "vm" ? "import_vm" : "import_template",
+      injectedFailure: fault.jobFailure,
       description: kind === "vm" ? `Importing VM ${finalName} to Cluster ${cluster.name}` : `Importing VM Template ${finalName} to Data Center ${dc.name}`,
       correlationId: ctx.correlationId,
       storageDomainIds: [sd.id],

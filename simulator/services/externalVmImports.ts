@@ -273,7 +273,9 @@ async function sourcePoweredOn(w: SourceWatch): Promise<string | undefined> {
 }
 
 async function convert(engine: Engine, jobs: Jobs, job: JobRec, vm: VmRec, bytes: number, w: SourceWatch | undefined): Promise<void> {
-  const injected = jobs.takeInjectedFailure("external_import");
+  // a job failure injected by a fault rule (faultInjection.ts): when the conversion starts, or halfway through it
+  const fault = jobs.takeInjectedFailure(job);
+  const injected = fault?.reason;
   const exec = jobs.addStep(job, "executing", "Executing");
   const step = jobs.addStep(job, "executing", `Converting VM ${vm.name}`, exec);
   engine.event({ code: 1193, description: `Starting to convert Vm ${vm.name}`, correlationId: job.correlationId, vmId: vm.id, jobId: job.id });
@@ -308,7 +310,8 @@ async function convert(engine: Engine, jobs: Jobs, job: JobRec, vm: VmRec, bytes
     for (;;) {
       const abort = jobs.abortReason(job.id);
       if (abort) throw new JobFailure(abort);
-      // an injected failure strikes halfway through the copy (and not before half the shortest conversion)
+      if (fault?.at === "start") throw new JobFailure(fault.reason);
+      // halfway: through the copy, and not before half the shortest conversion
       if (injected && moved >= bytes / 2 && Date.now() - start >= MIN_CONVERT_MS / 2) throw new JobFailure(injected);
       refuseIfRunning();
       watch();
@@ -527,8 +530,10 @@ async function post(ctx: Ctx): Promise<Reply> {
     nics,
     cpuProfileId,
   };
+  const fault = ctx.faults.atOperation("vm", name!, "import");
   const job = ctx.jobs.create({
     kind: "external_import",
+    injectedFailure: fault.jobFailure,
     description: `Importing VM ${targetName} to Cluster ${cl.name}`,
     correlationId: ctx.correlationId,
     storageDomainIds: [sd.id],

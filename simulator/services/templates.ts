@@ -115,8 +115,10 @@ export function register(r: Router): void {
     }
     const need = t.disks.reduce((a, d) => a + d.provisionedSize, 0);
     if (sd.sizeBytes - exportUsed(sd) < need) throw EngineFaults.diskSpaceLow("export", "Template", sd.name);
+    const fault = ctx.faults.atOperation("template", t.name, "export");
     const job = ctx.jobs.create({
       kind: "export_template",
+      injectedFailure: fault.jobFailure,
       description: `Exporting VM Template ${t.name} To Export Domain ${sd.name}`,
       correlationId: ctx.correlationId,
       storageDomainIds: [sd.id, ...new Set(t.disks.map((d) => d.storageDomainId))],

@@ -234,8 +234,10 @@ export function register(r: Router): void {
     // 7. VM down
     if (vm.status !== "down") throw EngineFaults.vmNotDown("export");
 
+    const fault = ctx.faults.atOperation("vm", vm.name, "export");
     const job = ctx.jobs.create({
       kind: "export_vm",
+      injectedFailure: fault.jobFailure,
       description: `Exporting VM ${vm.name} To Export Domain ${sd.name}`,
       correlationId: ctx.correlationId,
       storageDomainIds: [sd.id, ...new Set(vm.disks.map((d) => d.storageDomainId))],
@@ -257,9 +259,10 @@ export function register(r: Router): void {
     const vm = vmOr404(ctx);
     if (vm.lockJobId) throw EngineFaults.vmIsLocked(verb);
     if (vm.status === "down") throw EngineFaults.vmNotRunning(verb);
+    const fault = ctx.faults.atOperation("vm", vm.name, verb);
     const host = e.host(vm.hostId);
-    if (verb === "shutdown" && vm.ignoreShutdown) {
-      // the guest ignores the ACPI request: powering_down for a moment, then up again (no event 61)
+    if (fault.guest === "ignore-shutdown") {
+      // a fault rule's guest ignores the ACPI request: powering_down for a moment, then up again (no event 61)
       vm.status = "powering_down";
       e.markDirty();
       e.event({ code: 73, description: `VM shutdown initiated by admin@internal-authz on VM ${vm.name} (Host: ${host?.name ?? ""}).`, correlationId: ctx.correlationId, vmId: vm.id, hostId: host?.id });

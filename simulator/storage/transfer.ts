@@ -34,7 +34,11 @@ async function runCopies(engine: Engine, jobs: Jobs, job: JobRec, exec: StepRec,
   const skip = Math.min(job.resume?.done ?? 0, items.length);
   let done = items.slice(0, skip).reduce((a, i) => a + i.bytes, 0);
   job.bytes = done;
-  const injected = jobs.takeInjectedFailure(job.kind);
+  // a job failure injected by a fault rule (faultInjection.ts): at the start, before any byte is copied, or halfway
+  // through the last copy
+  const fault = jobs.takeInjectedFailure(job);
+  if (fault?.at === "start") throw new Error(fault.reason);
+  const injected = fault?.reason;
   for (const [i, item] of items.entries()) {
     if (i < skip) continue;
     const step = copyStep(engine, jobs, job, exec, i);
@@ -50,7 +54,6 @@ async function runCopies(engine: Engine, jobs: Jobs, job: JobRec, exec: StepRec,
           job.bytes += n;
           jobs.progress(job, step, item.bytes ? (mine / item.bytes) * 100 : 100);
           jobs.progress(job, exec, ((done + mine) / total) * 100);
-          // an injected failure strikes halfway through the last copy
           if (injected && i === items.length - 1 && mine >= item.bytes / 2) throw new Error(injected);
         },
         aborted: () => jobs.abortReason(job.id),

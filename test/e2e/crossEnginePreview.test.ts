@@ -12,7 +12,7 @@ import { DisksReport, disks, example, inDc, removeStackConfig, sums } from "../s
 import { startTestSimulator, TestSimulator } from "../support/simulator";
 import { jobs, requestLog, runAndKill } from "../reliability/support";
 import { getProvider } from "../../provider";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 import { closeAllEngines } from "../../provider/client";
 
 const DIR = example("cross-engine");

@@ -297,4 +297,55 @@ describe("e2e: examples, each in a project of its own from the packed tarball, r
             assert.match(bad.output, /must be pull_request or push/);
         });
     });
+    describe("data-domain-move: the data domain moves, its VMs are registered (zero copy), destroy undoes it", () => {
+        let p: ExampleProject;
+        let run: ReadmeRunner;
+        before(async () => {
+            p = await exampleProject("data-domain-move");
+            run = new ReadmeRunner(p);
+        });
+        after(async () => {
+            await run?.close();
+            p?.close();
+        });
+
+        it("runs the README: the preview reads only and lists what leaves; up registers everything in dc-target with equal disks and no copy; destroy brings it back", async () => {
+            const commands = exampleCommands("data-domain-move");
+            assert.deepEqual(shapes(commands), ["npm run sim", "config ovirt:url", "config ovirt:caFile", "config ovirt:password", "pulumi preview", "pulumi up", "pulumi destroy"]);
+            const names = ["web-01", "db-01", "app-01"];
+            let src: Map<string, string> | undefined;
+            for (const c of commands) {
+                const t = run.engines[0]?.t;
+                if (c.command === "pulumi preview") await t!.admin("DELETE", "requests");
+                if (c.command === "pulumi up") src = sourceSums(await disks(t!));
+                const { result } = await run.step(c);
+                if (result) ok(result, c.command);
+                if (c.command === "pulumi preview") {
+                    assert.equal((await t!.admin("GET", "requests")).mutating, 0, "the preview changed the engine");
+                    for (const n of [...names, "base"]) assert.match(result!.output, new RegExp(`(vm|template) ${n} \\(cluster cl-source\\)`), `the preview lists ${n} as leaving`);
+                }
+                if (c.command === "pulumi up") {
+                    const d = await disks(t!);
+                    for (const n of names) {
+                        const vm = inDc(d.vms, "dc-target", n);
+                        assert.equal(vm.length, 1, n);
+                        assert.equal(sums(vm[0]), src!.get(n), `${n}: the same bytes`);
+                    }
+                    assert.equal(inDc(d.templates, "dc-target", "base").length, 1);
+                    assert.equal(inDc(d.vms, "dc-source", "tools-01").length, 1, "tools-01 stays");
+                    // nothing was copied: no export or import job ran
+                    const kinds = ((await t!.admin("GET", "stats")).jobs as Array<{ kind: string }>).map((j) => j.kind);
+                    assert.ok(!kinds.some((k) => /^(export|import)/.test(k)), kinds.join(", "));
+                }
+                if (c.command.startsWith("pulumi destroy")) {
+                    const d = await disks(t!);
+                    for (const n of names) {
+                        const vm = inDc(d.vms, "dc-source", n);
+                        assert.equal(vm.length, 1, `${n} back in dc-source`);
+                        assert.equal(sums(vm[0]), src!.get(n), n);
+                    }
+                }
+            }
+        });
+    });
 });

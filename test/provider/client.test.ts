@@ -3,17 +3,18 @@ import * as tls from "node:tls";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { PASSWORD, Sim, startSim } from "./helpers";
+import { TestSimulator, startTestSimulator } from "../support/simulator";
+import { PASSWORD, PROVIDER_SIM } from "./helpers";
 import { connect, closeAllEngines, EngineError, AuthenticationError, TlsVerificationError, EngineUnavailableError } from "../../provider/client";
 import { searchValue, searchEq, searchNames, AmbiguousLookupError } from "../../provider/client";
-import { KeyedBatcher } from "../../provider/client/shared";
-import { vmsNamed } from "../../provider/resources/reads";
+import { KeyedBatcher } from "../../provider/operations/readCache";
+import { vmsNamed } from "../../provider/operations/reads";
 
 describe("engine client against the simulator", function () {
   this.timeout(120_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   before(async () => {
-    sim = await startSim();
+    sim = await startTestSimulator(PROVIDER_SIM);
   });
   after(async () => {
     await closeAllEngines();
@@ -45,7 +46,7 @@ describe("engine client against the simulator", function () {
     const c = connect(sim.engine);
     await c.datacenters.list();
     await sim.resetRequests();
-    await sim.admin("PUT", "/faults", { rules: [{ method: "GET", path: "/ovirt-engine/api/clusters$", kind: "status", status: 503, max: 2 }] });
+    await sim.admin("PUT", "/faults", { rules: [{ match: { method: "GET", path: "/ovirt-engine/api/clusters$" }, effect: { transport: "status", status: 503 }, max: 2 }] });
     const cls = await c.clusters.list();
     assert.ok(cls.length >= 2);
     const log = await sim.admin("GET", "/requests");
@@ -54,7 +55,7 @@ describe("engine client against the simulator", function () {
 
   it("retries a GET whose connection is reset", async () => {
     const c = connect(sim.engine);
-    await sim.admin("PUT", "/faults", { rules: [{ method: "GET", path: "/ovirt-engine/api/hosts$", kind: "reset", max: 2 }] });
+    await sim.admin("PUT", "/faults", { rules: [{ match: { method: "GET", path: "/ovirt-engine/api/hosts$" }, effect: { transport: "reset" }, max: 2 }] });
     const hosts = await c.hosts.list();
     assert.ok(hosts.length >= 2);
   });
@@ -64,7 +65,7 @@ describe("engine client against the simulator", function () {
     const vm = await c.vms.findByName("web-01");
     const sd = await c.storageDomains.findByName("export1");
     await sim.resetRequests();
-    await sim.admin("PUT", "/faults", { rules: [{ method: "POST", path: "/export$", kind: "status", status: 503, max: 5 }] });
+    await sim.admin("PUT", "/faults", { rules: [{ match: { method: "POST", path: "/export$" }, effect: { transport: "status", status: 503 }, max: 5 }] });
     await assert.rejects(
       c.vms.export(vm!.id, { exportDomainId: sd!.id, exclusive: false, discardSnapshots: false, correlationId: "0b6f3d4e-1111-4222-8333-444455556666" }),
       (e: any) => e instanceof EngineUnavailableError && e.ambiguous && e.status === 503,
@@ -117,15 +118,15 @@ describe("engine client against the simulator", function () {
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Starts a simulator, edits its persisted state (names, users, groups), and starts it again on that state. */
-async function simWithState(edit: (state: any) => void): Promise<Sim> {
+async function simWithState(edit: (state: any) => void): Promise<TestSimulator> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-client-"));
-  const first = await startSim({ stateDir });
+  const first = await startTestSimulator({ ...PROVIDER_SIM, stateDir });
   await first.close();
   const file = fs.readdirSync(stateDir).find((f) => f.endsWith(".json") && !f.includes("tmp"))!;
   const state = JSON.parse(fs.readFileSync(path.join(stateDir, file), "utf8"));
   edit(state);
   fs.writeFileSync(path.join(stateDir, file), JSON.stringify(state));
-  return startSim({ stateDir });
+  return startTestSimulator({ ...PROVIDER_SIM, stateDir });
 }
 
 const DEFAULT_USERS = [
@@ -186,11 +187,11 @@ describe("KeyedBatcher: one bad key never fails a batch", () => {
     assert.equal(n, 1);
   });
   it("vmsNamed: a batch answered 400 by the engine is split, every caller still gets its VMs", async () => {
-    const sim = await startSim();
+    const sim = await startTestSimulator(PROVIDER_SIM);
     try {
       const c = connect(sim.engine);
       await c.datacenters.list();
-      await sim.admin("PUT", "/faults", { rules: [{ method: "GET", path: "/ovirt-engine/api/vms$", kind: "status", status: 400, max: 1 }] });
+      await sim.admin("PUT", "/faults", { rules: [{ match: { method: "GET", path: "/ovirt-engine/api/vms$" }, effect: { transport: "status", status: 400 }, max: 1 }] });
       const [w, d] = await Promise.all([vmsNamed(c, "web-01"), vmsNamed(c, "db-01")]);
       assert.deepEqual([w.map((v) => v.name), d.map((v) => v.name)], [["web-01"], ["db-01"]]);
     } finally {
@@ -202,7 +203,7 @@ describe("KeyedBatcher: one bad key never fails a batch", () => {
 
 describe("names with quotes and backslashes against the simulator", function () {
   this.timeout(120_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   before(async () => {
     sim = await simWithState((st) => {
       const rename: Record<string, string> = { "app-01": `app "01" 'x'; y`, "snap-01": "snap\\01", "thin-01": "thin-01\\" };
@@ -235,7 +236,7 @@ describe("names with quotes and backslashes against the simulator", function () 
 
 describe("exact user and group lookups", function () {
   this.timeout(120_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   before(async () => {
     sim = await simWithState((st) => {
       st.users = [
@@ -289,7 +290,7 @@ describe("exact user and group lookups", function () {
     await assert.rejects(c.permissions.group("dba"), (e: any) => e instanceof AmbiguousLookupError && e.what === "group" && e.matches.join() === "dba@a-authz,dba@b-authz" && /group@domain/.test(e.message));
   });
 
-  describe("provider/resources/permissions.ts", () => {
+  describe("provider/operations/permissions.ts", () => {
     const progress = { update() {}, info() {}, warn() {} };
     it("checkPermissions: one failure per bad field, naming what was found and the fix", async () => {
       const { checkPermissions } = require("../../provider/resources/permissions");

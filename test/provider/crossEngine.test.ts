@@ -2,22 +2,24 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Sim, startSim, diskReport, shas, providerOf, checkAndCreate } from "./helpers";
+import { TestSimulator, startTestSimulator, diskReport, shas } from "../support/simulator";
+import { providerOf, checkAndCreate, PROVIDER_SIM } from "./helpers";
 import { connect, closeAllEngines } from "../../provider/client";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 
 const EDA = "ExportDomainAttachment";
 
 describe("cross-engine move (engine A -> engine B through one export domain) and take-over", function () {
   this.timeout(300_000);
-  let a: Sim;
-  let b: Sim;
+  let a: TestSimulator;
+  let b: TestSimulator;
   // Every test starts from two fresh engines and makes the stages it needs itself (export, move), so that each runs
   // alone (mocha --grep) and in any order.
   beforeEach(async () => {
     clearReadCache();
     const exportPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-shared-export-")), "export1");
-    a = await startSim({
+    a = await startTestSimulator({
+      ...PROVIDER_SIM,
       inventory: {
         dataCenters: [
           {
@@ -40,7 +42,8 @@ describe("cross-engine move (engine A -> engine B through one export domain) and
         ],
       },
     });
-    b = await startSim({
+    b = await startTestSimulator({
+      ...PROVIDER_SIM,
       inventory: {
         dataCenters: [
           {

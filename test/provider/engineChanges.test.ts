@@ -9,13 +9,15 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { Agent, request } from "undici";
 import { XMLParser } from "fast-xml-parser";
-import { Sim, startSim, diskReport, shas, providerOf, checkAndCreate, PASSWORD } from "./helpers";
+import { TestSimulator, startTestSimulator, diskReport, shas } from "../support/simulator";
+import { providerOf, checkAndCreate, PASSWORD, PROVIDER_SIM } from "./helpers";
+import type { Inventory } from "../../simulator";
 import { connect, closeAllEngines } from "../../provider/client";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 
 const EDA = "ExportDomainAttachment";
 
-const inventory = {
+const inventory: Inventory = {
   dataCenters: [
     {
       name: "dc-a",
@@ -40,13 +42,13 @@ const inventory = {
 
 describe("provider: re-export on change, shutdown fallback, storage transitions, CPU profiles", function () {
   this.timeout(300_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   let engine: any;
   let agent: Agent;
   const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: "@_", parseTagValue: false });
   /** A raw API call (Basic auth), independent of the client under test. */
   const api = async (method: string, p: string, body?: string) => {
-    const r = await request(`${sim.url}/${p}`, {
+    const r = await request(`${sim.engine.url}/${p}`, {
       method: method as any,
       dispatcher: agent,
       body,
@@ -66,12 +68,13 @@ describe("provider: re-export on change, shutdown fallback, storage transitions,
     return e === undefined ? [] : Array.isArray(e) ? e : [e];
   };
 
-  before(async () => {
-    sim = await startSim({ inventory, bandwidthMiBps: 500 });
+  // a new simulator for every test: each sets up the copies and moves it needs (none relies on an earlier test)
+  beforeEach(async () => {
+    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory, bandwidthMiBps: 500 });
     engine = sim.engine;
-    agent = new Agent({ connect: { ca: fs.readFileSync(sim.caFile, "utf8") } });
+    agent = new Agent({ connect: { ca: fs.readFileSync(sim.engine.caFile, "utf8") } });
   });
-  after(async () => {
+  afterEach(async () => {
     await closeAllEngines();
     await agent?.close();
     await sim?.close();
@@ -80,10 +83,9 @@ describe("provider: re-export on change, shutdown fallback, storage transitions,
 
   describe("VmExport with exclusive re-exports only when the source changed", () => {
     const args = () => ({ engine, exportDomain: "exp", name: "src-01", exclusive: true });
-    let exp: { id: string; outs: any };
 
     it("export, then diff says no change (twice: the fingerprint is stable)", async () => {
-      exp = await checkAndCreate("VmExport", args());
+      const exp = await checkAndCreate("VmExport", args());
       const rep = await diskReport(sim);
       const src = rep.vms.find((v) => v.name === "src-01");
       const copy = rep.exportDomains.find((e) => e.name === "exp")!.vms.find((v) => v.id === exp.outs.sourceId);
@@ -95,6 +97,7 @@ describe("provider: re-export on change, shutdown fallback, storage transitions,
     });
 
     it("a snapshot created on the source: diff says update; update re-exports; the copy equals the new source content", async () => {
+      const exp = await checkAndCreate("VmExport", args()); // set-up: the export whose source then changes
       const before = shas((await diskReport(sim)).vms.find((v) => v.name === "src-01"));
       const vmId = exp.outs.sourceId;
       const r = await api("POST", `vms/${vmId}/snapshots`, "<snapshot><description>after-export</description></snapshot>");
@@ -120,7 +123,6 @@ describe("provider: re-export on change, shutdown fallback, storage transitions,
       // and now it is current again
       const d2 = await providerOf("VmExport").diff(exp.id, u.outs, args());
       assert.equal(d2.changes, false);
-      exp = { id: exp.id, outs: u.outs };
     });
   });
 
@@ -142,7 +144,7 @@ describe("provider: re-export on change, shutdown fallback, storage transitions,
     });
 
     it("a guest that ignores the ACPI shutdown is powered off after shutdownTimeoutSeconds, then exported", async () => {
-      await sim.admin("POST", "/vms/stubborn-01/ignore-shutdown", { ignore: true });
+      await sim.admin("PUT", "/faults", { rules: [{ match: { entity: "vm", name: "stubborn-01" }, effect: { guest: "ignore-shutdown" } }] });
       const t0 = Date.now();
       const r = await checkAndCreate("VmExport", { engine, exportDomain: "exp", name: "stubborn-01", shutdownIfRunning: true, shutdownTimeoutSeconds: 2 });
       const took = Date.now() - t0;
@@ -185,6 +187,12 @@ describe("provider: re-export on change, shutdown fallback, storage transitions,
 
   describe("VmImport.cpuProfile", () => {
     const base = () => ({ engine, exportDomain: "exp", name: "src-01", cluster: "cl-b", storageDomain: "data-b", onConflict: "clone" });
+    beforeEach(async () => {
+      // set-up: src-01's copy on exp, and exp moved from dc-a to dc-b (cl-b's data center)
+      await checkAndCreate("VmExport", { engine, exportDomain: "exp", name: "src-01", exclusive: true });
+      await checkAndCreate(EDA, { engine, exportDomain: "exp", dataCenter: "dc-a", handOffTo: { dataCenter: "dc-b" } });
+      await checkAndCreate(EDA, { engine, exportDomain: "exp", dataCenter: "dc-b", moveFrom: { dataCenter: "dc-a" } });
+    });
 
     it("an unknown profile fails at preview naming cpuProfile and listing the target cluster's profiles", async () => {
       await sim.resetRequests();
@@ -196,13 +204,12 @@ describe("provider: re-export on change, shutdown fallback, storage transitions,
       assert.equal(await sim.mutating(), 0);
     });
 
-    let imp: { id: string; outs: any };
     it("imports with cpuProfile gold: the engine VM runs with gold of cl-b; changing it is an in-place update", async () => {
       const c = connect(engine);
       const cl = (await c.clusters.findByName("cl-b"))!;
       const profiles = await c.clusters.cpuProfiles(cl.id);
       const id = (n: string) => profiles.find((p) => p.name === n)!.id;
-      imp = await checkAndCreate("VmImport", { ...base(), cpuProfile: "gold" });
+      const imp = await checkAndCreate("VmImport", { ...base(), cpuProfile: "gold" });
       assert.equal((await c.vms.get(imp.outs.vmId))?.cpu_profile?.id, id("gold"));
       assert.equal(imp.outs.cpuProfileId, id("gold"));
 

@@ -8,20 +8,22 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Sim, startSim, diskReport, shas, providerOf, checkAndCreate } from "./helpers";
+import { TestSimulator, startTestSimulator, diskReport, shas } from "../support/simulator";
+import { providerOf, checkAndCreate, PROVIDER_SIM } from "./helpers";
 import { connect, closeAllEngines } from "../../provider/client";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 
 describe("VmImport: disk placement, allocation and collapse as the engine reads them (issue 11 items 1, 3, 7)", function () {
   this.timeout(300_000);
-  let a: Sim;
-  let b: Sim;
+  let a: TestSimulator;
+  let b: TestSimulator;
   const shared = fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-placement-"));
   const sdId = async (name: string) => (await connect(b.engine).storageDomains.findByName(name))!.id;
   const imp = (name: string, more: any = {}) => ({ engine: b.engine, exportDomain: "export1", name, cluster: "cl-b", storageDomain: "data-b1", ...more });
 
   before(async () => {
-    a = await startSim({
+    a = await startTestSimulator({
+      ...PROVIDER_SIM,
       inventory: {
         dataCenters: [
           {
@@ -61,7 +63,8 @@ describe("VmImport: disk placement, allocation and collapse as the engine reads 
         ],
       },
     });
-    b = await startSim({
+    b = await startTestSimulator({
+      ...PROVIDER_SIM,
       inventory: {
         dataCenters: [
           {
@@ -119,6 +122,10 @@ describe("VmImport: disk placement, allocation and collapse as the engine reads 
   });
 
   it("with the template imported, a thin VM is checked against where it really is, then lands there thin", async () => {
+    // set-up: tpl imported into engine B on data-b2 (the test before does it; alone, this test does)
+    if ((await connect(b.engine).templates.findByName("tpl")).length === 0) {
+      await checkAndCreate("VmImport", imp("tpl", { kind: "template", disks: [{ alias: "tpl_os", storageDomain: "data-b2" }, { alias: "tpl_data", storageDomain: "data-b2" }] }));
+    }
     const r = await providerOf("VmImport").check({}, imp("thin", { disks: [{ alias: "thin_Disk1", storageDomain: "data-b1" }] }));
     const f = r.failures.find((x: any) => /storageDomain$/.test(x.property));
     assert.ok(f, JSON.stringify(r.failures));

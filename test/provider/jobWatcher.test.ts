@@ -2,21 +2,22 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { checkAndCreate, Sim, startSim } from "./helpers";
+import { TestSimulator, startTestSimulator } from "../support/simulator";
+import { checkAndCreate, PROVIDER_SIM } from "./helpers";
 import { connect, closeAllEngines, stableCorrelationId } from "../../provider/client";
 import { jobWatcher, predictEnd, jobPercent } from "../../provider/client/jobWatcher";
-import { lostWhen, waitForJob } from "../../provider/resources/jobs";
+import { lostWhen, waitForJob } from "../../provider/operations/wait";
 
 const quiet = { update() {}, info() {}, warn() {} } as any;
 
 describe("shared job watcher", function () {
   this.timeout(120_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   before(async () => {
     // slow copies at a steady pace: web-01 (32 MiB) and app-01 (16 MiB) export in parallel for several seconds, each
     // capped at 4 MiB/s (fast domains, so the copies do not speed up when the other one ends: this test is about the
     // polling loop, not about predicting a changing rate)
-    sim = await startSim({ bandwidthMiBps: 1000 });
+    sim = await startTestSimulator({ ...PROVIDER_SIM, bandwidthMiBps: 1000 });
     await sim.admin("PUT", "/bandwidth", { perCopyMiBps: 4 });
   });
   after(async () => {
@@ -72,7 +73,7 @@ describe("shared job watcher", function () {
   it("a copy that speeds up when the copy sharing its storage domain ends is still noticed within 1.5 s of its end", async () => {
     // export1 gives 8 MiB/s in all: web-01 (32 MiB) and app-01 (16 MiB) get 4 each until app-01 ends (~4 s), then
     // web-01 alone gets 8: its average rate since the first sample predicts its end too late
-    const shared = await startSim({ bandwidthMiBps: 1000 });
+    const shared = await startTestSimulator({ ...PROVIDER_SIM, bandwidthMiBps: 1000 });
     try {
       await shared.admin("PUT", "/bandwidth", { MiBps: 8, storageDomain: "export1" });
       const c = connect(shared.engine);
@@ -147,7 +148,7 @@ describe("shared job watcher", function () {
 
   describe("across engine restarts", () => {
     const dirs: string[] = [];
-    const sims: Sim[] = [];
+    const sims: TestSimulator[] = [];
     after(async () => {
       for (const s of sims) await s.close().catch(() => undefined);
       for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
@@ -156,7 +157,7 @@ describe("shared job watcher", function () {
     it("a job the engine finalized as `unknown` at a restart (no VDSM task): the entity decides at once, never taken for running", async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prov-unknown-"));
       dirs.push(dir);
-      const s1 = await startSim({ stateDir: dir });
+      const s1 = await startTestSimulator({ ...PROVIDER_SIM, stateDir: dir });
       await s1.close();
       // the engine's database after it stopped during a command without VDSM tasks: the job started, no external_id
       const file = path.join(dir, "state.json");
@@ -170,7 +171,7 @@ describe("shared job watcher", function () {
       });
       st.jobs.push(job("7d0c9a52-0000-4000-8000-000000000001", "unknown-done"), job("7d0c9a52-0000-4000-8000-000000000002", "unknown-failed"));
       fs.writeFileSync(file, JSON.stringify(st));
-      const s2 = await startSim({ stateDir: dir });
+      const s2 = await startTestSimulator({ ...PROVIDER_SIM, stateDir: dir });
       sims.push(s2);
       const c = connect(s2.engine);
       assert.equal((await c.jobs.byCorrelationId("unknown-done"))[0]?.status, "unknown");
@@ -204,7 +205,7 @@ describe("shared job watcher", function () {
     it("the engine restarts mid-copy and stays away longer than the client's retries (503, connections dropped, token gone): the wait goes on, the copy completes, nothing is sent twice", async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prov-restart-"));
       dirs.push(dir);
-      const s = await startSim({ stateDir: dir, bandwidthMiBps: 8 });
+      const s = await startTestSimulator({ ...PROVIDER_SIM, stateDir: dir, bandwidthMiBps: 8 });
       sims.push(s);
       // one retry only: the 4 s outage outlasts the client's own retries, so the wait itself must ride it out
       const c = connect({ ...s.engine, maxRetries: 1 });

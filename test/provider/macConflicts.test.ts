@@ -7,12 +7,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
-import { Sim, startSim, providerOf, checkAndCreate } from "./helpers";
+import { TestSimulator, startTestSimulator } from "../support/simulator";
+import { providerOf, checkAndCreate, PROVIDER_SIM } from "./helpers";
 import { connect, closeAllEngines } from "../../provider/client";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 
 /** MACs of a VM's NICs read from the engine (API), lower-case, NIC order. */
-async function macsOf(sim: Sim, vmName: string): Promise<string[]> {
+async function macsOf(sim: TestSimulator, vmName: string): Promise<string[]> {
   const c = connect(sim.engine);
   const vm = await c.vms.findByName(vmName);
   assert.ok(vm, `no VM ${vmName}`);
@@ -22,14 +23,15 @@ async function macsOf(sim: Sim, vmName: string): Promise<string[]> {
 
 describe("provider: MAC conflicts of a plain cross-engine import (VmImport)", function () {
   this.timeout(300_000);
-  let a: Sim;
-  let b: Sim;
+  let a: TestSimulator;
+  let b: TestSimulator;
   let webMac: string;
   const shared = fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-mac-export-"));
   const base = () => ({ engine: b.engine, exportDomain: "export1", cluster: "cl-b", storageDomain: "data-b", expectExportDomain: { dataCenter: "dc-a", engine: a.engine } });
 
   before(async () => {
-    a = await startSim({
+    a = await startTestSimulator({
+      ...PROVIDER_SIM,
       inventory: {
         macPools: [{ name: "Default", ranges: [{ from: "56:6f:0a:0a:00:00", to: "56:6f:0a:0a:00:ff" }] }],
         dataCenters: [{ name: "dc-a", clusters: [{ name: "cl-a" }], hosts: [{ name: "host-a", cluster: "cl-a" }], storageDomains: [{ name: "data-a", sizeGiB: 20 }] }],
@@ -41,7 +43,8 @@ describe("provider: MAC conflicts of a plain cross-engine import (VmImport)", fu
       },
     });
     webMac = (await macsOf(a, "web"))[0];
-    b = await startSim({
+    b = await startTestSimulator({
+      ...PROVIDER_SIM,
       inventory: {
         macPools: [
           { name: "Default", ranges: [{ from: "56:6f:0b:0b:00:00", to: "56:6f:0b:0b:00:ff" }] },

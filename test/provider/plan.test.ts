@@ -6,17 +6,19 @@ import { strict as assert } from "assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { startSim, Sim } from "./helpers";
+import { TestSimulator, startTestSimulator } from "../support/simulator";
+import { PROVIDER_SIM } from "./helpers";
+import type { Inventory } from "../../simulator";
 import { computePlan } from "../../provider/plan/compute";
 import { migrationPlanProvider, lastPlans } from "../../provider/plan/resource";
 import { renderMarkdown, renderTable } from "../../provider/plan/render";
 import { PlanSpec, Plan, MiB, GiB } from "../../provider/plan/model";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 import { connect } from "../../provider/client";
 
 const MIG_URN = "urn:pulumi:s::p::ovirt:migrate:Migration::m";
 
-function inventory(opts: { targetGiB?: number; exportGiB?: number; takenInTarget?: boolean } = {}) {
+function inventory(opts: { targetGiB?: number; exportGiB?: number; takenInTarget?: boolean } = {}): Inventory & { dataCenters: NonNullable<Inventory["dataCenters"]> } {
   return {
     dataCenters: [
       {
@@ -49,7 +51,7 @@ function inventory(opts: { targetGiB?: number; exportGiB?: number; takenInTarget
   };
 }
 
-function spec(sim: Sim, over: Partial<PlanSpec> = {}, vms: Array<Partial<PlanSpec["entities"][number]> & { name: string }> = []): PlanSpec {
+function spec(sim: TestSimulator, over: Partial<PlanSpec> = {}, vms: Array<Partial<PlanSpec["entities"][number]> & { name: string }> = []): PlanSpec {
   return {
     name: "m",
     engine: sim.engine,
@@ -72,9 +74,9 @@ const entity = (p: Plan, name: string) => {
 
 describe("migration plan: facts at preview from the engine (reads only)", function () {
   this.timeout(120_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   before(async () => {
-    sim = await startSim({ inventory: inventory() });
+    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory: inventory() });
   });
   after(async () => sim?.close());
   beforeEach(async () => {
@@ -170,7 +172,7 @@ describe("migration plan: facts at preview from the engine (reads only)", functi
     assert.match(none.throughput.basis, /no estimate/);
     assert.equal(none.totalSeconds, undefined);
     // one real export (not part of the plan's requests: the counter is reset after it)
-    const c = connect({ url: sim.engine.url, username: sim.engine.username, password: sim.engine.password, caFile: sim.caFile });
+    const c = connect({ url: sim.engine.url, username: sim.engine.username, password: sim.engine.password, caFile: sim.engine.caFile });
     const vm = (await c.vms.list('name="pre-01"'))[0];
     const sd = (await c.storageDomains.list()).find((d) => d.name === "exp1")!;
     await c.vms.export(vm.id, { exportDomainId: sd.id, exclusive: true, discardSnapshots: false, correlationId: "6b1f0a52-6d7e-4c59-9d1b-2f3c4a5b6c7d" });
@@ -203,10 +205,10 @@ describe("migration plan: facts at preview from the engine (reads only)", functi
 
 describe("migration plan: a move that cannot fit fails at preview", function () {
   this.timeout(120_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   before(async () => {
     // 0.05 GiB = 51.2 MiB in the target (taken-01 uses 16 MiB of it); the export domain holds 0.08 GiB = 81.9 MiB
-    sim = await startSim({ inventory: inventory({ targetGiB: 0.05, exportGiB: 0.08 }) });
+    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory: inventory({ targetGiB: 0.05, exportGiB: 0.08 }) });
   });
   after(async () => sim?.close());
 
@@ -234,12 +236,13 @@ describe("migration plan: a move that cannot fit fails at preview", function () 
 
 describe("migration plan: a second engine", function () {
   this.timeout(120_000);
-  let a: Sim;
-  let b: Sim;
+  let a: TestSimulator;
+  let b: TestSimulator;
   before(async () => {
-    a = await startSim({ inventory: { ...inventory({ takenInTarget: false }), dataCenters: inventory().dataCenters.slice(0, 1) } });
+    a = await startTestSimulator({ ...PROVIDER_SIM, inventory: { ...inventory({ takenInTarget: false }), dataCenters: inventory().dataCenters.slice(0, 1) } });
     const inv = inventory();
-    b = await startSim({
+    b = await startTestSimulator({
+      ...PROVIDER_SIM,
       inventory: { dataCenters: inv.dataCenters.slice(1), vms: [{ name: "taken-01", cluster: "cl-tgt", disks: [{ alias: "t", sizeMiB: 8 }] }] },
     });
   });

@@ -1,23 +1,43 @@
 import * as assert from "node:assert/strict";
-import { Sim, startSim, diskReport, shas, providerOf, checkAndCreate } from "./helpers";
+import { TestSimulator, startTestSimulator, diskReport, shas } from "../support/simulator";
+import { providerOf, checkAndCreate, PROVIDER_SIM } from "./helpers";
 import { connect, closeAllEngines } from "../../provider/client";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 
 const EDA = "ExportDomainAttachment";
 
 describe("resources against the simulator (one engine, dc-source -> dc-target)", function () {
   this.timeout(300_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   let engine: any;
-  before(async () => {
-    sim = await startSim();
+  // a new simulator for every test: each runs the steps of the migration that come before it (set-up below), so
+  // that none relies on what an earlier test left in the engine
+  beforeEach(async () => {
+    clearReadCache();
+    sim = await startTestSimulator(PROVIDER_SIM);
     engine = sim.engine;
   });
-  after(async () => {
+  afterEach(async () => {
     await closeAllEngines();
     await sim?.close();
   });
-  beforeEach(() => clearReadCache());
+
+  // set-up steps
+  const exportVm = (name: string) => checkAndCreate("VmExport", { engine, exportDomain: "export1", name, exclusive: true });
+  const exportTemplate = (name: string) => checkAndCreate("VmExport", { engine, exportDomain: "export1", kind: "template", name, exclusive: true });
+  /** the source stage adopted, then export1 moved to dc-target (what the migration does after its exports) */
+  const moved = async () => {
+    const att = await checkAndCreate(EDA, { engine, exportDomain: "export1", dataCenter: "dc-source", handOffTo: { dataCenter: "dc-target" } });
+    const target = await checkAndCreate(EDA, { engine, exportDomain: "export1", dataCenter: "dc-target", moveFrom: { dataCenter: "dc-source" } });
+    return { att, target };
+  };
+  const importWebArgs = () => ({ engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone", disks: [{ alias: "web-01_disk0", allocation: "preallocated" }] });
+  /** web-01 exported, export1 moved, web-01 imported as a clone in dc-target */
+  const webImported = async () => {
+    await exportVm("web-01");
+    await moved();
+    return checkAndCreate("VmImport", importWebArgs());
+  };
 
   const dcStatus = async (dc: string, sd = "export1") => {
     const c = connect(engine);
@@ -66,19 +86,17 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
   });
 
   describe("ExportDomainAttachment + VmExport in the source data center", () => {
-    let att: { id: string; outs: any };
     it("adopts the existing active attachment", async () => {
       await sim.resetRequests();
-      att = await checkAndCreate(EDA, { engine, exportDomain: "export1", dataCenter: "dc-source", handOffTo: { dataCenter: "dc-target" } });
+      const att = await checkAndCreate(EDA, { engine, exportDomain: "export1", dataCenter: "dc-source", handOffTo: { dataCenter: "dc-target" } });
       assert.equal(att.outs.status, "active");
       assert.equal(await sim.mutating(), 0, "adoption sends no mutating request");
       const r = await providerOf(EDA).read(att.id, att.outs);
       assert.equal(r.id, att.id);
     });
 
-    let web: { id: string; outs: any };
     it("exports a VM; the copy on the export domain has the source's disk content", async () => {
-      web = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "web-01", exclusive: true });
+      const web = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "web-01", exclusive: true });
       assert.equal(web.outs.adopted, false);
       const rep = await diskReport(sim);
       const src = rep.vms.find((v) => v.name === "web-01" && v.dataCenter === "dc-source");
@@ -89,6 +107,7 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
     });
 
     it("a second create of the same resource (state lost) finds its own current copy without exporting again; diff is empty", async () => {
+      const web = await exportVm("web-01");
       await sim.resetRequests();
       const again = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "web-01", exclusive: true });
       // proven its own by the correlation id on the engine's export event: still "created" (removed on destroy)
@@ -121,7 +140,7 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
     });
 
     it("a job that fails in the engine gives a clear error with the engine's reason; the next create succeeds", async () => {
-      await sim.admin("POST", "/fail-next-job", { kind: "export_vm", reason: "simulated storage error" });
+      await sim.admin("PUT", "/faults", { rules: [{ match: { entity: "vm", name: "app-01", operation: "export" }, effect: { jobFailure: { reason: "simulated storage error" } }, max: 1 }] });
       await assert.rejects(checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "app-01" }), (e: any) => /app-01/.test(e.message) && /failed/.test(e.message));
       const ok = await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "app-01" });
       assert.equal(ok.outs.adopted, false);
@@ -139,9 +158,9 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
       assert.ok(rep.exportDomains[0].vms.some((v) => v.id === kept.outs.sourceId));
     });
 
-    let target: { id: string; outs: any };
     it("moves the export domain to the target data center (moveFrom), then refresh of the source stage keeps it", async () => {
-      target = await checkAndCreate(EDA, { engine, exportDomain: "export1", dataCenter: "dc-target", moveFrom: { dataCenter: "dc-source" } });
+      const att = await checkAndCreate(EDA, { engine, exportDomain: "export1", dataCenter: "dc-source", handOffTo: { dataCenter: "dc-target" } });
+      const target = await checkAndCreate(EDA, { engine, exportDomain: "export1", dataCenter: "dc-target", moveFrom: { dataCenter: "dc-source" } });
       assert.equal(target.outs.status, "active");
       assert.equal(await dcStatus("dc-target"), "active");
       assert.equal(await dcStatus("dc-source"), undefined);
@@ -151,6 +170,9 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
 
     describe("VmImport in the target data center", () => {
       it("refuses a thin VM whose template is missing, naming the template and both fixes", async () => {
+        await exportTemplate("rhel9-base");
+        await exportVm("thin-01");
+        await moved();
         const p = providerOf("VmImport");
         const args = { engine, exportDomain: "export1", name: "thin-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone" };
         const r = await p.check({}, args);
@@ -159,26 +181,23 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
       });
 
       it("refuses an id conflict with onConflict fail (the source VM of this engine)", async () => {
+        await exportVm("web-01");
+        await moved();
         const args = { engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target" };
         const r = await providerOf("VmImport").check({}, args);
         assert.ok(r.failures.some((f: any) => f.property === "onConflict"), JSON.stringify(r.failures));
         await assert.rejects(providerOf("VmImport").create(args), /onConflict/);
       });
 
-      let imp: { id: string; outs: any };
       it("imports as a clone keeping the name in the target DC; disks identical; permissions applied", async () => {
+        await exportVm("web-01");
+        await moved();
         const c = connect(engine);
         // the simulator may not serve /roles: then the permission part is not exercised here
         const roles = await c.permissions.roles().catch(() => []);
         const role = roles.find((r) => /UserRole/.test(r.name)) ?? roles[0];
-        imp = await checkAndCreate("VmImport", {
-          engine,
-          exportDomain: "export1",
-          name: "web-01",
-          cluster: "cl-target",
-          storageDomain: "data-target",
-          onConflict: "clone",
-          disks: [{ alias: "web-01_disk0", allocation: "preallocated" }],
+        const imp = await checkAndCreate("VmImport", {
+          ...importWebArgs(),
           permissions: role ? [{ user: "alice@internal-authz", role: role.name }] : undefined,
         });
         assert.equal(imp.outs.vmName, "web-01");
@@ -199,7 +218,9 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
         // the reset comes before the engine handles the request, so the engine never saw it: the provider must find
         // no job and no app-01 in dc-target, and send the import again (before the fix it took the source VM app-01
         // for the import and waited for it until the deadline)
-        await sim.admin("PUT", "/faults", { rules: [{ method: "POST", path: "/vms/[^/]+/import$", kind: "reset", max: 1 }] });
+        await exportVm("app-01");
+        await moved();
+        await sim.admin("PUT", "/faults", { rules: [{ match: { method: "POST", path: "/vms/[^/]+/import$" }, effect: { transport: "reset" }, max: 1 }] });
         try {
           const t0 = Date.now();
           const r = await checkAndCreate("VmImport", { engine, exportDomain: "export1", name: "app-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone" });
@@ -216,13 +237,15 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
       });
 
       it("a second create adopts the import (no duplicate VM)", async () => {
-        const again = await checkAndCreate("VmImport", { engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone", disks: [{ alias: "web-01_disk0", allocation: "preallocated" }] });
+        const imp = await webImported();
+        const again = await checkAndCreate("VmImport", importWebArgs());
         assert.equal(again.outs.vmId, imp.outs.vmId);
         const rep = await diskReport(sim);
         assert.equal(rep.vms.filter((v) => v.name === "web-01" && v.dataCenter === "dc-target").length, 1);
       });
 
       it("skip keeps the existing VM and its delete leaves it alone", async () => {
+        const imp = await webImported();
         const sk = await checkAndCreate("VmImport", { engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target", onConflict: "skip" });
         assert.equal(sk.outs.imported, false);
         await providerOf("VmImport").delete(sk.id, sk.outs);
@@ -230,6 +253,8 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
       });
 
       it("clone with a suffix gives a second copy under a new name", async () => {
+        await exportVm("web-01");
+        await moved();
         const cl = await checkAndCreate("VmImport", { engine, exportDomain: "export1", name: "web-01", cluster: "cl-target", storageDomain: "data-target", clone: true, cloneSuffix: "-b" });
         assert.equal(cl.outs.vmName, "web-01-b");
         await providerOf("VmImport").delete(cl.id, cl.outs);
@@ -237,6 +262,8 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
       });
 
       it("template import, then the thin VM without collapse is accepted when the template is expected", async () => {
+        await exportTemplate("rhel9-base");
+        await moved();
         const t = await checkAndCreate("VmImport", { engine, exportDomain: "export1", kind: "template", name: "rhel9-base", cluster: "cl-target", storageDomain: "data-target", onConflict: "clone" });
         assert.ok(t.outs.vmId);
         // the source template (same id) stays in dc-source, so the import is a clone (new id); names are unique per
@@ -248,6 +275,7 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
       });
 
       it("refresh notices a VM deleted out of band; delete removes only the VM it created", async () => {
+        const imp = await webImported();
         const c = connect(engine);
         await c.vms.remove(imp.outs.vmId);
         const { poll } = require("../../provider/client/wait");
@@ -262,6 +290,7 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
 
     describe("teardown", () => {
       it("deleting the target attachment deactivates and detaches it", async () => {
+        const { target } = await moved();
         await providerOf(EDA).delete(target.id, target.outs);
         assert.equal(await dcStatus("dc-target"), undefined);
         assert.deepEqual(await providerOf(EDA).read(target.id, target.outs), {});

@@ -9,9 +9,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { Sim, startSim, diskReport, shas, providerOf, checkAndCreate } from "./helpers";
+import { TestSimulator, startTestSimulator, diskReport, shas } from "../support/simulator";
+import { providerOf, checkAndCreate, PROVIDER_SIM } from "./helpers";
 import { connect, closeAllEngines } from "../../provider/client";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 import { CLONE_NOTE } from "../../provider/resources/vmImport";
 import { changeCounts } from "../support/pulumi";
 import { E2E, example, startE2E } from "../support/e2e";
@@ -21,7 +22,7 @@ const urnOf = (name: string) => `urn:pulumi:test::same-engine::pulumi-nodejs:dyn
 
 describe("same engine: every import is a clone, and the preview says so (VmImport)", function () {
   this.timeout(300_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   let engine: any;
   let progressFile: string;
   const saved = process.env.OVIRT_MIGRATE_PROGRESS_FILE;
@@ -48,7 +49,7 @@ describe("same engine: every import is a clone, and the preview says so (VmImpor
   });
 
   before(async () => {
-    sim = await startSim();
+    sim = await startTestSimulator(PROVIDER_SIM);
     engine = sim.engine;
     progressFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "same-engine-")), "progress.jsonl");
     process.env.OVIRT_MIGRATE_PROGRESS_FILE = progressFile;

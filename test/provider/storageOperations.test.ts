@@ -6,9 +6,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Sim, startSim, checkAndCreate } from "./helpers";
+import { TestSimulator, startTestSimulator } from "../support/simulator";
+import { checkAndCreate, PROVIDER_SIM } from "./helpers";
 import { connect, closeAllEngines } from "../../provider/client";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 
 const EDA = "ExportDomainAttachment";
 
@@ -28,7 +29,7 @@ const OP_MS = 3000;
 
 describe("provider: ExportDomainAttachment when the engine's answer to a storage command is lost", function () {
   this.timeout(300_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   let progressFile: string;
   const saved = { timeout: process.env.OVIRT_MIGRATE_REQUEST_TIMEOUT_MS, progress: process.env.OVIRT_MIGRATE_PROGRESS_FILE };
 
@@ -52,7 +53,7 @@ describe("provider: ExportDomainAttachment when the engine's answer to a storage
     progressFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-progress-")), "progress.jsonl");
     process.env.OVIRT_MIGRATE_REQUEST_TIMEOUT_MS = String(CLIENT_TIMEOUT_MS);
     process.env.OVIRT_MIGRATE_PROGRESS_FILE = progressFile;
-    sim = await startSim({ inventory });
+    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory });
   });
   after(async () => {
     await closeAllEngines();
@@ -97,9 +98,9 @@ describe("provider: ExportDomainAttachment when the engine's answer to a storage
 
   it("connections dropped before the engine got the request: the resource sees no trace, sends it again, and completes", async () => {
     const rules = [
-      { method: "POST", path: "/datacenters/[^/]+/storagedomains/[^/]+/deactivate$", kind: "reset", max: 1 },
-      { method: "DELETE", path: "/datacenters/[^/]+/storagedomains/[^/]+$", kind: "reset", max: 1 },
-      { method: "POST", path: "/datacenters/[^/]+/storagedomains$", kind: "reset", max: 1 },
+      { match: { method: "POST", path: "/datacenters/[^/]+/storagedomains/[^/]+/deactivate$" }, effect: { transport: "reset" }, max: 1 },
+      { match: { method: "DELETE", path: "/datacenters/[^/]+/storagedomains/[^/]+$" }, effect: { transport: "reset" }, max: 1 },
+      { match: { method: "POST", path: "/datacenters/[^/]+/storagedomains$" }, effect: { transport: "reset" }, max: 1 },
     ];
     await sim.admin("PUT", "/faults", { rules });
     const since = await auditSeq();
@@ -121,7 +122,7 @@ describe("provider: ExportDomainAttachment when the engine's answer to a storage
   it("slow commands whose answers are lost, and status reads dropped while recovering: still one command each", async () => {
     // the reads that follow a lost answer are safe to repeat: the client retries them, the resource goes on
     await sim.admin("PUT", "/storage-operation", { ms: OP_MS });
-    await sim.admin("PUT", "/faults", { rules: [{ method: "GET", path: "/datacenters/[^/]+/storagedomains/[^/]+$", kind: "reset", max: 2 }] });
+    await sim.admin("PUT", "/faults", { rules: [{ match: { method: "GET", path: "/datacenters/[^/]+/storagedomains/[^/]+$" }, effect: { transport: "reset" }, max: 2 }] });
     const since = await auditSeq();
     const r = await checkAndCreate(EDA, { engine: sim.engine, exportDomain: "exp", dataCenter: "dc-b", moveFrom: { dataCenter: "dc-a" } });
     assert.equal(r.outs.status, "active");

@@ -7,9 +7,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Sim, startSim, checkAndCreate } from "./helpers";
+import { TestSimulator, startTestSimulator } from "../support/simulator";
+import { checkAndCreate, PROVIDER_SIM } from "./helpers";
 import { connect, closeAllEngines } from "../../provider/client";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 
 const inventory = {
   dataCenters: [
@@ -23,14 +24,14 @@ const OP_MS = 3000;
 
 describe("provider: ExportDomainAttachment when the engine restarts in the middle of its attach", function () {
   this.timeout(300_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   let progressFile: string;
   const saved = process.env.OVIRT_MIGRATE_PROGRESS_FILE;
 
   before(async () => {
     progressFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-progress-")), "progress.jsonl");
     process.env.OVIRT_MIGRATE_PROGRESS_FILE = progressFile;
-    sim = await startSim({ inventory });
+    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory });
   });
   after(async () => {
     await closeAllEngines();

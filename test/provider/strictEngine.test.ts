@@ -8,22 +8,23 @@
 //   always sends the target `cluster` (the engine has no fallback to the OVF's cluster) and never a name with a plain
 //   import (`<clone>false</clone>` + a name would rename it).
 import * as assert from "node:assert/strict";
-import { Sim, startSim, providerOf, checkAndCreate } from "./helpers";
+import { TestSimulator, startTestSimulator } from "../support/simulator";
+import { providerOf, checkAndCreate, PROVIDER_SIM } from "./helpers";
 import { connect, closeAllEngines } from "../../provider/client";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 import { defaultInventory } from "../../simulator/model/defaultInventory";
 
 type LogEntry = { seq: number; method: string; path: string; status: number };
 
 describe("provider against the strict simulator: PUTs, unattached export domains, failure texts, import requests", function () {
   this.timeout(300_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   before(async () => {
     const inv = JSON.parse(JSON.stringify(defaultInventory));
     inv.dataCenters.find((d: any) => d.name === "dc-target").clusters[0].cpuProfiles = ["gold", "silver"];
     // an export domain attached to no data center
     inv.exportDomains.push({ name: "export2", path: "exports/export2" });
-    sim = await startSim({ inventory: inv });
+    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory: inv });
     const engine = sim.engine;
     await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "app-01" });
     await checkAndCreate("VmExport", { engine, exportDomain: "export1", name: "web-01" });
@@ -98,7 +99,7 @@ describe("provider against the strict simulator: PUTs, unattached export domains
 
   it("14: a failed import's error names the VM and quotes the engine's failure events, VDSM wording included", async () => {
     const reason = "simulated copy failure 14";
-    await sim.admin("POST", "/fail-next-job", { kind: "import_vm", reason });
+    await sim.admin("PUT", "/faults", { rules: [{ match: { entity: "vm", name: "web-01", operation: "import" }, effect: { jobFailure: { reason } }, max: 1 }] });
     // web-01's source still exists in this engine: the import is a clone (CopyImageVDS, like the engine's copy-collapse)
     await assert.rejects(checkAndCreate("VmImport", { ...target(), name: "web-01", newName: "web-01-failed", clone: true }), (e: any) => {
       assert.match(e.message, /import of VM web-01/);

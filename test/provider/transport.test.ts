@@ -8,16 +8,16 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Agent, request } from "undici";
 import * as pulumi from "@pulumi/pulumi";
-import { PASSWORD, Sim, startSim } from "./helpers";
+import { PASSWORD, PROVIDER_SIM } from "./helpers";
 import { startTestSimulator, TestSimulator } from "../support/simulator";
 import { connect, closeAllEngines, EngineUrlError, EngineHttp } from "../../provider/client";
 import { Sso } from "../../simulator/services/sso";
 
 /** GET /ovirt-engine/api/datacenters with a bearer token, outside the client under test. */
-async function apiStatus(sim: Sim, token: string): Promise<number> {
-  const agent = new Agent({ connect: { ca: fs.readFileSync(sim.caFile, "utf8") } });
+async function apiStatus(sim: TestSimulator, token: string): Promise<number> {
+  const agent = new Agent({ connect: { ca: fs.readFileSync(sim.engine.caFile, "utf8") } });
   try {
-    const r = await request(sim.url + "/datacenters", { dispatcher: agent, headers: { authorization: `Bearer ${token}`, version: "4", accept: "application/xml" } });
+    const r = await request(sim.engine.url + "/datacenters", { dispatcher: agent, headers: { authorization: `Bearer ${token}`, version: "4", accept: "application/xml" } });
     await r.body.text();
     return r.statusCode;
   } finally {
@@ -66,9 +66,9 @@ describe("transport: plain http:// needs engine.allowHttp", function () {
 
 describe("transport: the SSO token is revoked when the provider is done", function () {
   this.timeout(120_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   before(async () => {
-    sim = await startSim();
+    sim = await startTestSimulator(PROVIDER_SIM);
   });
   after(async () => {
     await closeAllEngines();
@@ -99,7 +99,7 @@ describe("transport: the SSO token is revoked when the provider is done", functi
     assert.deepEqual(await closeAllEngines(), { revoked: 0 });
     assert.equal(idle.http.stats.revokes, 0);
     // a token for an engine that has gone away: the revoke fails quickly and quietly
-    const other = await startSim();
+    const other = await startTestSimulator(PROVIDER_SIM);
     const c = connect(other.engine);
     await c.datacenters.list();
     await other.close();

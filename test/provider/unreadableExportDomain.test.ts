@@ -7,9 +7,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Sim, startSim, providerOf, checkAndCreate } from "./helpers";
+import { TestSimulator, startTestSimulator } from "../support/simulator";
+import { providerOf, checkAndCreate, PROVIDER_SIM } from "./helpers";
 import { connect, closeAllEngines } from "../../provider/client";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 
 const inventory = {
   dataCenters: [
@@ -23,7 +24,7 @@ const urn = (name: string) => `urn:pulumi:test::proj::pulumi-nodejs:dynamic:Reso
 
 describe("provider: preview and refresh with an export domain whose contents cannot be read", function () {
   this.timeout(300_000);
-  let sim: Sim;
+  let sim: TestSimulator;
   let progressFile: string;
   const saved = process.env.OVIRT_MIGRATE_PROGRESS_FILE;
   let exported: { id: string; outs: any };
@@ -41,7 +42,7 @@ describe("provider: preview and refresh with an export domain whose contents can
   before(async () => {
     progressFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-progress-")), "progress.jsonl");
     process.env.OVIRT_MIGRATE_PROGRESS_FILE = progressFile;
-    sim = await startSim({ inventory });
+    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory });
     // a copy made by one resource, and a VM imported from it, while the domain is active
     exported = await checkAndCreate("VmExport", exportInputs("export-1"));
     imported = await checkAndCreate("VmImport", importInputs("import-1"));

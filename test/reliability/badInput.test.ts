@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { getProvider } from "../../provider";
-import { clearReadCache } from "../../provider/resources/common";
+import { clearReadCache } from "../../provider/operations/readCache";
 import { startTestSimulator, TestSimulator } from "../support/simulator";
 import { E2E, startE2E } from "../support/e2e";
 import { ROOT } from "../support/pulumi";

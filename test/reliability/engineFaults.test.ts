@@ -4,7 +4,7 @@
 //   copies go on like the engine's VDSM tasks): re-running `pulumi up` (as an operator would, when a fault made one
 //   fail) completes the migration without a lost or duplicated VM;
 // - every SSO token expired mid-run: renewed transparently, the one `up` succeeds;
-// - a job failing in the engine (admin fail-next-job): `up` fails with an error naming the VM and the engine's reason,
+// - a job failing in the engine (a jobFailure fault rule): `up` fails with an error naming the VM and the engine's reason,
 //   and the next `up` retries it successfully.
 // Every verdict reads the engine's state (admin API), not only exit codes.
 import * as assert from "assert";
@@ -54,10 +54,10 @@ describe("reliability: engine faults during `pulumi up`", function () {
         const before = await reset();
         await e.t.admin("PUT", "faults", {
             rules: [
-                { path: "^/ovirt-engine/api", kind: "status", status: 503, probability: 0.05 },
-                { path: "^/ovirt-engine/api", kind: "reset", probability: 0.02 },
-                { path: "^/ovirt-engine/", kind: "delay", delayMs: 20, probability: 1 },
-                { path: "^/ovirt-engine/api/(jobs|vms|storagedomains)", kind: "delay", delayMs: 40, probability: 0.5 },
+                { match: { path: "^/ovirt-engine/api" }, effect: { transport: "status", status: 503 }, probability: 0.05 },
+                { match: { path: "^/ovirt-engine/api" }, effect: { transport: "reset" }, probability: 0.02 },
+                { match: { path: "^/ovirt-engine/" }, effect: { transport: "delay", delayMs: 20 }, probability: 1 },
+                { match: { path: "^/ovirt-engine/api/(jobs|vms|storagedomains)" }, effect: { transport: "delay", delayMs: 40 }, probability: 0.5 },
             ],
         });
         // the restart: as soon as a VM import has copied some bytes
@@ -149,7 +149,7 @@ describe("reliability: engine faults during `pulumi up`", function () {
         const before = await reset();
         const exportReason = "Injected: export domain export1 write error (errno 5)";
         const importReason = "Injected: target storage domain data-target is out of space";
-        await e.t.admin("POST", "fail-next-job", { kind: "export_vm", reason: exportReason });
+        await e.t.admin("PUT", "faults", { rules: [{ match: { entity: "vm", operation: "export" }, effect: { jobFailure: { reason: exportReason } }, max: 1 }] });
         const up1 = await e.ws.up();
         assert.notStrictEqual(up1.code, 0, "the up passed although the export job failed");
         const failed1 = (await jobs(e.t)).filter((j) => j.status === "failed");
@@ -162,7 +162,7 @@ describe("reliability: engine faults during `pulumi up`", function () {
         assert.strictEqual(d.vms.find((v) => v.name === vm1 && v.dataCenter === "dc-source")!.status, "down");
         assert.strictEqual(d.vms.filter((v) => v.dataCenter === "dc-target").length, 0);
 
-        await e.t.admin("POST", "fail-next-job", { kind: "import_vm", reason: importReason });
+        await e.t.admin("PUT", "faults", { rules: [{ match: { entity: "vm", operation: "import" }, effect: { jobFailure: { reason: importReason } }, max: 1 }] });
         const up2 = await e.ws.up();
         assert.notStrictEqual(up2.code, 0, "the up passed although the import job failed");
         const failed2 = (await jobs(e.t)).filter((j) => j.status === "failed" && j.kind === "import_vm");

@@ -44,7 +44,7 @@ const POINTS: Array<{ name: string; when: Probe; setup?: (e: E2E) => Promise<unk
         // the window between an import's end and its permission request is a few ms: the engine holds the first
         // permission request for 3 s (fault rule "delay"), and the kill lands while it is held (not applied yet)
         name: "imported, before its permissions (the first permission request held by the engine)",
-        setup: (e) => e.t.admin("PUT", "faults", { rules: [{ method: "POST", path: "/permissions$", kind: "delay", delayMs: 3000, max: 1 }] }),
+        setup: (e) => e.t.admin("PUT", "faults", { rules: [{ match: { method: "POST", path: "/permissions$" }, effect: { transport: "delay", delayMs: 3000 }, max: 1 }] }),
         when: async (e) => (await e.t.admin("GET", "faults")).rules[0]?.hits > 0,
     },
     { name: "after the first permission was granted", when: async (e) => (await requestLog(e.t)).some((r) => /^POST .*\/permissions$/.test(`${r.method} ${r.path}`) && r.status < 300) },

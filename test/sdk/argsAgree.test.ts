@@ -20,6 +20,11 @@ const PAIRS: Array<{ what: string; sdk: [string, string]; schema: [string, strin
     { what: "V2VImport", sdk: ["v2vImport", "V2VImportArgs"], schema: ["v2vImport", "z.input<typeof M.V2VImportArgs>"], sdkOnlyOptional: ["engine"] },
     { what: "V2VImport vcenter", sdk: ["v2vImport", "VCenterSourceArgs"], schema: ["v2vImport", "z.input<typeof M.VCenterArgs>"] },
     { what: "V2VImport proxySsh", sdk: ["v2vImport", "ProxySshArgs"], schema: ["v2vImport", "z.input<typeof M.ProxySshArgs>"] },
+    { what: "DataDomainAttachment", sdk: ["dataDomainAttachment", "DataDomainAttachmentArgs"], schema: ["dataDomainAttachment", "z.input<typeof M.DataDomainAttachmentArgs>"], sdkOnlyOptional: ["engine"] },
+    { what: "DataDomainAttachment moveFrom", sdk: ["dataDomainAttachment", "DataDomainSourceArgs"], schema: ["dataDomainAttachment", "z.input<typeof M.DataDomainSource>"] },
+    { what: "VmRegistration", sdk: ["vmRegistration", "VmRegistrationArgs"], schema: ["vmRegistration", "z.input<typeof M.VmRegistrationArgs>"], sdkOnlyOptional: ["engine"] },
+    { what: "VmRegistration registrationConfiguration", sdk: ["vmRegistration", "RegistrationConfigurationArgs"], schema: ["vmRegistration", "z.input<typeof M.RegistrationConfigurationArgs>"] },
+    { what: "VmRegistration vnicProfileMappings[]", sdk: ["vmRegistration", "VnicProfileMappingArgs"], schema: ["vmRegistration", "z.input<typeof M.VnicProfileMappingArgs>"] },
     // every field of the SDK's connection falls back to the stack config (resolveEngine) before the provider sees it
     { what: "engine", sdk: ["connection", "EngineConnectionArgs"], schema: ["common", "z.input<typeof M.EngineArgs>"], sdkOnlyOptional: ["url", "username", "password"] },
 ];

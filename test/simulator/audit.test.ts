@@ -1,8 +1,8 @@
 // Audit log (/__admin/audit): every mutating API request with the entities it addressed, created or removed, and
 // the asynchronous effects of jobs as entries of their own.
 import * as assert from "node:assert/strict";
-import { withSimulator } from "../support/simulator";
-import { ids, Ids, idOf, moveExportDomain, xmlAction } from "./helpers";
+import { freshSimulator } from "../support/simulator";
+import { exportAndWait, ids, Ids, idOf, moveExportDomain, xmlAction } from "./helpers";
 
 import type { AuditEntity as Entity, AuditEntry as Entry } from "../../simulator/audit";
 
@@ -14,16 +14,22 @@ function roles(e: Entry, kind: string): string[] {
 
 describe("simulator: audit log", function () {
   this.timeout(60_000);
-  withSimulator({ bandwidthMiBps: 400 }, (t) => {
+  // a new simulator for every test: each sets up the copies and moves it audits (none relies on an earlier test)
+  freshSimulator({ bandwidthMiBps: 400 }, (t) => {
     let I: Ids;
     const audit = async (since = 0): Promise<Entry[]> => (await t().admin("GET", `audit${since ? `?since=${since}` : ""}`)).entries;
     const last = async (): Promise<number> => {
       const all = await audit();
       return all.length ? all[all.length - 1].seq : 0;
     };
-    before(async () => {
+    beforeEach(async () => {
       I = await ids(t());
     });
+    /** set-up: `name` exported to export1 (in dc-source), then export1 moved to dc-target */
+    const exportedAndMoved = async (name: string) => {
+      await exportAndWait(t(), await idOf(t(), "vms", name), I.export1);
+      await moveExportDomain(t(), I.export1, I.dcSource, I.dcTarget);
+    };
 
     it("lists mutating requests only (no GET, no SSO), in order, with the shape, status and correlation id", async () => {
       await t().admin("DELETE", "audit");
@@ -97,6 +103,7 @@ describe("simulator: audit log", function () {
     });
 
     it("import: the copy is the target (not the VM of that id), the new VM is created on the answer and again when the job completes", async () => {
+      await exportedAndMoved("web-01");
       const vm = await idOf(t(), "vms", "web-01");
       const since = await last();
       const r = await t().api(
@@ -122,11 +129,12 @@ describe("simulator: audit log", function () {
     });
 
     it("a failed import: the job entry removes the half-made VM (status 500); a refused request is recorded without effects", async () => {
+      await exportedAndMoved("web-01");
       const vm = await idOf(t(), "vms", "web-01");
       const since = await last();
       const refused = await t().api("POST", `storagedomains/${I.export1}/vms/${vm}/import`, xmlAction(`<storage_domain id="${I.dataTarget}"/><cluster id="${I.clTarget}"/>`));
       assert.equal(refused.status, 409, "same id already in the engine");
-      await t().admin("POST", "fail-next-job", { kind: "import_vm", reason: "injected" });
+      await t().admin("PUT", "faults", { rules: [{ match: { entity: "vm", operation: "import" }, effect: { jobFailure: { reason: "injected" } }, max: 1 }] });
       const r = await t().api(
         "POST",
         `storagedomains/${I.export1}/vms/${vm}/import`,
@@ -154,6 +162,7 @@ describe("simulator: audit log", function () {
 
     it("<async>false</async>: the request's entry comes before the entry of the job it waited for", async () => {
       const vm = await idOf(t(), "vms", "app-01");
+      await moveExportDomain(t(), I.export1, I.dcSource, I.dcTarget);
       await moveExportDomain(t(), I.export1, I.dcTarget, I.dcSource);
       const since = await last();
       const r = await t().api("POST", `vms/${vm}/export`, xmlAction(`<storage_domain id="${I.export1}"/><async>false</async>`), { "Correlation-Id": "audit-blocking" });
@@ -165,6 +174,7 @@ describe("simulator: audit log", function () {
 
     it("removing a copy from the export domain is the copy's removal, not the VM's", async () => {
       const vm = await idOf(t(), "vms", "app-01");
+      await exportAndWait(t(), vm, I.export1);
       const since = await last();
       const r = await t().api("DELETE", `storagedomains/${I.export1}/vms/${vm}`);
       assert.equal(r.status, 200, r.text);
@@ -179,6 +189,15 @@ describe("simulator: audit log", function () {
     });
 
     it("permissions: add creates the permission under the VM; remove removes it; PUT is an update; DELETE /vms/{id} removes the VM", async () => {
+      // set-up: web-01-audit, a clone imported from web-01's copy
+      await exportedAndMoved("web-01");
+      const imp = await t().api(
+        "POST",
+        `storagedomains/${I.export1}/vms/${await idOf(t(), "vms", "web-01")}/import`,
+        xmlAction(`<storage_domain id="${I.dataTarget}"/><cluster id="${I.clTarget}"/><clone>true</clone><vm><name>web-01-audit</name></vm>`),
+      );
+      assert.equal(imp.status, 202, imp.text);
+      assert.equal(await t().waitJob(imp.xml.action.job["@_id"]), "finished");
       const vm = await idOf(t(), "vms", "web-01-audit");
       const since = await last();
       const add = await t().api("POST", `vms/${vm}/permissions`, `<permission><role><name>UserVmManager</name></role><user id="5c0fa4e1-0000-4000-8000-00000000a11c"/></permission>`);
@@ -225,7 +244,7 @@ describe("simulator: audit log", function () {
         `<storage_domain><type>export</type><import>true</import><host><name>host-target-1</name></host><storage><type>nfs</type><address>127.0.0.1</address><path>${p}</path></storage></storage_domain>`,
       );
       assert.equal(r.status, 201, r.text);
-      await t().admin("PUT", "faults", { rules: [{ method: "POST", path: "/shutdown$", kind: "status", status: 503, max: 1 }] });
+      await t().admin("PUT", "faults", { rules: [{ match: { method: "POST", path: "/shutdown$" }, effect: { transport: "status", status: 503 }, max: 1 }] });
       const run = await idOf(t(), "vms", "run-01");
       assert.equal((await t().api("POST", `vms/${run}/shutdown`, xmlAction(""))).status, 503);
       await t().admin("DELETE", "faults");
@@ -240,6 +259,7 @@ describe("simulator: audit log", function () {
     });
 
     it("survives a restart of the simulator process (kept in <state>/audit.jsonl), sequence numbers go on", async () => {
+      await exportedAndMoved("web-01"); // set-up: some entries to keep
       const before = await audit();
       const lastSeq = before[before.length - 1].seq;
       await t().reopen();

@@ -39,7 +39,7 @@ describe("simulator: audit log of V2V imports", function () {
     const ok = await t.api("POST", "externalvmimports", await body("v2v-ok"), { "Correlation-Id": "audit-v2v-ok" });
     assert.equal(ok.status, 201, ok.text);
     const okId = ok.xml.external_vm_import.vm["@_id"];
-    await t.admin("POST", "fail-next-job", { kind: "external_import", reason: "VDSM: disk write error on the proxy" });
+    await t.admin("PUT", "faults", { rules: [{ match: { entity: "vm", operation: "import", path: "/externalvmimports$" }, effect: { jobFailure: { reason: "VDSM: disk write error on the proxy" } }, max: 1 }] });
     const bad = await t.api("POST", "externalvmimports", await body("v2v-bad"), { "Correlation-Id": "audit-v2v-bad" });
     assert.equal(bad.status, 201, bad.text);
     const badId = bad.xml.external_vm_import.vm["@_id"];

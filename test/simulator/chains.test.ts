@@ -59,6 +59,8 @@ describe("simulator: snapshot chains and thin VMs", function () {
     it("imports the thin VM into the other DC after its template (same ids), without collapse; content equal", async () => {
       const thin = await idOf(t(), "vms", "thin-01");
       const tpl = await idOf(t(), "templates", "rhel9-base");
+      // set-up: the thin VM's copy without collapse (as the test before makes it; exclusive replaces one it left)
+      await exportAndWait(t(), thin, I.export1, "<exclusive>true</exclusive>");
       const te = await t().api("POST", `templates/${tpl}/export`, xmlAction(`<storage_domain id="${I.export1}"/><async>false</async>`));
       assert.equal(te.xml.action.status, "complete");
       const before = await diskSums(t());

@@ -37,9 +37,11 @@ async function refused(t: TestSimulator, method: string, p: string, body: string
 
 describe("simulator: moving a data domain between data centers and registering its VMs and templates", function () {
   this.timeout(120_000);
+  // a new simulator for every test: each runs the steps of the move that come before it (set-up functions below)
   let t: TestSimulator;
   const I: Record<string, string> = {};
-  before(async () => {
+  let sums: Record<string, string[]> = {};
+  beforeEach(async () => {
     t = await startTestSimulator({
       engineName: "engine-dd",
       bandwidthMiBps: 1000,
@@ -78,17 +80,7 @@ describe("simulator: moving a data domain between data centers and registering i
     for (const n of ["data-src", "data-move", "data-dst"]) I[n] = await idOf(t, "storagedomains", n);
     for (const n of ["web", "thin", "split", "run", "stay"]) I[n] = await idOf(t, "vms", n);
     I.tpl = await idOf(t, "templates", "tpl");
-  });
-  after(async () => {
-    await t?.close();
-  });
-
-  const sdIn = (dc: string, sd: string) => `datacenters/${I[dc]}/storagedomains/${I[sd]}`;
-  const reg = (kind: "vms" | "templates", id: string, inner: string) => t.api("POST", `storagedomains/${I["data-move"]}/${kind}/${id}/register`, xmlAction(inner));
-
-  let sums: Record<string, string[]> = {};
-
-  it("refuses to deactivate a data domain with running VMs on it and to detach the master while other domains are attached", async () => {
+    // the content before any move, compared with what is registered after it
     sums = {
       web: sumsOf(await vmReport(t, "web")),
       thin: sumsOf(await vmReport(t, "thin")),
@@ -96,6 +88,33 @@ describe("simulator: moving a data domain between data centers and registering i
       split: (await vmReport(t, "split")).disks.filter((d: Any) => d.alias === "split_Disk1").map((d: Any) => d.sha256),
       tpl: sumsOf(await tplReport(t, "tpl")),
     };
+  });
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  const sdIn = (dc: string, sd: string) => `datacenters/${I[dc]}/storagedomains/${I[sd]}`;
+  const reg = (kind: "vms" | "templates", id: string, inner: string) => t.api("POST", `storagedomains/${I["data-move"]}/${kind}/${id}/register`, xmlAction(inner));
+  // set-up steps of the scenario, each test running those before it
+  const deactivated = async () => {
+    await ok(t, "POST", `vms/${I.run}/stop`, "<action/>");
+    await ok(t, "POST", `${sdIn("dc-src", "data-move")}/deactivate`, "<action/>");
+  };
+  const movedToDst = async () => {
+    await deactivated();
+    await ok(t, "DELETE", sdIn("dc-src", "data-move"));
+    await ok(t, "POST", `datacenters/${I["dc-dst"]}/storagedomains`, `<storage_domain id="${I["data-move"]}"/>`);
+  };
+  const registered = async () => {
+    await movedToDst();
+    const cl = "<cluster><name>cl-dst</name></cluster>";
+    for (const [kind, id, inner] of [["templates", I.tpl, cl], ["vms", I.thin, cl], ["vms", I.web, `${cl}<reassign_bad_macs>true</reassign_bad_macs>`], ["vms", I.run, `${cl}<name>run-moved</name>`]] as const) {
+      const r = await reg(kind, id, inner);
+      assert.equal(r.status, 200, `set-up: register ${kind} ${id}: ${r.text}`);
+    }
+  };
+
+  it("refuses to deactivate a data domain with running VMs on it and to detach the master while other domains are attached", async () => {
     assert.ok(sums.web.every((s) => /^[0-9a-f]{64}$/.test(s)));
     // DeactivateStorageDomainCommand: VMs not down with disks on the domain
     await refused(t, "POST", `${sdIn("dc-src", "data-move")}/deactivate`, "<action/>", 409,
@@ -115,6 +134,7 @@ describe("simulator: moving a data domain between data centers and registering i
   });
 
   it("detach removes the domain's entities from the engine; attach elsewhere lists them as unregistered", async () => {
+    await deactivated();
     await ok(t, "DELETE", sdIn("dc-src", "data-move"));
     const vms = names((await t.api("GET", "vms")).xml.vms?.vm);
     // whole VMs on the domain (and the thin VM of a template there) are gone; split keeps its disk on data-src
@@ -135,6 +155,7 @@ describe("simulator: moving a data domain between data centers and registering i
   });
 
   it("register: templates before their thin VMs, the cluster's architecture, MACs, names; disks are the same bytes", async () => {
+    await movedToDst();
     // a thin VM needs its template registered first (ImportVmCommand.templateExists)
     let r = await reg("vms", I.thin, `<cluster><name>cl-dst</name></cluster>`);
     assert.equal(r.status, 400, r.text);
@@ -187,6 +208,7 @@ describe("simulator: moving a data domain between data centers and registering i
   });
 
   it("partial import: a disk on a domain that did not move, a disk the engine still has, the VM id in use", async () => {
+    await registered();
     // split's second disk is on data-src (still in dc-src, and still split's in this engine)
     let r = await reg("vms", I.split, `<cluster><name>cl-dst</name></cluster>`);
     assert.equal(r.status, 409, r.text);
@@ -208,6 +230,9 @@ describe("simulator: moving a data domain between data centers and registering i
   });
 
   it("the OVF store moves with the domain: deactivate writes it, a second move lists the registered entities again", async () => {
+    await registered();
+    const copy = await reg("vms", I.split, `<cluster><name>cl-dst</name></cluster><allow_partial_import>true</allow_partial_import><clone>true</clone><name>split-copy</name>`);
+    assert.equal(copy.status, 200, `set-up: register split as split-copy: ${copy.text}`);
     // the domain now holds registered entities of dc-dst; moving it back lists them in dc-src
     await ok(t, "POST", `${sdIn("dc-dst", "data-move")}/deactivate`, "<action/>");
     await ok(t, "DELETE", sdIn("dc-dst", "data-move"));

@@ -2,7 +2,7 @@
 // transitions (locked -> maintenance -> activating -> active, preparing_for_maintenance, detaching) with the
 // engine's 409 "Related operation is currently in progress" in between.
 import * as assert from "node:assert/strict";
-import { arr, withSimulator, TestSimulator } from "../support/simulator";
+import { arr, freshSimulator, withSimulator, TestSimulator } from "../support/simulator";
 import { diskSums, exportAndWait, ids, Ids, idOf, sumsOf, xmlAction } from "./helpers";
 
 async function expectFault(t: TestSimulator, p: Promise<{ status: number; xml: any; text: string }>, status: number, detail: string) {
@@ -117,7 +117,7 @@ describe("simulator: CPU profiles, VM update, snapshots, shutdown", function () 
 
       it("a guest that ignores ACPI shutdown stays up; stop powers it off; a clean guest goes down on shutdown", async () => {
         const vm2 = await idOf(t(), "vms", "vm2");
-        await t().admin("POST", "vms/vm2/ignore-shutdown", { ignore: true });
+        await t().admin("PUT", "faults", { rules: [{ match: { entity: "vm", name: "vm2" }, effect: { guest: "ignore-shutdown" } }] });
         let r = await t().api("POST", `vms/${vm2}/shutdown`, "<action/>");
         assert.equal(r.status, 200, r.text);
         assert.equal((await t().api("GET", `vms/${vm2}`)).xml.vm.status, "powering_down");
@@ -126,7 +126,7 @@ describe("simulator: CPU profiles, VM update, snapshots, shutdown", function () 
         r = await t().api("POST", `vms/${vm2}/stop`, "<action/>");
         assert.equal(r.status, 200, r.text);
         assert.equal((await t().api("GET", `vms/${vm2}`)).xml.vm.status, "down");
-        await t().admin("POST", "vms/vm2/ignore-shutdown", { ignore: false });
+        await t().admin("DELETE", "faults");
         assert.equal((await t().api("POST", `vms/${vm2}/start`, "<action/>")).status, 200);
         assert.equal((await t().api("POST", `vms/${vm2}/shutdown`, "<action/>")).status, 200);
         assert.equal((await t().api("GET", `vms/${vm2}`)).xml.vm.status, "down");
@@ -137,11 +137,26 @@ describe("simulator: CPU profiles, VM update, snapshots, shutdown", function () 
 
 describe("simulator: storage-domain transitions", function () {
   this.timeout(60_000);
-  withSimulator({ storageTransitionMs: 120 }, (t) => {
+  // a new simulator for every test: each walks export1 to the status its transition starts from (set-up steps)
+  freshSimulator({ storageTransitionMs: 120 }, (t) => {
     let I: Ids;
-    before(async () => {
+    beforeEach(async () => {
       I = await ids(t());
     });
+    const inMaintenance = async () => {
+      assert.equal((await t().api("POST", `datacenters/${I.dcSource}/storagedomains/${I.export1}/deactivate`, "<action/>")).status, 200);
+      await statusesUntil(t(), I.dcSource, I.export1, "maintenance");
+    };
+    const detached = async () => {
+      await inMaintenance();
+      assert.equal((await t().api("DELETE", `datacenters/${I.dcSource}/storagedomains/${I.export1}`)).status, 200);
+      await statusesUntil(t(), I.dcSource, I.export1, undefined);
+    };
+    const activeInTarget = async () => {
+      await detached();
+      assert.equal((await t().api("POST", `datacenters/${I.dcTarget}/storagedomains`, `<storage_domain id="${I.export1}"/>`)).status, 201);
+      await statusesUntil(t(), I.dcTarget, I.export1, "active");
+    };
 
     it("deactivate: preparing_for_maintenance -> maintenance; other operations meanwhile get 409 in progress", async () => {
       const r = await t().api("POST", `datacenters/${I.dcSource}/storagedomains/${I.export1}/deactivate`, "<action/>");
@@ -153,6 +168,7 @@ describe("simulator: storage-domain transitions", function () {
     });
 
     it("detach: detaching -> gone (404 in the DC, unattached globally)", async () => {
+      await inMaintenance();
       const r = await t().api("DELETE", `datacenters/${I.dcSource}/storagedomains/${I.export1}`);
       assert.equal(r.status, 200, r.text);
       assert.equal((await t().api("GET", `datacenters/${I.dcSource}/storagedomains/${I.export1}`)).xml.storage_domain.status, "detaching");
@@ -162,6 +178,7 @@ describe("simulator: storage-domain transitions", function () {
     });
 
     it("attach: locked -> maintenance -> activating -> active, refusing deactivate/export until active", async () => {
+      await detached();
       const r = await t().api("POST", `datacenters/${I.dcTarget}/storagedomains`, `<storage_domain id="${I.export1}"/>`);
       assert.equal(r.status, 201, r.text);
       assert.equal(r.xml.storage_domain.status, "locked");
@@ -173,6 +190,7 @@ describe("simulator: storage-domain transitions", function () {
     });
 
     it("a restart in the middle of a transition settles it (the operation completes)", async () => {
+      await activeInTarget();
       assert.equal((await t().api("POST", `datacenters/${I.dcTarget}/storagedomains/${I.export1}/deactivate`, "<action/>")).status, 200);
       await t().admin("POST", "restart", {});
       assert.equal((await t().api("GET", `datacenters/${I.dcTarget}/storagedomains/${I.export1}`)).xml.storage_domain.status, "maintenance");

@@ -53,7 +53,7 @@ describe("simulator: job purge (JobRepositoryCleanupManager) with a time scale",
       // a failed import (the half-made VM is removed)
       await exportAndWait(t, await idOf(t, "vms", "app-01"), I.export1);
       await moveExportDomain(t, I.export1, I.dcSource, I.dcTarget);
-      await t.admin("POST", "fail-next-job", { kind: "import_vm", reason: "injected" });
+      await t.admin("PUT", "faults", { rules: [{ match: { entity: "vm", name: "app-01", operation: "import" }, effect: { jobFailure: { reason: "injected" } }, max: 1 }] });
       const app = await idOf(t, "vms", "app-01");
       const imp = await t.api("POST", `storagedomains/${I.export1}/vms/${app}/import`, xmlAction(`<storage_domain id="${I.dataTarget}"/><cluster id="${I.clTarget}"/><clone>true</clone><vm><name>app-02</name></vm>`));
       assert.equal(imp.status, 202, imp.text);
@@ -211,7 +211,7 @@ describe("simulator: export domain not attached and active in the target data ce
 
     it("a failed copy: event 10803 'VDSM command MoveImageGroupVDS failed: <reason>' (IrsBrokerCommand wording)", async () => {
       const thin = await idOf(t(), "vms", "db-01");
-      await t().admin("POST", "fail-next-job", { kind: "export_vm", reason: "injected write error" });
+      await t().admin("PUT", "faults", { rules: [{ match: { entity: "vm", name: "db-01", operation: "export" }, effect: { jobFailure: { reason: "injected write error" } }, max: 1 }] });
       const job = await startExport(t(), thin, I.export1, "", { "Correlation-Id": "fid2-fail-0001" });
       assert.equal(await t().waitJob(job), "failed");
       const ev = arr((await t().api("GET", "events?search=correlation_id%3Dfid2-fail-0001")).xml.events?.event);

@@ -122,6 +122,8 @@ describe("simulator: export and import", function () {
 
     it("removes a VM copy from the export domain (files gone)", async () => {
       const appId = await idOf(t(), "vms", "app-01");
+      // set-up: app-01's copy (the test before leaves one; exclusive replaces it)
+      await exportAndWait(t(), appId, I.export1, "<exclusive>true</exclusive>");
       const r = await t().api("DELETE", `storagedomains/${I.export1}/vms/${appId}`);
       assert.equal(r.status, 200, r.text);
       const g = await t().api("GET", `storagedomains/${I.export1}/vms/${appId}`);

@@ -1,7 +1,8 @@
-// Fault injection rules (status, reset, delay, max, skip, probability), fail-next-job, and the request log.
+// Fault rules at the HTTP front (transport: status, reset, delay; max, skip, probability), job failures, and the
+// request log. Rules at operation points (entity, name, engine faults, guest): faultRules.test.ts.
 import * as assert from "node:assert/strict";
 import { arr, withSimulator } from "../support/simulator";
-import { ids, Ids, idOf, startExport } from "./helpers";
+import { exportAndWait, ids, Ids, idOf, startExport } from "./helpers";
 
 describe("simulator: fault injection and request log", function () {
   this.timeout(30_000);
@@ -16,7 +17,7 @@ describe("simulator: fault injection and request log", function () {
 
     it("status rule with max: answers 503 twice, then normally; the log shows it", async () => {
       await t().admin("DELETE", "requests");
-      await t().admin("PUT", "faults", { rules: [{ method: "GET", path: "/ovirt-engine/api/clusters$", kind: "status", status: 503, max: 2 }] });
+      await t().admin("PUT", "faults", { rules: [{ match: { method: "GET", path: "/ovirt-engine/api/clusters$" }, effect: { transport: "status", status: 503 }, max: 2 }] });
       const a = await t().api("GET", "clusters");
       const b = await t().api("GET", "clusters");
       const c = await t().api("GET", "clusters");
@@ -32,8 +33,8 @@ describe("simulator: fault injection and request log", function () {
     it("skip lets the first matches through; probability 0 never fires", async () => {
       await t().admin("PUT", "faults", {
         rules: [
-          { path: "/datacenters$", kind: "status", status: 500, skip: 1, max: 1 },
-          { path: "/hosts$", kind: "status", status: 500, probability: 0 },
+          { match: { path: "/datacenters$" }, effect: { transport: "status", status: 500 }, max: 1, skip: 1 },
+          { match: { path: "/hosts$" }, effect: { transport: "status", status: 500 }, probability: 0 },
         ],
       });
       const s = [];
@@ -43,7 +44,7 @@ describe("simulator: fault injection and request log", function () {
     });
 
     it("reset drops the connection; delay adds latency", async () => {
-      await t().admin("PUT", "faults", { rules: [{ method: "GET", path: "/ovirt-engine/api/hosts$", kind: "reset", max: 1 }, { path: "/clusters$", kind: "delay", delayMs: 300 }] });
+      await t().admin("PUT", "faults", { rules: [{ match: { method: "GET", path: "/ovirt-engine/api/hosts$" }, effect: { transport: "reset" }, max: 1 }, { match: { path: "/clusters$" }, effect: { transport: "delay", delayMs: 300 } }] });
       await assert.rejects(t().api("GET", "hosts"), /socket|closed|ECONNRESET|other side/i);
       assert.equal((await t().api("GET", "hosts")).status, 200);
       const t0 = Date.now();
@@ -52,12 +53,12 @@ describe("simulator: fault injection and request log", function () {
     });
 
     it("rejects an invalid rule set with 400", async () => {
-      await assert.rejects(t().admin("PUT", "faults", { rules: [{ kind: "explode" }] }), /400/);
+      await assert.rejects(t().admin("PUT", "faults", { rules: [{ effect: { transport: "explode" } }] }), /400 [\s\S]*rules\.0\.effect\.transport/);
     });
 
-    it("fail-next-job: the export job fails, the VM is unlocked, event 1151, no copy left on the export domain", async () => {
+    it("a job failure rule: the export job fails, the VM is unlocked, event 1151, no copy left on the export domain", async () => {
       const vm = await idOf(t(), "vms", "web-01");
-      await t().admin("POST", "fail-next-job", { kind: "export_vm", reason: "VDSM copy failed: injected" });
+      await t().admin("PUT", "faults", { rules: [{ match: { entity: "vm", operation: "export" }, effect: { jobFailure: { reason: "VDSM copy failed: injected" } }, max: 1 }] });
       const job = await startExport(t(), vm, I.export1);
       assert.equal(await t().waitJob(job), "failed");
       assert.equal((await t().api("GET", `vms/${vm}`)).xml.vm.status, "down");
@@ -73,9 +74,11 @@ describe("simulator: fault injection and request log", function () {
       assert.equal(await t().waitJob(ok), "finished");
     });
 
-    it("fail-next-job on import: the half-imported VM is removed, event 1153", async () => {
+    it("a job failure rule on import: the half-imported VM is removed, event 1153", async () => {
       const vm = await idOf(t(), "vms", "web-01");
-      await t().admin("POST", "fail-next-job", { kind: "import_vm", reason: "injected import failure" });
+      // set-up: web-01's copy on export1 (the test before leaves one; exclusive replaces it)
+      await exportAndWait(t(), vm, I.export1, "<exclusive>true</exclusive>");
+      await t().admin("PUT", "faults", { rules: [{ match: { entity: "vm", operation: "import" }, effect: { jobFailure: { reason: "injected import failure" } }, max: 1 }] });
       const r = await t().api("POST", `storagedomains/${I.export1}/vms/${vm}/import`, `<action><storage_domain id="${I.dataSource}"/><cluster id="${I.clSource}"/><clone>true</clone><vm><name>web-copy</name></vm><async>false</async></action>`);
       assert.equal(r.status, 200, r.text);
       assert.equal(r.xml.action.status, "failed", "a late failure is HTTP 200 with status failed");

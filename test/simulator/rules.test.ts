@@ -71,6 +71,9 @@ describe("simulator: engine rules and their faults", function () {
     it("entity locked: a second export of a VM being exported, and of a template being exported: 409", async () => {
       // the two exports share the export domain's 16 MiB/s (8 each): web-01 (32 MiB) and rhel9-base (24 MiB) stay
       // running for a few seconds, long enough for the checks below
+      // set-up: the first disk report of a simulator hashes every disk, which can outlast these exports; done here,
+      // the fingerprints below read cached sums (as they do when the tests before ran)
+      await fingerprint(t());
       await t().admin("PUT", "bandwidth", { MiBps: 16 });
       try {
         const job = await startExport(t(), web, I.export1);
@@ -103,6 +106,10 @@ describe("simulator: engine rules and their faults", function () {
     });
 
     it("VM or template already on the export domain without exclusive: 409 (exclusive overrides)", async () => {
+      // set-up: web-01 and rhel9-base on the export domain (the test before leaves them; exclusive replaces them)
+      await exportAndWait(t(), web, I.export1, "<exclusive>true</exclusive>");
+      const te = await t().api("POST", `templates/${tpl}/export`, xmlAction(`<storage_domain id="${I.export1}"/><exclusive>true</exclusive><async>false</async>`));
+      assert.equal(te.status, 200, te.text);
       await expectFault(t(), () => t().api("POST", `vms/${web}/export`, xmlAction(`<storage_domain id="${I.export1}"/>`)), 409, "[Cannot export VM. VM with the same identifier already exists.]");
       await expectFault(t(), () => t().api("POST", `templates/${tpl}/export`, xmlAction(`<storage_domain id="${I.export1}"/>`)), 409, "[Cannot export Template. The Template name is already in use, please choose a unique name and try again.]");
       await exportAndWait(t(), web, I.export1, "<exclusive>true</exclusive>");
@@ -156,6 +163,8 @@ describe("simulator: engine rules and their faults", function () {
 
     describe("imports", () => {
       before(async () => {
+        // web-01's copy: the id and name rules below import it (exclusive: a test before may have left one)
+        await exportAndWait(t(), web, I.export1, "<exclusive>true</exclusive>");
         await exportAndWait(t(), snap, I.export1);
         await exportAndWait(t(), thin, I.export1);
         await exportAndWait(t(), ppc, I.export1);

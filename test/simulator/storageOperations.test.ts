@@ -6,7 +6,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { Agent, request } from "undici";
-import { arr, withSimulator, TestSimulator } from "../support/simulator";
+import { arr, freshSimulator, TestSimulator } from "../support/simulator";
 import { ids, Ids } from "./helpers";
 
 const OP_MS = 1200;
@@ -52,11 +52,25 @@ const faultOf = (r: { xml: any }) => r.xml.fault ?? r.xml.action?.fault;
 
 describe("simulator: slow synchronous storage-domain commands (storageOperationMs)", function () {
   this.timeout(120_000);
-  withSimulator({ storageOperationMs: OP_MS }, (t) => {
+  // a new simulator for every test: each takes export1 to the status its command starts from (set-up steps below,
+  // run with instantaneous commands, then the slow ones are back)
+  freshSimulator({ storageOperationMs: OP_MS }, (t) => {
     let I: Ids;
-    before(async () => {
+    beforeEach(async () => {
       I = await ids(t());
     });
+    const setUp = async (steps: Array<[string, string, string?]>) => {
+      await t().admin("PUT", "storage-operation", { ms: 0 });
+      for (const [method, p, body] of steps) {
+        const r = await t().api(method, p, body);
+        assert.ok(r.status === 200 || r.status === 201, `set-up ${method} ${p}: ${r.status} ${r.text}`);
+      }
+      await t().admin("PUT", "storage-operation", { ms: OP_MS });
+    };
+    const inMaintenance = (): Array<[string, string, string?]> => [["POST", `datacenters/${I.dcSource}/storagedomains/${I.export1}/deactivate`, "<action/>"]];
+    const unattached = (): Array<[string, string, string?]> => [...inMaintenance(), ["DELETE", `datacenters/${I.dcSource}/storagedomains/${I.export1}`]];
+    const activeInTarget = (): Array<[string, string, string?]> => [...unattached(), ["POST", `datacenters/${I.dcTarget}/storagedomains`, `<storage_domain id="${I.export1}"/>`]];
+    const maintenanceInTarget = (): Array<[string, string, string?]> => [...activeInTarget(), ["POST", `datacenters/${I.dcTarget}/storagedomains/${I.export1}/deactivate`, "<action/>"]];
 
     it("deactivate blocks for the command (locked, then preparing_for_maintenance), answers in preparing_for_maintenance; other operations get 409 meanwhile", async () => {
       const other = new Promise<{ status: number; detail: string }>((resolve) => {
@@ -81,6 +95,7 @@ describe("simulator: slow synchronous storage-domain commands (storageOperationM
     });
 
     it("detach blocks in detaching and answers when the domain left the data center", async () => {
+      await setUp(inMaintenance());
       const w = await watching(t(), I.dcSource, I.export1, () => t().api("DELETE", `datacenters/${I.dcSource}/storagedomains/${I.export1}`));
       assert.equal(w.result.status, 200, w.result.text);
       assert.ok(w.ms >= OP_MS - 50, `${w.ms} ms`);
@@ -90,6 +105,7 @@ describe("simulator: slow synchronous storage-domain commands (storageOperationM
     });
 
     it("attach blocks through locked, maintenance, activating and answers 201 with the domain active", async () => {
+      await setUp(unattached());
       const w = await watching(t(), I.dcTarget, I.export1, () => t().api("POST", `datacenters/${I.dcTarget}/storagedomains`, `<storage_domain id="${I.export1}"/>`));
       assert.equal(w.result.status, 201, w.result.text);
       assert.equal(w.result.xml.storage_domain.status, "active");
@@ -102,6 +118,7 @@ describe("simulator: slow synchronous storage-domain commands (storageOperationM
     });
 
     it("a client that drops the connection mid-way does not stop the command: the domain ends where the command takes it", async () => {
+      await setUp(activeInTarget());
       // deactivate with a client that gives up after 300 ms (the socket is destroyed)
       const agent = new Agent({ connect: { ca: fs.readFileSync(t().sim.caFile) } });
       const origin = new URL(t().sim.url).origin;
@@ -129,6 +146,7 @@ describe("simulator: slow synchronous storage-domain commands (storageOperationM
     });
 
     it("activate blocks in activating; a restart in the middle of a deactivate: unknown, then active again (the engine's compensation and pool refresh)", async () => {
+      await setUp(maintenanceInTarget());
       const w = await watching(t(), I.dcTarget, I.export1, () => t().api("POST", `datacenters/${I.dcTarget}/storagedomains/${I.export1}/activate`, "<action/>"));
       assert.equal(w.result.status, 200, w.result.text);
       assert.ok(w.ms >= OP_MS - 50, `${w.ms} ms`);
@@ -150,6 +168,7 @@ describe("simulator: slow synchronous storage-domain commands (storageOperationM
     });
 
     it("admin: GET/PUT /__admin/storage-operation; 0 answers at once again", async () => {
+      await setUp(maintenanceInTarget());
       assert.deepEqual(await t().admin("GET", "storage-operation"), { ms: OP_MS });
       await assert.rejects(t().admin("PUT", "storage-operation", { ms: -1 }), /400/);
       assert.deepEqual(await t().admin("PUT", "storage-operation", { ms: 0 }), { ms: 0 });

@@ -1,13 +1,17 @@
-// Test support for suites that need an engine simulator: a temp state dir, a started simulator, and a tiny
-// XML/JSON client for the API and the admin API. Reusable by other suites:
+// The one test harness for suites that need an engine simulator (simulator, provider, V2V, reliability suites): a
+// temp state dir, a started simulator, a tiny XML/JSON client for the API and the admin API, and the connection
+// arguments a provider resource takes:
 //
 //   const t = await startTestSimulator();            // default inventory, TLS, password "secret"
 //   const r = await t.api("GET", "vms?search=name%3Dweb-01");
 //   r.status, r.xml (parsed), r.text, r.headers
-//   const disks = await t.admin("GET", "disks");
+//   const disks = await t.admin("GET", "disks");     // or "/disks"
+//   await checkAndCreate("ovirt:VmExport", { engine: t.engine, ... });   // test/provider/helpers.ts
+//   await t.resetRequests(); ...; await t.mutating() // mutating API requests counted by the simulator
 //   await t.close();
 //
 //   withSimulator({ bandwidthMiBps: 50 }, (t) => { it(..., async () => { await t().api(...) }) });
+//   freshSimulator({ inventory }, (t) => { ... });   // a new simulator for every test (independent of order)
 //
 // Wire conformance (simulator/README.md): every simulator started here runs with `wireCheck: "fail"`, so a request
 // body with an element, attribute or enum value the official API model does not know answers 400 and a response the
@@ -30,16 +34,30 @@ export interface ApiReply {
   xml: any;
 }
 
+/** The engine arguments of a provider resource (`engine` input) for this simulator, admin@internal. */
+export interface EngineArgs {
+  url: string;
+  username: string;
+  password: string;
+  caFile: string;
+}
+
 export interface TestSimulator {
   sim: RunningSimulator;
   stateDir: string;
   password: string;
+  /** connection arguments for the provider under test; follows reopen() (new port) */
+  readonly engine: EngineArgs;
   token(): Promise<string>;
   api(method: string, p: string, body?: string, headers?: Record<string, string>): Promise<ApiReply>;
   /** raw request to any path of the server (no auth added) */
   raw(method: string, p: string, body?: string, headers?: Record<string, string>): Promise<ApiReply>;
+  /** admin API call (JSON), `p` relative to /__admin with or without a leading slash; throws on 4xx/5xx */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  admin(method: string, p: string, body?: unknown): Promise<any>;
+  admin<T = any>(method: string, p: string, body?: unknown): Promise<T>;
+  /** mutating requests to /ovirt-engine/api since the simulator started or the counter was last reset */
+  mutating(): Promise<number>;
+  resetRequests(): Promise<void>;
   /** waits until the job (by id) is no longer `started`; returns its final status */
   waitJob(jobId: string, timeoutMs?: number): Promise<string>;
   /** restarts a simulator on the same state dir (new port) */
@@ -101,6 +119,9 @@ export async function startTestSimulator(opts: TestSimOptions = {}): Promise<Tes
     get sim() {
       return sim;
     },
+    get engine() {
+      return { url: sim.url, username: "admin@internal", password, caFile: sim.caFile };
+    },
     stateDir,
     password,
     token,
@@ -118,10 +139,15 @@ export async function startTestSimulator(opts: TestSimOptions = {}): Promise<Tes
       return r;
     },
     async admin(method, p, body) {
-      const r = await raw(method, `/__admin/${p}`, body === undefined ? undefined : JSON.stringify(body), { "content-type": "application/json" });
-      const parsed = r.text ? JSON.parse(r.text) : undefined;
+      const r = await raw(method, `/__admin/${p.replace(/^\//, "")}`, body === undefined ? undefined : JSON.stringify(body), { "content-type": "application/json" });
       if (r.status >= 400) throw new Error(`admin ${method} ${p}: ${r.status} ${r.text}`);
-      return parsed;
+      return r.text ? JSON.parse(r.text) : undefined;
+    },
+    async mutating() {
+      return (await t.admin<{ mutating: number }>("GET", "requests")).mutating;
+    },
+    async resetRequests() {
+      await t.admin("DELETE", "requests");
     },
     async waitJob(jobId, timeoutMs = 60_000) {
       const t0 = Date.now();
@@ -186,6 +212,47 @@ export function withSimulator(opts: TestSimOptions, body: (get: () => TestSimula
     if (!t) throw new Error("simulator not started");
     return t;
   });
+}
+
+/**
+ * Mocha helper: a new simulator for every test of the enclosing describe block, so that no test depends on what
+ * an earlier one left in the engine (each `it` can run alone: scripts/testsAlone.ts). For suites whose tests each
+ * change the inventory; a suite whose tests only read shares one with withSimulator.
+ */
+export function freshSimulator(opts: TestSimOptions, body: (get: () => TestSimulator) => void): void {
+  let t: TestSimulator | undefined;
+  beforeEach(async function () {
+    this.timeout(30_000);
+    t = await startTestSimulator(opts);
+  });
+  afterEach(async function () {
+    const s = t;
+    t = undefined;
+    if (!s) return;
+    if (this.currentTest?.state !== "failed") return s.close();
+    // the test failed already: its violations are shown with it rather than failing the hook
+    const v = await s.takeWireViolations().catch(() => []);
+    if (v.length > 0) process.stderr.write(`wire conformance (${this.currentTest.fullTitle()}):\n${formatWireViolations(v)}\n`);
+    await s.close();
+  });
+  body(() => {
+    if (!t) throw new Error("simulator not started");
+    return t;
+  });
+}
+
+/** The simulator's disk report (GET /__admin/disks): every VM/template by data center and on export domains, with each disk's sha256. */
+export async function diskReport(t: TestSimulator) {
+  return t.admin<{
+    vms: Array<{ id: string; name: string; dataCenter: string; status: string; disks: Array<{ id: string; alias: string; sizeBytes: number; sha256: string }> }>;
+    templates: Array<{ id: string; name: string; dataCenter: string; disks: Array<{ id: string; sha256: string }> }>;
+    exportDomains: Array<{ id: string; name: string; vms: Array<{ id: string; name: string; disks: Array<{ id: string; sha256: string }> }>; templates: Array<{ id: string; name: string; disks: Array<{ id: string; sha256: string }> }> }>;
+  }>("GET", "disks");
+}
+
+/** Sorted sha256 list of an entry's disks (content identity independent of disk ids). */
+export function shas(entry: { disks: Array<{ sha256: string }> } | undefined): string[] {
+  return (entry?.disks ?? []).map((d) => d.sha256).sort();
 }
 
 /** Lists as arrays: fast-xml-parser gives an object for one child, an array for several, undefined for none. */

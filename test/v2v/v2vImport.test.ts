@@ -320,7 +320,7 @@ describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
   });
 
   it("an import job that fails in the engine leaves nothing behind, and the next run imports", async () => {
-    await admin(env, "POST", "/fail-next-job", { kind: "external_import", reason: "VDSM: disk write error on the proxy" });
+    await admin(env, "PUT", "/faults", { rules: [{ match: { entity: "vm", name: "db-01", operation: "import", path: "/externalvmimports$" }, effect: { jobFailure: { reason: "VDSM: disk write error on the proxy" } }, max: 1 }] });
     const a = inputs({ sourceVms: ["db-01"], clone: { suffix: "-retry" } });
     await assert.rejects(v2vImportProvider.create(a), /import of db-01 as db-01-retry failed in the engine: .*(disk write error|Failed to)/);
     const c = engine();

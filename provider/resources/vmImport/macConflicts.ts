@@ -7,20 +7,21 @@
  * VM nor the MACs, and its two fixes are an administrator's (allow duplicates in the pool) or not reachable through
  * REST (reassign_bad_macs is read only by `register`, never by the export-domain import: BackendStorageDomainVmResource).
  * What the user can do in the stack is a clone (the engine gives a clone new MACs from the pool): `clone: true`, or
- * `onConflict: "clone"`, which treats a MAC conflict like an id or name conflict (vmImport.ts, in check and create).
+ * `onConflict: "clone"`, which treats a MAC conflict like an id or name conflict (`check.ts` and `run.ts` here).
  *
  * - Preview (`previewMacConflict`): the REST API shows no NICs of a copy on an export domain (StorageDomainVmService
  *   has no nics), so the copy's MACs are read from its source VM (same id) in the source engine
  *   (`expectExportDomain.engine`), and compared with the MACs of the VMs of every cluster that shares the target
  *   cluster's pool (`/clusters` mac_pool, `/macpools/{id}` allow_duplicates, `/vms?follow=nics`). Within one engine
- *   the source keeps the copy's id, so the import is a clone anyway (vmImport.ts) and no MAC can conflict.
+ *   the source keeps the copy's id, so the import is a clone anyway (`run.ts`) and no MAC can conflict.
  * - Apply (`macRefusal`): the engine's refusal becomes an error naming the VM, the NICs, their MACs and who holds
  *   them when they can be read, and the fix.
  */
 import { z } from "zod";
-import type { OvirtClient } from "../client";
-import { Ref, zBool } from "../client/types";
-import { ArgError, CheckFailure, cachedRead } from "./common";
+import type { OvirtClient } from "../../client";
+import { Ref, zBool } from "../../client/types";
+import { ArgError, CheckFailure } from "../../operations/errors";
+import { cachedRead } from "../../operations/readCache";
 
 /** `<x><y/>...</x>` -> y[] (an empty element or a missing one -> []) */
 function listOf<T extends z.ZodTypeAny>(element: string, schema: T) {

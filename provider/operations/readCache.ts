@@ -1,17 +1,36 @@
 /**
- * Fresh reads shared between the resources running concurrently in one provider process.
+ * The read cache of the provider process: the one place where reads are shared between resources.
  *
- * Both helpers are *fresh*: every caller gets the answer of a request sent after it asked (never an older answer),
- * so a resource never decides on state older than its own call. Sharing comes from callers asking at about the same
- * time: a request is sent `windowMs` after the first caller asked, and every caller of the same key (or of any key,
- * for the keyed batcher) that asks before it is sent joins it.
- *
- * - `freshRead(http, key, fn)`: one request for one key (e.g. the VM listing of an export domain, the attached
- *   domains of a data center).
- * - `KeyedBatcher`: many keys in one request (e.g. `GET /vms?search=name="a" or name="b"&follow=...`).
+ * Two kinds of sharing, never mixed:
+ * - `cachedRead(key, ttlMs, fn)`: a short-lived cache for read-only lookups made by `check`/`diff` (a preview of
+ *   hundreds of resources shares one `GET /vms` instead of one request per resource). Creates use it only for
+ *   identity lookups (names/ids of storage domains, clusters, data centers: `reads.ts`), never for state that
+ *   decides an action. `clearReadCache()` empties it (tests).
+ * - Fresh reads, for create/update/delete: every caller gets the answer of a request sent after it asked (never an
+ *   older answer), so a resource never decides on state older than its own call. Sharing comes from callers asking
+ *   at about the same time: a request is sent `windowMs` after the first caller asked, and every caller of the same
+ *   key (or of any key, for the keyed batcher) that asks before it is sent joins it.
+ *   - `freshRead(http, key, fn)`: one request for one key (e.g. the VM listing of an export domain, the attached
+ *     domains of a data center).
+ *   - `KeyedBatcher`: many keys in one request (e.g. `GET /vms?search=name="a" or name="b"&follow=...`).
  */
-import type { EngineHttp } from "./http";
-import { EngineError } from "./errors";
+import type { EngineHttp } from "../client/http";
+import { EngineError } from "../client/errors";
+
+/** The check-time cache (above): one promise per key for `ttlMs`; a failed read is forgotten at once. */
+const readCache = new Map<string, { at: number; value: Promise<unknown> }>();
+export function cachedRead<T>(key: string, ttlMs: number, fn: () => Promise<T>): Promise<T> {
+  const now = Date.now();
+  const hit = readCache.get(key);
+  if (hit && now - hit.at < ttlMs) return hit.value as Promise<T>;
+  const value = fn();
+  readCache.set(key, { at: now, value });
+  value.catch(() => readCache.delete(key));
+  return value;
+}
+export function clearReadCache(): void {
+  readCache.clear();
+}
 
 export const SHARE_WINDOW_MS = 10;
 

@@ -1,0 +1,63 @@
+/** What a VmImport records in the state (its outputs), built from the imported entity. */
+import { Ownership } from "../ownership";
+import { followedDisks } from "../../operations/reads";
+import { VmImportArgs } from "./args";
+import { Entity, Resolved } from "./target";
+
+export interface ImportedDisk {
+  id: string;
+  alias?: string;
+  sizeBytes: number;
+  storageDomainId?: string;
+  sparse?: boolean;
+  format?: string;
+}
+
+export interface VmImportOutputs extends VmImportArgs {
+  vmId: string;
+  vmName: string;
+  sourceId: string;
+  exportDomainId: string;
+  clusterId: string;
+  dataCenterId: string;
+  storageDomainId: string;
+  importedDisks: ImportedDisk[];
+  architecture?: string;
+  /** false when onConflict "skip" kept an existing VM or `adopt` took one over (then delete leaves it alone) */
+  imported: boolean;
+  /** created: this resource imported it (proven by its correlation id); adopted / skipped: never stopped or removed */
+  ownership: Ownership;
+  cloned: boolean;
+  collapsed: boolean;
+  /** every grant matching `permissions` on the entity */
+  permissionIds: string[];
+  /** the grants this resource added: the only ones it ever removes */
+  ownPermissionIds?: string[];
+  cpuProfileId?: string;
+}
+
+export async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { imported: boolean; ownership: Ownership; cloned: boolean; collapsed: boolean; permissionIds: string[]; ownPermissionIds?: string[]; cpuProfileId?: string }): Promise<VmImportOutputs> {
+  const disks = (a.kind === "vm" ? followedDisks(e) : undefined) ?? (a.kind === "vm" ? await r.c.vms.disks(e.id) : await r.c.templates.disks(e.id));
+  return {
+    ...a,
+    vmId: e.id,
+    vmName: e.name,
+    sourceId: r.copy.id,
+    exportDomainId: r.exportSd.id,
+    clusterId: r.cluster.id,
+    dataCenterId: r.dcId,
+    storageDomainId: r.sd.id,
+    importedDisks: disks.map((d) => ({
+      id: d.id,
+      alias: d.alias ?? d.name,
+      sizeBytes: d.provisioned_size ?? 0,
+      storageDomainId: d.storage_domains?.[0]?.id ?? d.storage_domain?.id,
+      sparse: d.sparse,
+      format: d.format,
+    })),
+    architecture: e.cpu?.architecture ?? r.copy.cpu?.architecture ?? r.cluster.cpu?.architecture,
+    ...flags,
+    // what happened, not only what was asked: a clone is always collapsed
+    collapseSnapshots: a.kind === "vm" ? a.collapseSnapshots || flags.collapsed : a.collapseSnapshots,
+  };
+}

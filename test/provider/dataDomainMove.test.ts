@@ -1,0 +1,133 @@
+// The zero-copy path through the provider: DataDomainAttachment moves a data domain (same engine, and across
+// engines), VmRegistration registers what is on it, destroy undoes the move; previews refuse what the engine would.
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { TestSimulator, startTestSimulator, diskReport, shas } from "../support/simulator";
+import { providerOf, checkAndCreate, PROVIDER_SIM } from "./helpers";
+import { closeAllEngines } from "../../provider/client";
+
+const DDA = "DataDomainAttachment";
+const REG = "VmRegistration";
+
+const inventory = (exportPath: string) => ({
+  dataCenters: [
+    {
+      name: "dc-src",
+      clusters: [{ name: "cl-src" }],
+      hosts: [{ name: "h-src", cluster: "cl-src" }],
+      storageDomains: [{ name: "data-src" }, { name: "data-move" }],
+    },
+    { name: "dc-dst", clusters: [{ name: "cl-dst" }], hosts: [{ name: "h-dst", cluster: "cl-dst" }], storageDomains: [{ name: "data-dst" }] },
+  ],
+  exportDomains: [{ name: "exp", path: exportPath, attachedTo: "dc-dst", status: "active" as const }],
+  templates: [{ name: "tpl", cluster: "cl-src", storageDomain: "data-move", disks: [{ sizeMiB: 8 }] }],
+  vms: [
+    { name: "web", cluster: "cl-src", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 16, storageDomain: "data-move" }, { sizeMiB: 8, storageDomain: "data-move" }] },
+    { name: "thin", cluster: "cl-src", template: "tpl" },
+    { name: "split", cluster: "cl-src", disks: [{ sizeMiB: 8, storageDomain: "data-move" }, { sizeMiB: 8, storageDomain: "data-src" }] },
+    { name: "stay", cluster: "cl-src", disks: [{ sizeMiB: 8, storageDomain: "data-src" }] },
+    { name: "other", cluster: "cl-dst", disks: [{ sizeMiB: 8, storageDomain: "data-dst" }] },
+  ],
+});
+
+describe("provider: data-domain move (DataDomainAttachment + VmRegistration)", function () {
+  this.timeout(300_000);
+  let t: TestSimulator;
+  beforeEach(async () => {
+    t = await startTestSimulator({ ...PROVIDER_SIM, inventory: inventory(path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-ddm-")), "exp")) });
+  });
+  afterEach(async () => {
+    await closeAllEngines({ revoke: false });
+    await t?.close();
+  });
+
+  const attachArgs = (extra: any = {}) => ({ engine: t.engine, storageDomain: "data-move", dataCenter: "dc-dst", moveFrom: { dataCenter: "dc-src", cluster: "cl-src" }, ...extra });
+
+  it("preview lists what leaves and refuses, with 0 mutating requests: a split VM, unlisted entities, an unknown cluster, a vNIC mapping", async () => {
+    await t.resetRequests();
+    const c = await providerOf(DDA).check({}, attachArgs({ entities: ["web", "tpl"] }));
+    const props = c.failures.map((f: any) => f.property).sort();
+    assert.deepEqual(props, ["allowSplitVms", "entities"], JSON.stringify(c.failures));
+    assert.match(c.failures.find((f: any) => f.property === "entities").reason, /also takes vm thin out of dc-src/);
+    assert.match(c.failures.find((f: any) => f.property === "allowSplitVms").reason, /VM split has disks on data-move \(split_Disk1\) and on other domains \(split_Disk2\)/);
+    assert.deepEqual(c.inputs.leaving.slice(1).sort(), ["VM split stays, losing disks split_Disk1", "template tpl (cluster cl-src)", "vm thin (cluster cl-src)", "vm web (cluster cl-src)"]);
+    const r = await providerOf(REG).check({}, {
+      engine: t.engine, storageDomain: "data-move", name: "web", cluster: "cl-dts", expectFrom: { dataCenter: "dc-src" },
+      vnicProfileMappings: [{ sourceNetwork: "ovirtmgmt", sourceProfile: "ovirtmgmt", targetProfile: "prod" }],
+    });
+    assert.deepEqual(r.failures.map((f: any) => f.property).sort(), ["cluster", "vnicProfileMappings[0].targetProfile"], JSON.stringify(r.failures));
+    assert.match(r.failures[0].reason + r.failures[1].reason, /did you mean "cl-dst"|cl-dst/);
+    const bad = await providerOf(REG).check({}, { engine: t.engine, storageDomain: "data-move", kind: "template", name: "tpl", newName: "x", reassignBadMacs: true });
+    assert.deepEqual(bad.failures.map((f: any) => f.property).sort(), ["newName", "reassignBadMacs"], JSON.stringify(bad.failures));
+    const noTo = await providerOf(REG).check({}, { engine: t.engine, storageDomain: "data-move", name: "web", registrationConfiguration: { clusterMappings: [{ from: "cl-src" }] } });
+    assert.deepEqual(noTo.failures.map((f: any) => f.property), ["registrationConfiguration.clusterMappings.0.to"]);
+    assert.equal(await t.mutating(), 0);
+  });
+
+  it("same engine: moves the domain, registers template then VMs with the same bytes, and destroy gives everything back", async () => {
+    const before = await diskReport(t);
+    const src = (n: string) => shas(before.vms.find((v) => v.name === n) ?? before.templates.find((v) => v.name === n));
+    const att = await checkAndCreate(DDA, attachArgs({ allowSplitVms: true }));
+    assert.equal(att.outs.status, "active");
+    assert.deepEqual(att.outs.takenFrom, { dataCenter: "dc-src" });
+    assert.deepEqual(att.outs.leftSource.map((e: any) => e.name).sort(), ["thin", "tpl", "web"]);
+    // the VM's disk on data-src stays in dc-src; the one on data-move leaves
+    const tpl = await checkAndCreate(REG, { engine: t.engine, storageDomain: "data-move", kind: "template", name: "tpl", cluster: "cl-dst" });
+    assert.equal(tpl.outs.ownership, "created");
+    const web = await checkAndCreate(REG, { engine: t.engine, storageDomain: "data-move", name: "web", cluster: "cl-dst" });
+    const thin = await checkAndCreate(REG, { engine: t.engine, storageDomain: "data-move", name: "thin", cluster: "cl-dst" });
+    const after = await diskReport(t);
+    for (const [n, kind] of [["web", "vms"], ["thin", "vms"], ["tpl", "templates"]] as const) {
+      const e = (after as any)[kind].find((v: any) => v.name === n);
+      assert.equal(e.dataCenter, "dc-dst", n);
+      assert.deepEqual(shas(e), src(n), `${n}: same bytes after register`);
+    }
+    // idempotent: a second create (state lost) finds its own registration by correlation id
+    const again = await providerOf(REG).create({ ...web.outs });
+    assert.equal(again.id, web.id);
+    assert.equal(again.outs.ownership, "created");
+    // refresh sees drift: the VM removed out of band
+    const read = await providerOf(REG).read(web.id, web.outs);
+    assert.equal(read.props.registeredName, "web");
+    // destroy: registrations keep the VMs; the attachment gives the domain back and registers them in dc-src
+    for (const r of [thin, web, tpl]) await providerOf(REG).delete(r.id, r.outs);
+    assert.ok((await diskReport(t)).vms.some((v) => v.name === "web" && v.dataCenter === "dc-dst"), "a registration's delete removes nothing");
+    await providerOf(DDA).delete(att.id, att.outs);
+    const back = await diskReport(t);
+    for (const n of ["web", "thin"]) {
+      const v = back.vms.find((x) => x.name === n)!;
+      assert.equal(v.dataCenter, "dc-src", n);
+      assert.deepEqual(shas(v), src(n));
+    }
+    assert.equal(back.templates.find((x) => x.name === "tpl")!.dataCenter, "dc-src");
+  });
+
+  it("destroy refuses to detach a domain holding a VM that did not arrive with it", async () => {
+    const att = await checkAndCreate(DDA, attachArgs({ allowSplitVms: true }));
+    const sd = att.outs.storageDomainId;
+    // someone imports another VM onto the moved domain in dc-dst (through the export domain there)
+    const other = (await t.api("GET", "vms?search=name%3Dother")).xml.vms.vm["@_id"];
+    const exp = await t.api("POST", `vms/${other}/export`, `<action><storage_domain><name>exp</name></storage_domain><async>false</async></action>`);
+    assert.equal(exp.status, 200, exp.text);
+    const clDst = (await t.api("GET", "clusters?search=name%3Dcl-dst")).xml.clusters.cluster["@_id"];
+    const expId = (await t.api("GET", "storagedomains?search=name%3Dexp")).xml.storage_domains.storage_domain["@_id"];
+    const imp = await t.api("POST", `storagedomains/${expId}/vms/${other}/import`, `<action><storage_domain id="${sd}"/><cluster id="${clDst}"/><clone>true</clone><vm><name>newcomer</name></vm></action>`);
+    assert.ok(imp.status < 300, imp.text);
+    assert.equal(await t.waitJob(imp.xml.action.job["@_id"]), "finished");
+    await t.resetRequests();
+    await assert.rejects(providerOf(DDA).delete(att.id, att.outs), /holds VM newcomer, which did not arrive with it.*Nothing was changed/s);
+    assert.equal(await t.mutating(), 0);
+    // refresh detects drift: the domain detached out of band -> the attachment is gone
+    assert.equal((await providerOf(DDA).read(att.id, att.outs)).props.status, "active");
+    const dcDst = att.outs.dataCenterId;
+    const de = await t.api("POST", `datacenters/${dcDst}/storagedomains/${sd}/deactivate`, "<action/>");
+    assert.equal(de.status, 200, de.text);
+    for (let i = 0; i < 100 && (await t.api("GET", `datacenters/${dcDst}/storagedomains/${sd}`)).xml.storage_domain?.status !== "maintenance"; i++) await new Promise((r) => setTimeout(r, 100));
+    const dt = await t.api("DELETE", `datacenters/${dcDst}/storagedomains/${sd}`);
+    assert.ok(dt.status < 300, dt.text);
+    for (let i = 0; i < 100 && (await t.api("GET", `datacenters/${dcDst}/storagedomains/${sd}`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await providerOf(DDA).read(att.id, att.outs), {});
+  });
+});
