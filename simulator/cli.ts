@@ -10,7 +10,7 @@ import { WireCheckMode, WIRE_CHECK_MODES } from "./xml/wireCheck";
 const USAGE =
   "usage: npm run sim -- --state DIR (--password-file FILE | OVIRT_SIM_PASSWORD=... | --password SECRET) [--port N] [--inventory FILE] [--http] " +
   "[--token-lifetime S] [--bandwidth MiBps] [--copy-bandwidth MiBps] [--storage-transition-ms MS] [--storage-operation-ms MS] [--name NAME] [--host ADDR] [--admin-token-file FILE] [--time-scale N] [--wire-check off|record|fail]\n" +
-  "  --storage-operation-ms MS: attach/activate/deactivate/detach requests take MS before they answer, like the engine's synchronous storage commands (default 0)\n" +
+  "  --storage-operation-ms MS: attach/activate/deactivate/detach requests take MS before they answer, like the engine's synchronous storage commands (default 2000; 0 = answer at once)\n" +
   "  --bandwidth MiBps: throughput of each storage domain, shared by the copies reading or writing it (default 200)\n" +
   "  --copy-bandwidth MiBps: also cap each single disk copy at this rate (default 0: no cap)\n" +
   "  --time-scale N: the engine's housekeeping clock runs N times faster (job purge: finished jobs after 10 engine minutes)\n" +

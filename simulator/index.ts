@@ -42,6 +42,13 @@ export { defaultInventory } from "./model/defaultInventory";
 export { getExternalVmImportHook, setExternalVmImportHook } from "./services/externalVmImports";
 export type { ExternalVmImportHook } from "./services/externalVmImports";
 
+/**
+ * How long attach/activate/deactivate/detach block before they answer by default: a real engine answers them when
+ * VDSM is done, tens of seconds later, so a client that expects an instant answer fails here too (tests that do not
+ * test this pass 0: test/support/simulator.ts).
+ */
+export const DEFAULT_STORAGE_OPERATION_MS = 2000;
+
 export interface SimulatorOptions {
   port?: number;
   host?: string;
@@ -168,7 +175,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<RunningSim
     copyBandwidthMiBps: opts.copyBandwidthMiBps || undefined,
     engineName,
     storageTransitionMs: opts.storageTransitionMs ?? 150,
-    storageOperationMs: opts.storageOperationMs ?? 0,
+    storageOperationMs: opts.storageOperationMs ?? DEFAULT_STORAGE_OPERATION_MS,
     timeScale: opts.timeScale ?? 1,
   };
   if (!(eopts.timeScale > 0) || !Number.isFinite(eopts.timeScale)) throw new Error("timeScale: a positive number is required");

@@ -458,7 +458,8 @@ export class Writer {
         disk_attachment: e.disks.map((d) => ({ "@_href": this.href(`${p}/diskattachments/${d.diskId}`), "@_id": d.diskId, active: true, bootable: d.bootable, interface: d.interface, disk: this.ovfDisk(sd, p, d) })),
       };
     }
-    if (f.has("nics")) o.nics = { nic: e.nics.map((n) => ({ "@_id": n.id, name: n.name, interface: n.interface, mac: { address: n.mac } })) };
+    // no `nics`: the engine's StorageDomainVmService has no nics sub-collection and shows a copy's NICs nowhere
+    // (`follow=nics` inlines nothing here; the provider reads MACs from the source VM, macConflicts.ts)
     return o;
   }
 

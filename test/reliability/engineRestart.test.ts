@@ -107,7 +107,7 @@ describe("reliability: an engine restart in the middle of `pulumi up`", function
             // stopped: the jobs stay `started` in state.json; a new engine on the same state dir and port goes on with
             // their copies (the test client keeps talking to that port; the CA is the state dir's)
             await e.t.sim.close();
-            second = await startSimulator({ stateDir: e.t.stateDir, password: e.t.password, port, bandwidthMiBps: 12, storageTransitionMs: 0, wireCheck: "fail" });
+            second = await startSimulator({ stateDir: e.t.stateDir, password: e.t.password, port, bandwidthMiBps: 12, storageTransitionMs: 0, storageOperationMs: 0, wireCheck: "fail" });
         });
         assert.ok(restarted, "the engine was never restarted (no import was running)");
         assert.strictEqual(second!.port, port);
