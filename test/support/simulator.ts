@@ -85,7 +85,7 @@ export async function startTestSimulator(opts: TestSimOptions = {}): Promise<Tes
   const stateDir = opts.stateDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-sim-"));
   const password = opts.password ?? "secret";
   // storage-domain transitions are instantaneous here unless a suite asks for them (transitions.test.ts does)
-  let sim = await startSimulator({ ...opts, storageTransitionMs: opts.storageTransitionMs ?? 0, wireCheck: opts.wireCheck ?? "fail", stateDir, password, port: opts.port ?? 0 });
+  let sim = await startSimulator({ ...opts, storageTransitionMs: opts.storageTransitionMs ?? 0, storageOperationMs: opts.storageOperationMs ?? 0, wireCheck: opts.wireCheck ?? "fail", stateDir, password, port: opts.port ?? 0 });
   let agent = new Agent({ connect: sim.caFile ? { ca: fs.readFileSync(sim.caFile) } : {}, keepAliveTimeout: 10_000 });
   let cached: string | undefined;
   const origin = () => new URL(sim.url).origin;
@@ -165,7 +165,7 @@ export async function startTestSimulator(opts: TestSimOptions = {}): Promise<Tes
       carried.push(...(await takeWire().catch(() => [])));
       await sim.close();
       await agent.close();
-      sim = await startSimulator({ ...opts, storageTransitionMs: opts.storageTransitionMs ?? 0, wireCheck: opts.wireCheck ?? "fail", ...extra, stateDir, password, port: 0 });
+      sim = await startSimulator({ ...opts, storageTransitionMs: opts.storageTransitionMs ?? 0, storageOperationMs: opts.storageOperationMs ?? 0, wireCheck: opts.wireCheck ?? "fail", ...extra, stateDir, password, port: 0 });
       agent = new Agent({ connect: sim.caFile ? { ca: fs.readFileSync(sim.caFile) } : {} });
       cached = undefined;
     },
