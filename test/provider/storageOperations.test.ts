@@ -53,20 +53,23 @@ describe("provider: ExportDomainAttachment when the engine's answer to a storage
     progressFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-progress-")), "progress.jsonl");
     process.env.OVIRT_MIGRATE_REQUEST_TIMEOUT_MS = String(CLIENT_TIMEOUT_MS);
     process.env.OVIRT_MIGRATE_PROGRESS_FILE = progressFile;
-    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory });
   });
   after(async () => {
-    await closeAllEngines();
-    await sim?.close();
     for (const [k, v] of [["OVIRT_MIGRATE_REQUEST_TIMEOUT_MS", saved.timeout], ["OVIRT_MIGRATE_PROGRESS_FILE", saved.progress]] as const) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
     fs.rmSync(path.dirname(progressFile), { recursive: true, force: true });
   });
-  beforeEach(() => {
+  // a new simulator for every test (exp attached to dc-a): a test that starts elsewhere moves it there first
+  beforeEach(async () => {
     clearReadCache();
     fs.rmSync(progressFile, { force: true });
+    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory });
+  });
+  afterEach(async () => {
+    await closeAllEngines();
+    await sim?.close();
   });
 
   it("deactivate, detach and attach each outlast the client's timeout: the move completes, each command sent once", async () => {
@@ -102,6 +105,10 @@ describe("provider: ExportDomainAttachment when the engine's answer to a storage
       { match: { method: "DELETE", path: "/datacenters/[^/]+/storagedomains/[^/]+$" }, effect: { transport: "reset" }, max: 1 },
       { match: { method: "POST", path: "/datacenters/[^/]+/storagedomains$" }, effect: { transport: "reset" }, max: 1 },
     ];
+    // set-up: exp moved to dc-b (commands answering at once), then the progress of that move forgotten
+    await checkAndCreate(EDA, { engine: sim.engine, exportDomain: "exp", dataCenter: "dc-b", moveFrom: { dataCenter: "dc-a" } });
+    clearReadCache();
+    fs.rmSync(progressFile, { force: true });
     await sim.admin("PUT", "/faults", { rules });
     const since = await auditSeq();
     const r = await checkAndCreate(EDA, { engine: sim.engine, exportDomain: "exp", dataCenter: "dc-a", moveFrom: { dataCenter: "dc-b" } });

@@ -42,21 +42,25 @@ describe("provider: preview and refresh with an export domain whose contents can
   before(async () => {
     progressFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ovirt-progress-")), "progress.jsonl");
     process.env.OVIRT_MIGRATE_PROGRESS_FILE = progressFile;
-    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory });
-    // a copy made by one resource, and a VM imported from it, while the domain is active
-    exported = await checkAndCreate("VmExport", exportInputs("export-1"));
-    imported = await checkAndCreate("VmImport", importInputs("import-1"));
   });
   after(async () => {
-    await closeAllEngines();
-    await sim?.close();
     if (saved === undefined) delete process.env.OVIRT_MIGRATE_PROGRESS_FILE;
     else process.env.OVIRT_MIGRATE_PROGRESS_FILE = saved;
     fs.rmSync(path.dirname(progressFile), { recursive: true, force: true });
   });
-  beforeEach(() => {
+  // a new simulator for every test: each takes the domain from active to the status it is about
+  beforeEach(async () => {
+    clearReadCache();
+    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory });
+    // a copy made by one resource, and a VM imported from it, while the domain is active
+    exported = await checkAndCreate("VmExport", exportInputs("export-1"));
+    imported = await checkAndCreate("VmImport", importInputs("import-1"));
     clearReadCache();
     fs.rmSync(progressFile, { force: true });
+  });
+  afterEach(async () => {
+    await closeAllEngines();
+    await sim?.close();
   });
 
   it("active: another resource's preview reads the copy and refuses it as foreign (the listing is what decides)", async () => {
@@ -89,6 +93,9 @@ describe("provider: preview and refresh with an export domain whose contents can
 
   it("attached nowhere: the preview says so instead of treating the domain as empty; refresh keeps the copy", async () => {
     const { c, dc, sd } = await ids();
+    // set-up: the domain in maintenance (a detach needs it)
+    await c.attachedStorageDomains.deactivate(dc.id, sd.id);
+    for (let i = 0; i < 100 && (await c.attachedStorageDomains.get(dc.id, sd.id))?.status !== "maintenance"; i++) await new Promise((r) => setTimeout(r, 50));
     await c.attachedStorageDomains.detach(dc.id, sd.id);
     for (let i = 0; i < 100 && (await c.attachedStorageDomains.get(dc.id, sd.id)); i++) await new Promise((r) => setTimeout(r, 50));
     await sim.resetRequests();

@@ -6,7 +6,7 @@
 //   const r = await t.api("GET", "vms?search=name%3Dweb-01");
 //   r.status, r.xml (parsed), r.text, r.headers
 //   const disks = await t.admin("GET", "disks");     // or "/disks"
-//   await checkAndCreate("ovirt:VmExport", { engine: t.engine, ... });   // test/provider/helpers.ts
+//   await checkAndCreate("VmExport", { engine: t.engine, ... });   // test/provider/helpers.ts
 //   await t.resetRequests(); ...; await t.mutating() // mutating API requests counted by the simulator
 //   await t.close();
 //
