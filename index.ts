@@ -7,6 +7,9 @@ import { Migration } from "./sdk";
 const cfg = new pulumi.Config("migration");
 
 const migration = new Migration("main", {
+    // "export-domain" (copies through the export domain) or "data-domain" (moves `dataDomain` and registers what is on it)
+    method: (cfg.get("method") as "export-domain" | "data-domain" | undefined) ?? "export-domain",
+    dataDomain: cfg.get("dataDomain"),
     source: { dataCenter: cfg.get("sourceDataCenter") ?? "dc-source" },
     target: {
         dataCenter: cfg.get("targetDataCenter") ?? "dc-target",

@@ -35,6 +35,8 @@ const QUICK = process.argv.includes("--quick");
 const MAIN_ONLY = process.argv.includes("--main-only");
 // --plan: only issue 14's figures (planFigures below), merged into the existing output file
 const PLAN_ONLY = process.argv.includes("--plan");
+// --data-domain: only issue 15's figures (dataDomainFigures below), merged into the existing output file
+const DATA_DOMAIN_ONLY = process.argv.includes("--data-domain");
 const RUNS = QUICK ? 1 : Number(process.env.BENCH_RUNS ?? 3);
 // 20 x 256 MiB = 5 GiB through one export domain of 110 MiB/s in all (one NFS export domain on 1 GbE), shared by the
 // 20 copies of a phase: each phase (all exports, then all imports) needs about 46.5 s. The data domains are faster
@@ -49,6 +51,17 @@ for (const [k, v] of Object.entries({ BENCH_DISK_MIB: DISK_MIB, BENCH_EXPORT_MIB
 }
 if (process.env.BENCH_MIBPS) throw new Error("BENCH_MIBPS (a per-copy rate) is gone: set BENCH_EXPORT_MIBPS / BENCH_DATA_MIBPS (per storage domain, shared by its copies) or BENCH_COPY_MIBPS (a per-copy cap)");
 const PASSWORD = "bench-password";
+
+/**
+ * The same VMs with their disks on a data domain of their own (data-vms) next to dc-source's master (data-source): what
+ * the data-domain path moves. Same domain throughputs.
+ */
+function dataDomainInventory(n: number, diskMiB: number): unknown {
+    const inv = inventory(n, diskMiB) as any;
+    inv.dataCenters[0].storageDomains.push({ name: "data-vms", type: "data", storageType: "nfs", sizeGiB: 2000, bandwidthMiBps: DATA_MIBPS });
+    for (const vm of inv.vms) for (const d of vm.disks) d.storageDomain = "data-vms";
+    return inv;
+}
 
 function inventory(n: number, diskMiB: number): unknown {
     const vms = Array.from({ length: n }, (_, i) => ({
@@ -91,9 +104,10 @@ interface Env {
     close(): Promise<void>;
 }
 
-async function env(n: number, diskMiB: number, stack: string): Promise<Env> {
+async function env(n: number, diskMiB: number, stack: string, dataDomain?: string): Promise<Env> {
     // every domain has its own throughput in the inventory; the default only matters for domains it does not list
-    const t = await startTestSimulator({ password: PASSWORD, bandwidthMiBps: DATA_MIBPS, copyBandwidthMiBps: COPY_MIBPS, inventory: inventory(n, diskMiB) as any });
+    const inv = dataDomain ? dataDomainInventory(n, diskMiB) : inventory(n, diskMiB);
+    const t = await startTestSimulator({ password: PASSWORD, bandwidthMiBps: DATA_MIBPS, copyBandwidthMiBps: COPY_MIBPS, inventory: inv as any });
     const base = fs.mkdtempSync(path.join(os.tmpdir(), "bench-pulumi-"));
     const ws = new PulumiWorkspace(ROOT, stack, {}, base);
     const names = Array.from({ length: n }, (_, i) => `vm-${String(i + 1).padStart(3, "0")}`);
@@ -105,6 +119,7 @@ async function env(n: number, diskMiB: number, stack: string): Promise<Env> {
             "migration:vms": JSON.stringify(names),
             "migration:templates": "[]",
             "migration:concurrency": String(Math.max(1, n)),
+            ...(dataDomain ? { "migration:method": "data-domain", "migration:dataDomain": dataDomain } : {}),
         },
         { "ovirt:password": PASSWORD },
     );
@@ -176,6 +191,31 @@ async function upRun(n: number, stack: string) {
             byPath: req.byPath as Record<string, number>,
             jobsSpanMs: lastJob - firstJob,
         };
+    } finally {
+        await e.close();
+    }
+}
+
+/**
+ * Issue 15: `pulumi up` of the same n VMs by the data-domain path (data-vms moves from dc-source to dc-target and
+ * its VMs are registered there; no byte copied): wall time, and the proof that every VM arrived with equal disks.
+ */
+async function dataDomainRun(n: number, stack: string): Promise<{ wallMs: number; copiedBytes: number }> {
+    const e = await env(n, DISK_MIB, stack, "data-vms");
+    try {
+        const before = await e.t.admin("GET", "disks");
+        const sums = new Map((before.vms as any[]).map((v) => [v.name, JSON.stringify(v.disks.map((d: any) => d.sha256).sort())]));
+        const busy0 = (await e.t.admin("GET", "stats")).busyMs as number;
+        const up = await e.ws.up(["--parallel", "64"], { skipPreview: true }); // as upRun: the preview is timed apart
+        if (up.code !== 0) throw new Error(`pulumi up of ${n} VMs by the data-domain path failed:\n${up.output.slice(-3000)}`);
+        const d = await e.t.admin("GET", "disks");
+        const moved = (d.vms as any[]).filter((v) => v.dataCenter === "dc-target");
+        if (moved.length !== n) throw new Error(`${moved.length} of ${n} VMs in the target after the data-domain move`);
+        for (const v of moved) if (JSON.stringify(v.disks.map((x: any) => x.sha256).sort()) !== sums.get(v.name)) throw new Error(`${v.name}: disks differ after the data-domain move`);
+        const stats = await e.t.admin("GET", "stats");
+        const copiedBytes = (stats.jobs as Array<{ bytes: number; startMs: number }>).reduce((a, j) => a + (j.bytes ?? 0), 0);
+        if ((stats.busyMs as number) !== busy0) console.log(`  note: the data-domain run kept the engine copying for ${stats.busyMs - busy0} ms`);
+        return { wallMs: up.ms, copiedBytes };
     } finally {
         await e.close();
     }
@@ -317,8 +357,38 @@ async function planFigures(): Promise<Record<string, number>> {
     };
 }
 
+/**
+ * Issue 15: the same 20-VM set (BENCH_DISK_MIB each, same domain throughputs) moved both ways: `exportDomainPathSeconds20`
+ * (copy through the export domain: the 20-VM runs above, or RUNS new ones) and `dataDomainPathSeconds20` (the data
+ * domain moves, its VMs are registered). Medians of RUNS.
+ */
+async function dataDomainFigures(exportWallMs?: number[]): Promise<Record<string, number>> {
+    const exp = exportWallMs ?? [];
+    if (!exp.length) for (let i = 0; i < RUNS; i++) exp.push((await upRun(20, "bench-20")).wallMs);
+    const dd: number[] = [];
+    let copied = 0;
+    for (let i = 0; i < RUNS; i++) {
+        const r = await dataDomainRun(20, "bench-dd-20");
+        dd.push(r.wallMs);
+        copied += r.copiedBytes;
+        console.log(`  20 VMs by the data-domain path run ${i + 1}: up ${(r.wallMs / 1000).toFixed(1)} s, ${r.copiedBytes} bytes copied`);
+    }
+    return {
+        exportDomainPathSeconds20: round(median(exp) / 1000),
+        dataDomainPathSeconds20: round(median(dd) / 1000),
+        dataDomainPathCopiedBytes20: copied,
+    };
+}
+
 async function main(): Promise<void> {
     const started = Date.now();
+    if (DATA_DOMAIN_ONLY) {
+        const figures = await dataDomainFigures();
+        const prev = fs.existsSync(OUT) ? JSON.parse(fs.readFileSync(OUT, "utf8")) : {};
+        fs.writeFileSync(OUT, JSON.stringify({ ...prev, ...figures }, null, 2) + "\n");
+        console.log(JSON.stringify(figures, null, 1));
+        return;
+    }
     if (PLAN_ONLY) {
         const figures = await planFigures();
         const prev = fs.existsSync(OUT) ? JSON.parse(fs.readFileSync(OUT, "utf8")) : {};
@@ -359,6 +429,7 @@ async function main(): Promise<void> {
     const pv = await preview200();
     console.log(`  preview of 200 VMs: ${pv.map((p) => (p.ms / 1000).toFixed(1) + " s").join(", ")}`);
     const sim = simulatorFigures();
+    const paths = await dataDomainFigures(main20.map((r) => r.wallMs));
 
     const perRun = main20.map((r) => ({
         wallSeconds: round(r.wallMs / 1000),
@@ -420,6 +491,7 @@ async function main(): Promise<void> {
         previewMutating200: Math.max(...pv.map((p) => p.mutating)),
         peakRssMiB: round(median(pv.map((p) => p.peakRss)), 1),
         scaling,
+        ...paths,
         targets: { physicalRatio20: "<= 1.10", overheadRatio: "<= 1.05", requestsPerVm: "<= 15", previewSeconds200: "< 20", previewMutating200: "0" },
         runs20: perRun,
         requestsByPath20: main20[0].byPath,
@@ -427,7 +499,10 @@ async function main(): Promise<void> {
         simulator: sim,
         benchSeconds: round((Date.now() - started) / 1000, 0),
     };
-    fs.writeFileSync(OUT, JSON.stringify(result, null, 2) + "\n");
+    // keys only other modes measure (--plan) are kept from the previous file
+    const prev = fs.existsSync(OUT) ? JSON.parse(fs.readFileSync(OUT, "utf8")) : {};
+    const kept = Object.fromEntries(Object.entries(prev).filter(([k]) => /1000$|200$/.test(k) && !(k in result)));
+    fs.writeFileSync(OUT, JSON.stringify({ ...result, ...kept }, null, 2) + "\n");
 
     const rows: Array<[string, string, string]> = [
         ["figure", "value", "target"],
@@ -436,6 +511,8 @@ async function main(): Promise<void> {
         ["overheadSeconds (wall - busy)", String(result.overheadSeconds), ""],
         ["pulumiFloorSeconds (no-op up)", String(result.pulumiFloorSeconds), ""],
         ["requestsPerVm", String(result.requestsPerVm), "<= 15"],
+        ["exportDomainPathSeconds20 (copy)", String(paths.exportDomainPathSeconds20), ""],
+        ["dataDomainPathSeconds20 (move + register)", String(paths.dataDomainPathSeconds20), "seconds"],
         ["previewSeconds200", String(result.previewSeconds200), "< 20"],
         ["previewRequests200", String(result.previewRequests200), "batched"],
         ["previewMutating200", String(result.previewMutating200), "0"],

@@ -490,7 +490,7 @@ export class Migration extends pulumi.ComponentResource {
       for (const k of copyOnly) if ((v as any)[k] !== undefined) throw new Error(`vms[${i}].${k}: method "data-domain" registers the VM with its disks where they are; ${k} applies to the export-domain copy only`);
     });
     // a promise the registration cannot keep is refused; pure copy settings are moot (so that switching method stays one value)
-    if (args.permissions !== undefined) throw new Error(`permissions: method "data-domain" registers the VMs as stored on the domain and grants nothing; re-apply permissions yourself, or use method "export-domain"`);
+    if (args.permissions !== undefined && args.permissions.length > 0) throw new Error(`permissions: method "data-domain" registers the VMs as stored on the domain and grants nothing; re-apply permissions yourself, or use method "export-domain"`);
     const moot = (["exportDomain", "discardSnapshots", "collapseSnapshots", "shutdownIfRunning", "keepExportsOnDelete", "concurrency"] as const).filter((k) => (args as any)[k] !== undefined);
     if (moot.length) pulumi.log.info(`method "data-domain" copies nothing: ${moot.join(", ")} ${moot.length > 1 ? "are" : "is"} not used`, this);
     const stage = args.stage ?? "all";
