@@ -19,7 +19,7 @@ import { z } from "zod";
 import type { OvirtClient, Vm, Template, Disk, StorageDomain, Cluster, DataCenter, Event } from "../client";
 import { zNum, BLANK_TEMPLATE_ID, StorageDomain as zStorageDomain } from "../client/types";
 import { cachedRead, clientFor, connectionFailure, engineIdentity } from "../resources/common";
-import { vmsNamed, followedDisks, exportContents, engineKey } from "../resources/reads";
+import { vmsNamed, followedDisks, exportContents, engineKey } from "../operations/reads";
 import { resourceCorrelationId } from "../resources/ownership";
 import { PlanSpec, PlanEntitySpec, Plan, PlanEntity, PlanDisk, PlanPhase, PlanSpace, Throughput, MiB, GiB, childName, formatBytes, formatDuration } from "./model";
 

@@ -65,7 +65,11 @@ export async function ensure(a: DataDomainAttachmentArgs, extras: CheckedExtras,
           left = left ?? (await leavingWith(from, old.id)).entities;
           await detachFrom(from, { id, name }, full, deadline, progress);
         }
-        await removeKeepContent(from, full, progress);
+        // The removal from the source engine comes AFTER the import here (below). Removed first, a run killed
+        // between the two (SIGKILL) left no engine that knew the domain or its storage connection: the resumed run
+        // (its create's inputs dropped by `refresh --clear-pending-creates`) could not import it and failed with
+        // "neither in engine ... nor in engine ...". A detached domain may be known to both engines for a moment
+        // (AddExistingFileStorageDomainCommand reads the domain's metadata, not the other engine's database).
       }
       takenFrom = { dataCenter: a.moveFrom!.dataCenter, engine: a.moveFrom!.engine!.id ? { url: a.moveFrom!.engine!.url, id: a.moveFrom!.engine!.id } : { url: a.moveFrom!.engine!.url } };
     }
@@ -73,6 +77,25 @@ export async function ensure(a: DataDomainAttachmentArgs, extras: CheckedExtras,
       throw new ArgError("storageConnection", `storageDomain: data domain "${a.storageDomain}" is not known to engine ${a.engine.url}; set moveFrom: { dataCenter, engine } to bring it from another engine, or storageConnection (and host) to import it.`);
     }
     sd = await importData(c, a.storageDomain, storage, await pickHost(c, dc, a.host), progress);
+  }
+  if (cross) {
+    // the source engine forgets the domain (without format) once this engine knows it: just imported, or imported
+    // by a run killed before its removal there. Only the same domain (id), and only out of moveFrom.dataCenter.
+    const from = clientFor(a.moveFrom!.engine!);
+    const old = await findDataDomain(from, a.storageDomain, "moveFrom.engine");
+    if (old && old.id === sd.id) {
+      const full = (await from.storageDomains.get(old.id)) ?? old;
+      for (const id of attachedDcIds(full)) {
+        const name = (await from.datacenters.get(id))?.name ?? id;
+        if (name !== a.moveFrom!.dataCenter) {
+          throw new ArgError("moveFrom.dataCenter", `moveFrom.dataCenter: data domain ${a.storageDomain} is attached to ${name} of engine ${from.url}, not to ${a.moveFrom!.dataCenter}. Nothing was changed.`);
+        }
+        left = left ?? (await leavingWith(from, old.id)).entities;
+        await detachFrom(from, { id, name }, full, deadline, progress);
+      }
+      await removeKeepContent(from, full, progress);
+      takenFrom = takenFrom ?? { dataCenter: a.moveFrom!.dataCenter, engine: a.moveFrom!.engine!.id ? { url: a.moveFrom!.engine!.url, id: a.moveFrom!.engine!.id } : { url: a.moveFrom!.engine!.url } };
+    }
   }
   sd = (await c.storageDomains.get(sd.id)) ?? sd;
   for (const id of attachedDcIds(sd)) {

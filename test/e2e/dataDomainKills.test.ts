@@ -1,0 +1,335 @@
+// Issue 15, "resumable after SIGKILL at any point" of a data-domain move, with the real Pulumi CLI
+// (test/e2e/projects/dataDomain, Migration method "data-domain"). Each `it` starts its own simulators, runs
+// `pulumi up`, SIGKILLs the whole CLI tree (CLI, language host, dynamic-provider host) at one point of the
+// deactivate / detach / (remove + import) / attach / register sequence, then runs the README's recipe
+// (`pulumi cancel --yes`, `pulumi refresh --clear-pending-creates --yes`, `pulumi up`) and checks what a user relies
+// on: every VM and template registered exactly once in the target (by name and by id: no duplicate, none lost),
+// disks equal to the source's checksums (GET /__admin/disks before the move), the source data center no longer
+// listing them, nothing left unregistered on the domain, no pending operation, and a second `pulumi up` that
+// changes nothing.
+//
+// Kill triggers read the engines' state every 50 ms (killPollMs): the domain's status per data center, which engine
+// knows it, the audit log (GET /__admin/audit). Storage commands last 1.5 s (PUT /__admin/storage-operation), so the
+// "during" points have a window to hit. The "between" points hold the NEXT request at the simulator's front (a
+// fault rule: delayed 20 s, then a 503 that the killed client never reads) so that the window is certain and the
+// held request never reaches the engine; the rule is removed before the resume.
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { PulumiWorkspace, ROOT, changeCounts, CliResult } from "../support/pulumi";
+import { DisksReport, disks, inDc, removeStackConfig, sums } from "../support/e2e";
+import { startTestSimulator, TestSimulator } from "../support/simulator";
+import { pendingOperations, runAndKill } from "../reliability/support";
+
+const PROJECT = path.join(ROOT, "test", "e2e", "projects", "dataDomain");
+const STORAGE_OP_MS = 1500;
+/** A request held at the simulator's front this long (then answered 503) never reaches the engine before the kill. */
+const HOLD_MS = 20_000;
+
+const arr = <T>(x: T | T[] | undefined): T[] => (x === undefined ? [] : Array.isArray(x) ? x : [x]);
+
+/** Where engine `t` has the domain named `sd`: unknown, unattached, or attached to a data center with a status. */
+async function place(t: TestSimulator, sd: string): Promise<{ known: boolean; dc?: string; status?: string }> {
+    const all = arr<any>((await t.api("GET", "storagedomains")).xml?.storage_domains?.storage_domain);
+    const me = all.find((d) => d.name === sd);
+    if (!me) return { known: false };
+    for (const dc of arr<any>((await t.api("GET", "datacenters")).xml?.data_centers?.data_center)) {
+        const r = await t.api("GET", `datacenters/${dc["@_id"]}/storagedomains/${me["@_id"]}`);
+        if (r.status === 200) return { known: true, dc: dc.name, status: r.xml?.storage_domain?.status };
+    }
+    return { known: true };
+}
+
+async function audit(t: TestSimulator): Promise<Array<{ method: string; path: string; status: number }>> {
+    return (await t.admin("GET", "audit")).entries;
+}
+
+/** Holds the next request matching `method path` at the simulator's front (see the file comment). */
+async function hold(t: TestSimulator, method: string, pathRe: string): Promise<void> {
+    await t.admin("PUT", "faults", { rules: [{ match: { method, path: pathRe }, effect: { transport: "status", status: 503, delayMs: HOLD_MS }, max: 1 }] });
+}
+
+async function unregistered(t: TestSimulator, sd: string): Promise<string[]> {
+    const me = arr<any>((await t.api("GET", "storagedomains")).xml?.storage_domains?.storage_domain).find((d) => d.name === sd);
+    if (!me) return [];
+    const out: string[] = [];
+    for (const kind of ["vms", "templates"]) {
+        const r = await t.api("GET", `storagedomains/${me["@_id"]}/${kind}?unregistered=true`);
+        const list = r.xml?.[kind]?.[kind.slice(0, -1)];
+        out.push(...arr<any>(list).map((x) => `${kind.slice(0, -1)} ${x.name}`));
+    }
+    return out;
+}
+
+const ok = (r: CliResult, what: string) => {
+    assert.equal(r.code, 0, `${what}:\n${r.output.slice(-5000)}`);
+    return r;
+};
+
+interface Moving {
+    vms: string[];
+    templates: string[];
+}
+
+/**
+ * After the resume: each entity once in `dstDc` of `dst` (name and id; ids are kept: no clone), disks equal to the
+ * source's, gone from `srcDc` of `src`, nothing left unregistered on the domain.
+ */
+async function assertMovedOnce(src: TestSimulator, before: DisksReport, srcDc: string, dst: TestSimulator, dstDc: string, sd: string, m: Moving): Promise<void> {
+    const after = await disks(dst);
+    const srcAfter = src === dst ? after : await disks(src);
+    for (const kind of ["vms", "templates"] as const) {
+        for (const name of m[kind]) {
+            const orig = inDc(before[kind], srcDc, name);
+            assert.equal(orig.length, 1, `${kind} ${name}: not exactly one in ${srcDc} before the move`);
+            const byName = after[kind].filter((e) => e.name === name);
+            assert.equal(byName.length, 1, `${kind} ${name}: ${byName.length} of that name in the target engine (${byName.map((e) => e.dataCenter).join(", ")})`);
+            assert.equal(byName[0].dataCenter, dstDc, `${kind} ${name} is in ${byName[0].dataCenter}, not ${dstDc}`);
+            const byId = [...after.vms, ...after.templates].filter((e) => e.id === orig[0].id);
+            assert.equal(byId.length, 1, `${kind} ${name}: ${byId.length} entities with its id ${orig[0].id} in the target engine`);
+            assert.equal(sums(byName[0]), sums(orig[0]), `${kind} ${name}: disk checksums differ from the source's`);
+            assert.ok(byName[0].disks.length > 0, `${kind} ${name} has no disks`);
+            assert.equal(inDc(srcAfter[kind], srcDc, name).length, 0, `${kind} ${name} is still listed in ${srcDc}`);
+        }
+    }
+    assert.deepEqual(await unregistered(dst, sd), [], `entities left unregistered on ${sd}`);
+}
+
+async function workspace(name: string, engines: Record<string, TestSimulator>, migration: unknown): Promise<PulumiWorkspace> {
+    const ws = new PulumiWorkspace(PROJECT, `${name}-${process.pid}`);
+    removeStackConfig(PROJECT, ws.stack);
+    const config: Record<string, string> = { "ddm:migration": JSON.stringify(migration) };
+    const secrets: Record<string, string> = {};
+    for (const [ns, t] of Object.entries(engines)) {
+        config[`${ns}:url`] = t.sim.url;
+        config[`${ns}:caFile`] = t.sim.caFile;
+        secrets[`${ns}:password`] = t.password;
+    }
+    await ws.init(config, secrets);
+    return ws;
+}
+
+/** SIGKILL at `when`, the README's recipe, then the checks; `atKill` checks the engines' state right after the kill. */
+async function killAndResume(
+    ws: PulumiWorkspace,
+    engines: TestSimulator[],
+    when: () => Promise<boolean>,
+    point: string,
+    atKill?: () => Promise<void>,
+): Promise<{ killMs: number; resumeMs: number }> {
+    const killed = await runAndKill(ws, ["up", "--yes", "--stack", ws.stack, "--non-interactive"], when, { everyMs: 50 });
+    assert.ok(killed.killed, `${point}: the up ended (${killed.code}) before the kill point:\n${killed.output.slice(-4000)}`);
+    assert.deepEqual(killed.survivors, [], "processes of the killed CLI's tree survived");
+    await atKill?.();
+    for (const t of engines) await t.admin("DELETE", "faults");
+    const t0 = Date.now();
+    // the README's recipe, literally
+    await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
+    ok(await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]), `${point}: refresh`);
+    ok(await ws.up(), `${point}: up after the kill`);
+    const resumeMs = Date.now() - t0;
+    assert.deepEqual(await pendingOperations(ws), [], "pending operations left");
+    return { killMs: killed.ms, resumeMs };
+}
+
+async function assertNoChange(ws: PulumiWorkspace, engines: TestSimulator[]): Promise<void> {
+    for (const t of engines) await t.admin("DELETE", "requests");
+    const again = ok(await ws.up(), "second up");
+    const c = changeCounts(again.output);
+    for (const k of ["created", "updated", "deleted", "replaced"]) assert.ok(!c[k], `second up ${k} ${c[k]}:\n${again.output.slice(-3000)}`);
+    for (const t of engines) assert.equal((await t.admin("GET", "requests")).mutating, 0, "the second up sent a mutating request");
+}
+
+describe("e2e: a data-domain move SIGKILLed at each point of the sequence resumes with the README's recipe", function () {
+    this.timeout(10 * 60_000);
+    const cleanup: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+        for (const f of cleanup.splice(0).reverse()) await f().catch(() => undefined);
+    });
+
+    describe("same engine: data-move leaves dc-src for dc-dst", () => {
+        const moving: Moving = { templates: ["tpl"], vms: ["web", "thin", "db"] };
+        const migration = {
+            method: "data-domain",
+            source: { dataCenter: "dc-src" },
+            target: { dataCenter: "dc-dst", cluster: "cl-dst", storageDomain: "data-dst" },
+            dataDomain: "data-move",
+            templates: moving.templates,
+            vms: moving.vms,
+        };
+
+        async function setup(point: string): Promise<{ t: TestSimulator; ws: PulumiWorkspace; before: DisksReport }> {
+            const t = await startTestSimulator({
+                password: `ddk-${point}-pw`,
+                inventory: {
+                    dataCenters: [
+                        { name: "dc-src", clusters: [{ name: "cl-src" }], hosts: [{ name: "h-src", cluster: "cl-src" }], storageDomains: [{ name: "data-src" }, { name: "data-move" }] },
+                        { name: "dc-dst", clusters: [{ name: "cl-dst" }], hosts: [{ name: "h-dst", cluster: "cl-dst" }], storageDomains: [{ name: "data-dst" }] },
+                    ],
+                    templates: [{ name: "tpl", cluster: "cl-src", storageDomain: "data-move", disks: [{ sizeMiB: 8 }] }],
+                    vms: [
+                        { name: "web", cluster: "cl-src", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 8, storageDomain: "data-move" }] },
+                        { name: "thin", cluster: "cl-src", template: "tpl" },
+                        { name: "db", cluster: "cl-src", disks: [{ sizeMiB: 4, storageDomain: "data-move" }, { sizeMiB: 4, sparse: false, storageDomain: "data-move" }] },
+                        { name: "stay", cluster: "cl-src", disks: [{ sizeMiB: 4, storageDomain: "data-src" }] },
+                    ],
+                },
+            });
+            cleanup.push(() => t.close());
+            await t.admin("PUT", "storage-operation", { ms: STORAGE_OP_MS });
+            const ws = await workspace(`ddk-${point}`, { ovirt: t }, migration);
+            cleanup.push(async () => {
+                removeStackConfig(PROJECT, ws.stack);
+                fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
+            });
+            return { t, ws, before: await disks(t) };
+        }
+
+        async function finish(t: TestSimulator, ws: PulumiWorkspace, before: DisksReport, times: { killMs: number; resumeMs: number }, point: string) {
+            await assertMovedOnce(t, before, "dc-src", t, "dc-dst", "data-move", moving);
+            assert.equal(inDc((await disks(t)).vms, "dc-src", "stay").length, 1, "stay (disks on data-src) stays in dc-src");
+            await assertNoChange(ws, [t]);
+            console.log(`      ${point}: killed after ${times.killMs} ms, resumed in ${times.resumeMs} ms`);
+        }
+
+        it("killed while data-move is being deactivated in dc-src", async () => {
+            const { t, ws, before } = await setup("deact");
+            const times = await killAndResume(ws, [t], async () => ["locked", "preparing_for_maintenance"].includes((await place(t, "data-move")).status ?? ""), "deactivating", async () => {
+                const p = await place(t, "data-move");
+                assert.equal(p.dc, "dc-src", `at the kill the domain is in ${p.dc}`);
+            });
+            await finish(t, ws, before, times, "deactivating");
+        });
+
+        it("killed right after the detach from dc-src, before the attach to dc-dst", async () => {
+            const { t, ws, before } = await setup("detached");
+            await hold(t, "POST", "/datacenters/[^/]+/storagedomains$");
+            const times = await killAndResume(ws, [t], async () => {
+                const p = await place(t, "data-move");
+                return p.known && !p.dc;
+            }, "detached", async () => {
+                assert.equal(inDc((await disks(t)).vms, "dc-src", "web").length, 0, "at the kill dc-src has forgotten web");
+                assert.equal((await place(t, "data-move")).dc, undefined, "at the kill the domain is attached nowhere");
+            });
+            await finish(t, ws, before, times, "detached");
+        });
+
+        it("killed while data-move is being attached to dc-dst", async () => {
+            const { t, ws, before } = await setup("attaching");
+            const times = await killAndResume(ws, [t], async () => {
+                const p = await place(t, "data-move");
+                return p.dc === "dc-dst" && ["locked", "maintenance", "activating"].includes(p.status ?? "");
+            }, "attaching");
+            await finish(t, ws, before, times, "attaching");
+        });
+
+        it("killed after the attach, before any registration", async () => {
+            const { t, ws, before } = await setup("attached");
+            await hold(t, "POST", "/register$");
+            const times = await killAndResume(ws, [t], async () => {
+                const p = await place(t, "data-move");
+                return p.dc === "dc-dst" && p.status === "active";
+            }, "attached", async () => {
+                assert.ok(!(await audit(t)).some((a) => /\/register$/.test(a.path)), "a register reached the engine before the kill");
+                assert.deepEqual((await unregistered(t, "data-move")).sort(), ["template tpl", "vm db", "vm thin", "vm web"]);
+            });
+            await finish(t, ws, before, times, "attached");
+        });
+
+        it("killed between two registrations: template registered, VMs not yet", async () => {
+            const { t, ws, before } = await setup("between");
+            await hold(t, "POST", "/vms/[^/]+/register$");
+            const times = await killAndResume(ws, [t], async () => (await audit(t)).some((a) => /\/templates\/[^/]+\/register$/.test(a.path) && a.status === 200), "between", async () => {
+                assert.ok(!(await audit(t)).some((a) => /\/vms\/[^/]+\/register$/.test(a.path)), "a VM register reached the engine before the kill");
+                assert.deepEqual((await unregistered(t, "data-move")).sort(), ["vm db", "vm thin", "vm web"]);
+            });
+            await finish(t, ws, before, times, "between");
+        });
+    });
+
+    describe("cross engine: data-x leaves dc-a of engine A for dc-b of engine B", () => {
+        const moving: Moving = { templates: ["base"], vms: ["app", "kid"] };
+        const migration = {
+            method: "data-domain",
+            source: { engine: { $engine: "engineA" }, dataCenter: "dc-a" },
+            target: { engine: { $engine: "engineB" }, dataCenter: "dc-b", cluster: "cl-b", storageDomain: "data-b" },
+            dataDomain: "data-x",
+            templates: moving.templates,
+            vms: moving.vms,
+        };
+
+        async function setup(point: string): Promise<{ a: TestSimulator; b: TestSimulator; ws: PulumiWorkspace; before: DisksReport }> {
+            const a = await startTestSimulator({
+                password: `ddk-${point}-a-pw`,
+                engineName: "engine-a",
+                inventory: {
+                    dataCenters: [{ name: "dc-a", clusters: [{ name: "cl-a" }], hosts: [{ name: "host-a", cluster: "cl-a" }], storageDomains: [{ name: "data-a" }, { name: "data-x" }] }],
+                    templates: [{ name: "base", cluster: "cl-a", storageDomain: "data-x", disks: [{ sizeMiB: 8 }] }],
+                    vms: [
+                        { name: "app", cluster: "cl-a", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 8, storageDomain: "data-x" }, { sizeMiB: 4, sparse: false, storageDomain: "data-x" }] },
+                        { name: "kid", cluster: "cl-a", template: "base" },
+                    ],
+                },
+            });
+            cleanup.push(() => a.close());
+            const b = await startTestSimulator({
+                password: `ddk-${point}-b-pw`,
+                engineName: "engine-b",
+                inventory: { dataCenters: [{ name: "dc-b", clusters: [{ name: "cl-b" }], hosts: [{ name: "host-b", cluster: "cl-b" }], storageDomains: [{ name: "data-b" }] }] },
+            });
+            cleanup.push(() => b.close());
+            for (const t of [a, b]) await t.admin("PUT", "storage-operation", { ms: STORAGE_OP_MS });
+            const ws = await workspace(`ddk-x${point}`, { engineA: a, engineB: b }, migration);
+            cleanup.push(async () => {
+                removeStackConfig(PROJECT, ws.stack);
+                fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
+            });
+            return { a, b, ws, before: await disks(a) };
+        }
+
+        async function finish(a: TestSimulator, b: TestSimulator, ws: PulumiWorkspace, before: DisksReport, times: { killMs: number; resumeMs: number }, point: string) {
+            await assertMovedOnce(a, before, "dc-a", b, "dc-b", "data-x", moving);
+            assert.equal((await place(a, "data-x")).known, false, "data-x is still known to engine A");
+            const kinds = ((await b.admin("GET", "stats")).jobs as Array<{ kind: string }>).map((j) => j.kind);
+            assert.ok(!kinds.some((k) => /^(export|import)/.test(k)), `nothing copied: ${kinds.join(", ")}`);
+            await assertNoChange(ws, [a, b]);
+            console.log(`      cross ${point}: killed after ${times.killMs} ms, resumed in ${times.resumeMs} ms`);
+        }
+
+        // The provider imports the domain into engine B BEFORE it removes it from engine A, so that some engine
+        // always knows the domain and its storage connection (removed first, a kill between the two left a move that
+        // could not resume). These three points cover the hand-over: detached in A; known to both; removed from A.
+        it("killed after the detach from engine A, before engine B imported the domain", async () => {
+            const { a, b, ws, before } = await setup("detached");
+            await hold(b, "POST", "/api/storagedomains$");
+            const times = await killAndResume(ws, [a, b], async () => {
+                const pa = await place(a, "data-x");
+                return pa.known && !pa.dc;
+            }, "detached in A", async () => {
+                assert.equal((await place(b, "data-x")).known, false, "at the kill engine B knows data-x already");
+                assert.equal(inDc((await disks(a)).vms, "dc-a", "app").length, 0, "at the kill engine A has forgotten app");
+            });
+            await finish(a, b, ws, before, times, "detached in A");
+        });
+
+        it("killed after the import into engine B, before the removal from engine A", async () => {
+            const { a, b, ws, before } = await setup("both");
+            await hold(a, "DELETE", "/api/storagedomains/[^/]+$");
+            const times = await killAndResume(ws, [a, b], async () => (await place(b, "data-x")).known, "known to both", async () => {
+                const pa = await place(a, "data-x");
+                assert.ok(pa.known && !pa.dc, "at the kill engine A still knows data-x, detached");
+            });
+            await finish(a, b, ws, before, times, "known to both");
+        });
+
+        it("killed after the removal from engine A, before the attach to dc-b", async () => {
+            const { a, b, ws, before } = await setup("removed");
+            await hold(b, "POST", "/datacenters/[^/]+/storagedomains$");
+            const times = await killAndResume(ws, [a, b], async () => !(await place(a, "data-x")).known, "removed from A", async () => {
+                const pb = await place(b, "data-x");
+                assert.ok(pb.known && !pb.dc, "at the kill engine B knows data-x, attached nowhere");
+            });
+            await finish(a, b, ws, before, times, "removed from A");
+        });
+    });
+});
