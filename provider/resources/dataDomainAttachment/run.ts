@@ -1,7 +1,7 @@
 /**
  * DataDomainAttachment create/update/read/delete: the data domain attached and active in `dataCenter`, taken from
- * `moveFrom` (same engine: deactivate + detach there; another engine: deactivate + detach + remove without format
- * there, import here), with what left the source recorded so that destroy can undo the move.
+ * `moveFrom` (same engine: deactivate + detach there; another engine: deactivate + detach there, import here, then
+ * remove without format there), with what left the source recorded so that destroy can undo the move.
  */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { OvirtClient, DataCenter, StorageDomain, HostStorage } from "../../client";

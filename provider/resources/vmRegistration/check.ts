@@ -13,8 +13,10 @@ import { BLANK_TEMPLATE_ID } from "../../client/types";
 import { listVnicProfiles } from "../../client/services/registration";
 import { progressFor } from "../../progress";
 import { CheckFailure, PROGRESS_URN_KEY, clientFor, connectionFailure, jsonEqual, normalizeArgs, sameEngine, suggest, userInputs, validate } from "../common";
-import { attachedDcIds } from "../dataDomainAttachment/steps";
 import { VmRegistrationArgs } from "./args";
+
+/** Whether a domain (global GET: `data_centers`) is attached to any data center (kinds never import each other). */
+const attachedAnywhere = (sd: { data_centers?: Array<{ id?: string }>; data_center?: { id?: string } }) => !!(sd.data_centers ?? []).some((d) => d.id) || !!sd.data_center?.id;
 
 const diskSd = (d: { storage_domains?: Array<{ id?: string }>; storage_domain?: { id?: string } } | undefined) => d?.storage_domains?.[0]?.id ?? d?.storage_domain?.id;
 
@@ -109,7 +111,7 @@ export async function check(olds: any, news: any): Promise<dynamic.CheckResult> 
         for (const [e, d] of [[c, sd], [s, ssd]] as const) {
           if (!d || transit) continue;
           const full = (await e.storageDomains.get(d.id)) ?? d;
-          if (!attachedDcIds(full).length) transit = `data domain ${args.storageDomain} is attached to no data center of engine ${e.url} (a move in progress)`;
+          if (!attachedAnywhere(full)) transit = `data domain ${args.storageDomain} is attached to no data center of engine ${e.url} (a move in progress)`;
         }
       }
     }
