@@ -293,7 +293,7 @@ describe("exact user and group lookups", function () {
   describe("provider/operations/permissions.ts", () => {
     const progress = { update() {}, info() {}, warn() {} };
     it("checkPermissions: one failure per bad field, naming what was found and the fix", async () => {
-      const { checkPermissions } = require("../../provider/resources/permissions");
+      const { checkPermissions } = require("../../provider/operations/permissions");
       const c = connect(sim.engine);
       const failures: Array<{ property: string; reason: string }> = [];
       await checkPermissions(c, `${sim.engine.url}|perm-check`, [
@@ -311,7 +311,7 @@ describe("exact user and group lookups", function () {
       assert.match(by["permissions[4].role"], /NoSuchRole.*Known:/);
     });
     it("applyPermissions: adds the missing grant, reuses an existing one unclaimed, removes only its own", async () => {
-      const { applyPermissions } = require("../../provider/resources/permissions");
+      const { applyPermissions } = require("../../provider/operations/permissions");
       const c = connect(sim.engine);
       const vm = (await c.vms.findByName("web-01"))!;
       const roles = await c.permissions.roles();
@@ -342,7 +342,7 @@ describe("exact user and group lookups", function () {
       assert.deepEqual(left.map((p) => p.id), [theirs.id]);
     });
     it("applyPermissions: an ambiguous or unknown user fails before anything is written", async () => {
-      const { applyPermissions } = require("../../provider/resources/permissions");
+      const { applyPermissions } = require("../../provider/operations/permissions");
       const c = connect(sim.engine);
       const vm = (await c.vms.findByName("db-01"))!;
       await assert.rejects(
