@@ -110,6 +110,14 @@ async function workspace(name: string, engines: Record<string, TestSimulator>, m
 }
 
 /** SIGKILL at `when`, the README's recipe, then the checks; `atKill` checks the engines' state right after the kill. */
+/** README "Progress, and resuming after a crash": `<backend>/.pulumi/stacks/<project>/<stack>.json.bak` back to `<stack>.json`. */
+function restoreCheckpointBackup(ws: PulumiWorkspace): void {
+    const stacks = path.join(ws.backendDir, ".pulumi", "stacks");
+    const found = fs.readdirSync(stacks).map((p) => path.join(stacks, p, `${ws.stack}.json.bak`)).filter((f) => fs.existsSync(f));
+    assert.equal(found.length, 1, `one ${ws.stack}.json.bak under ${stacks}`);
+    fs.copyFileSync(found[0], found[0].replace(/\.bak$/, ""));
+}
+
 async function killAndResume(
     ws: PulumiWorkspace,
     engines: TestSimulator[],
@@ -125,7 +133,15 @@ async function killAndResume(
     const t0 = Date.now();
     // the README's recipe, literally
     await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
-    ok(await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]), `${point}: refresh`);
+    let refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
+    if (refresh.code !== 0 && /failed to load checkpoint/.test(refresh.output)) {
+        // the kill cut the file backend's stack file while the CLI wrote it: the README's fallback puts back the copy
+        // the CLI saved before that write (<stack>.json.bak), then runs the recipe again
+        restoreCheckpointBackup(ws);
+        await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
+        refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
+    }
+    ok(refresh, `${point}: refresh`);
     ok(await ws.up(), `${point}: up after the kill`);
     const resumeMs = Date.now() - t0;
     assert.deepEqual(await pendingOperations(ws), [], "pending operations left");
