@@ -242,7 +242,8 @@ function providerPids(): number[] {
         if (!/^\d+$/.test(d)) continue;
         try {
             const cmd = fs.readFileSync(`/proc/${d}/cmdline`, "utf8");
-            if (cmd.includes("dynamic-provider/index.js")) out.push(Number(d));
+            // Pulumi's own host (…/dynamic-provider/index.js) or ours (tools/language-host/dynamic-provider.js)
+            if (/dynamic-provider(\/index)?\.js/.test(cmd)) out.push(Number(d));
         } catch {
             /* gone */
         }
