@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the tests need, installed only when missing: OpenSSH's sshd (V2V proxy hosts), openssl (the
-# simulator's CA), and libxml2/libcurl headers + a C compiler for the official oVirt Python SDK's C extension.
+# simulator's CA; the README's fingerprint recipes), curl (the README's CA download, run by userProject.test.ts),
+# and libxml2/libcurl headers + a C compiler for the official oVirt Python SDK's C extension.
 set -euo pipefail
 need=()
 command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
