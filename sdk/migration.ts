@@ -184,7 +184,7 @@ function visiblySameEngine(a: EngineConnectionArgs, b: EngineConnectionArgs): bo
  * A whole migration in one declaration: attach the export domain in the source data center, export the templates
  * and VMs (at most `concurrency` at a time), move the domain to the target data center (of the same or another
  * engine), import templates, then VMs, and re-apply permissions. All VMs form one batch: mixed CPU architectures
- * are rejected at preview.
+ * are rejected at preview (by the plan, once for the batch).
  */
 export class Migration extends pulumi.ComponentResource {
   /** method `export-domain`: the export domain in the source data center. */
@@ -244,7 +244,6 @@ export class Migration extends pulumi.ComponentResource {
     if (!args.exportDomain) throw new Error(`exportDomain: Migration ${name} copies through an export domain (method "export-domain"); name it, or set method: "data-domain" and dataDomain`);
     const exportDomain = args.exportDomain;
     const onConflict = args.onConflict ?? (crossEngine ? "fail" : "clone");
-    const batch = vms.length > 1 ? { id: `${name}`, members: vms.map((v) => v.name) } : undefined;
     const child = { parent: this };
 
     // What each VM needs of a template listed only for it (neededBy). Unknown values (outputs) count as "thin".
@@ -379,7 +378,6 @@ export class Migration extends pulumi.ComponentResource {
           shutdownIfRunning: item.kind === "vm" ? (item.vm?.shutdownIfRunning ?? args.shutdownIfRunning ?? false) : undefined,
           shutdownTimeoutSeconds: item.kind === "vm" ? args.shutdownTimeoutSeconds : undefined,
           keepOnDelete: args.keepExportsOnDelete,
-          batch: item.kind === "vm" ? batch : undefined,
         },
         { parent: this, dependsOn: [sourceAttachment, ...prev] },
       );
@@ -454,7 +452,6 @@ export class Migration extends pulumi.ComponentResource {
               ? Object.fromEntries(importedTemplates.map((t) => [t.name, [t.storageDomain ?? args.target.storageDomain]]))
               : undefined,
             expectExportDomain: expectDomain(discardOf(v)),
-            batch,
           },
           { parent: this, dependsOn: [this.targetAttachment, ...templateImports] },
         );

@@ -34,31 +34,79 @@ export function clearReadCache(): void {
 
 export const SHARE_WINDOW_MS = 10;
 
-interface Pending<T> {
-  promise: Promise<T>;
+/**
+ * The request a caller joins: sent at least `windowMs` after its first caller asked, and never while another
+ * request of the same read (key, or batcher) is still on its way. Callers that ask while one is in flight cannot
+ * use its answer (it was sent before they asked) and would each send their own the moment it returns: they gather
+ * in the next one instead. So at most one request per read is in flight and one is gathering, however many
+ * resources ask at once; the slower the engine answers, the more callers share each request. A full batch
+ * (`full()`) goes at once.
+ */
+class Gathering<T> {
+  private windowDone = false;
+  private sent = false;
+  readonly promise: Promise<T>;
+  private go!: () => void;
+
+  constructor(
+    windowMs: number,
+    private readonly mayGo: () => boolean,
+    send: () => Promise<T>,
+  ) {
+    this.promise = new Promise<T>((resolve, reject) => {
+      this.go = () => {
+        if (this.sent) return;
+        this.sent = true;
+        send().then(resolve, reject);
+      };
+    });
+    setTimeout(() => {
+      this.windowDone = true;
+      this.poke();
+    }, windowMs);
+  }
+
+  /** Sends when the window has passed and nothing of this read is in flight (or at once when `force`). */
+  poke(force = false): void {
+    if (!this.sent && (force || (this.windowDone && this.mayGo()))) this.go();
+  }
 }
 
-const pendingReads = new WeakMap<EngineHttp, Map<string, Pending<unknown>>>();
+interface FreshState {
+  inFlight: number;
+  next?: Gathering<unknown>;
+}
 
-/** A request for `key` sent after this call, shared with the callers of the same key within the window. */
+const pendingReads = new WeakMap<EngineHttp, Map<string, FreshState>>();
+
+/** A request for `key` sent after this call, shared with every caller of the same key until it is sent (see `Gathering`). */
 export function freshRead<T>(http: EngineHttp, key: string, fn: () => Promise<T>, windowMs = SHARE_WINDOW_MS): Promise<T> {
   let m = pendingReads.get(http);
   if (!m) {
     m = new Map();
     pendingReads.set(http, m);
   }
-  const hit = m.get(key);
-  if (hit) return hit.promise as Promise<T>;
+  let st = m.get(key);
+  if (!st) m.set(key, (st = { inFlight: 0 }));
+  if (st.next) return st.next.promise as Promise<T>;
+  const state = st;
   const map = m;
-  const promise = new Promise<T>((resolve, reject) => {
-    setTimeout(() => {
+  const g: Gathering<T> = new Gathering<T>(
+    windowMs,
+    () => state.inFlight === 0,
+    () => {
       // from now on, new callers need a new request (this one is on its way)
-      map.delete(key);
-      fn().then(resolve, reject);
-    }, windowMs);
-  });
-  m.set(key, { promise });
-  return promise;
+      if (state.next === g) state.next = undefined;
+      state.inFlight++;
+      return Promise.resolve().then(fn).finally(() => {
+        state.inFlight--;
+        if (state.next) state.next.poke();
+        else if (state.inFlight === 0) map.delete(key);
+      });
+    },
+  );
+  st.next = g;
+  return g.promise;
 }
 
 type Outcome<V> = { ok: true; values: V[] } | { ok: false; error: unknown };
@@ -77,7 +125,8 @@ function requestRefused(e: unknown): boolean {
  * every caller of the batch: they are not about one key.
  */
 export class KeyedBatcher<V> {
-  private pending?: { keys: Set<string>; promise: Promise<Map<string, Outcome<V>>> };
+  private pending?: { keys: Set<string>; gathering: Gathering<Map<string, Outcome<V>>> };
+  private inFlight = 0;
   /** Requests sent (batches and single-key retries). */
   requests = 0;
   /** Batches refused with a 4xx and read again key by key. */
@@ -89,20 +138,29 @@ export class KeyedBatcher<V> {
     private readonly maxKeys = 40,
   ) {}
 
-  /** Every value for `key` (e.g. all VMs named so), read by a request sent after this call. */
+  /** Every value for `key` (e.g. all VMs named so), read by a request sent after this call (see `Gathering`). */
   async load(key: string): Promise<V[]> {
     if (!this.pending || this.pending.keys.size >= this.maxKeys) {
       const keys = new Set<string>();
-      const promise = new Promise<Map<string, Outcome<V>>>((resolve, reject) => {
-        setTimeout(() => {
+      const gathering: Gathering<Map<string, Outcome<V>>> = new Gathering(
+        this.windowMs,
+        () => this.inFlight === 0,
+        () => {
           if (this.pending?.keys === keys) this.pending = undefined;
-          this.run([...keys]).then(resolve, reject);
-        }, this.windowMs);
-      });
-      this.pending = { keys, promise };
+          this.inFlight++;
+          return this.run([...keys]).finally(() => {
+            this.inFlight--;
+            this.pending?.gathering.poke();
+          });
+        },
+      );
+      this.pending = { keys, gathering };
     }
-    this.pending.keys.add(key);
-    const o = (await this.pending.promise).get(key);
+    const { keys, gathering } = this.pending;
+    keys.add(key);
+    // a full batch has nothing left to wait for
+    if (keys.size >= this.maxKeys) gathering.poke(true);
+    const o = (await gathering.promise).get(key);
     if (!o) return [];
     if (!o.ok) throw o.error;
     return o.values;

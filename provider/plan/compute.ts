@@ -21,6 +21,7 @@ import { zNum, BLANK_TEMPLATE_ID, StorageDomain as zStorageDomain } from "../cli
 import { cachedRead, clientFor, connectionFailure, engineIdentity } from "../resources/common";
 import { vmsNamed, followedDisks, exportContents, engineKey } from "../operations/reads";
 import { resourceCorrelationId } from "../resources/ownership";
+import { mixedArchitectures } from "../operations/rules";
 import { PlanSpec, PlanEntitySpec, Plan, PlanEntity, PlanDisk, PlanPhase, PlanSpace, Throughput, MiB, GiB, childName, formatBytes, formatDuration } from "./model";
 
 const QCOW_OVERHEAD_FACTOR = 1.1;
@@ -161,6 +162,7 @@ export async function computePlan(spec: PlanSpec, opts: { importUrn?: (kind: str
   const expSd = src.sds.find((d) => d.name === spec.exportDomain && d.type === "export") ?? (crossEngine ? tgt.sds.find((d) => d.name === spec.exportDomain && d.type === "export") : undefined);
   let exportDomainState = "not found";
   const onDomain = { vm: new Set<string>(), template: new Set<string>() };
+  const copiesOnDomain = new Map<string, Vm>();
   if (expSd) {
     const where = expSd.data_centers?.[0]?.id;
     const dcName = [...src.dcs, ...tgt.dcs].find((d) => d.id === where)?.name;
@@ -169,7 +171,10 @@ export async function computePlan(spec: PlanSpec, opts: { importUrn?: (kind: str
       const holder = src.sds.includes(expSd) ? src : tgt;
       const listing = await exportContents<Vm | Template>(holder.c, holder.key, kind, expSd);
       if (listing.unreadable) notes.push(`${listing.unreadable} (copies already there are not counted)`);
-      for (const x of listing.items) onDomain[kind].add(x.name);
+      for (const x of listing.items) {
+        onDomain[kind].add(x.name);
+        if (kind === "vm") copiesOnDomain.set(x.name, x as Vm);
+      }
     }
   } else {
     notes.push(`export domain ${spec.exportDomain} is not in ${src.url}${crossEngine ? ` nor in ${tgt.url}` : ""}; its free space is unknown`);
@@ -182,6 +187,23 @@ export async function computePlan(spec: PlanSpec, opts: { importUrn?: (kind: str
   await Promise.all(
     vmSpecs.map(async (e) => srcVms.set(e.name, (await vmsNamed(src.c, e.name)).find((v) => dcOfCluster(src, v.cluster?.id) === src.dc?.id))),
   );
+  // the migration's VMs are one batch (more than one VM): one CPU architecture, checked here once for the whole
+  // batch (a check per export/import resource would read every member for every VM: O(N^2) at preview)
+  if (vmSpecs.length > 1) {
+    const archs = vmSpecs.flatMap((e) => {
+      const v = srcVms.get(e.name) ?? copiesOnDomain.get(e.name);
+      if (!v) return [];
+      const own = v.cpu?.architecture && v.cpu.architecture !== "undefined" ? v.cpu.architecture : undefined;
+      return [{ name: e.name, arch: own ?? src.clusters.find((cl) => cl.id === v.cluster?.id)?.cpu?.architecture }];
+    });
+    const mixed = mixedArchitectures(archs);
+    if (mixed) {
+      failures.push({
+        property: "vms",
+        reason: `vms: batch "${spec.name}" mixes CPU architectures: ${mixed}. One import batch must share one architecture; split the migration into one per architecture.`,
+      });
+    }
+  }
   const tplInDc = (s: Side, name: string) => s.templates.find((t) => t.name === name && t.id !== BLANK_TEMPLATE_ID && dcOfCluster(s, t.cluster?.id) === s.dc?.id);
   const srcTplDisks = new Map<string, Disk[]>();
   await Promise.all(

@@ -23,7 +23,7 @@ function inventory(opts: { targetGiB?: number; exportGiB?: number; takenInTarget
     dataCenters: [
       {
         name: "dc-src",
-        clusters: [{ name: "cl-src" }],
+        clusters: [{ name: "cl-src" }, { name: "cl-ppc", cpuArchitecture: "ppc64" }],
         hosts: [{ name: "h-src", cluster: "cl-src" }],
         storageDomains: [{ name: "data-src", sizeGiB: 50 }],
       },
@@ -46,6 +46,7 @@ function inventory(opts: { targetGiB?: number; exportGiB?: number; takenInTarget
       { name: "thin-01", cluster: "cl-src", template: "tpl-a" },
       { name: "run-01", cluster: "cl-src", status: "up", disks: [{ alias: "run-01_d", sizeMiB: 16 }] },
       { name: "taken-01", cluster: "cl-src", disks: [{ alias: "taken-01_d", sizeMiB: 16 }] },
+      { name: "ppc-01", cluster: "cl-ppc", disks: [{ alias: "ppc-01_d", sizeMiB: 8 }] },
       ...(opts.takenInTarget === false ? [] : [{ name: "taken-01", cluster: "cl-tgt", disks: [{ alias: "taken-01_t", sizeMiB: 16 }] }]),
     ],
   };
@@ -101,6 +102,18 @@ describe("migration plan: facts at preview from the engine (reads only)", functi
     assert.match(entity(p, "taken-01").why!, /taken-01 exists in dc-tgt: renamed/);
     assert.equal(entity(p, "snap-01").importBytes, 0, "a skipped VM copies nothing into the target");
     assert.ok(p.risks.some((r) => /VM taken-01 arrives as a clone named taken-01-clone: new id, new MAC addresses/.test(r)), p.risks.join("\n"));
+  });
+
+  it("one batch, one CPU architecture: the migration's VMs are checked once, by the plan, naming each VM's architecture", async () => {
+    const mixed = await computePlan(spec(sim, {}, [{ name: "flat-01" }, { name: "ppc-01" }, { name: "pre-01" }]));
+    const f = mixed.failures.find((x) => x.property === "vms");
+    assert.ok(f, JSON.stringify(mixed.failures));
+    assert.match(f!.reason, /batch "m" mixes CPU architectures: flat-01 \(x86_64\), ppc-01 \(ppc64\), pre-01 \(x86_64\)/);
+    assert.match(f!.reason, /split the migration into one per architecture/);
+    const same = await computePlan(spec(sim, {}, [{ name: "flat-01" }, { name: "pre-01" }]));
+    assert.ok(!same.failures.some((x) => x.property === "vms"), JSON.stringify(same.failures));
+    const alone = await computePlan(spec(sim, {}, [{ name: "ppc-01" }]));
+    assert.ok(!alone.failures.some((x) => x.property === "vms"), "one VM is no batch");
   });
 
   it("disks, snapshots and the template: sizes as the engine reports them, collapse on export or import, thin VM without collapse", async () => {

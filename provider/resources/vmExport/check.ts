@@ -2,7 +2,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { CheckFailure, PROGRESS_URN_KEY, cachedRead, clientFor, connectionFailure, jsonEqual, sameEngineProbe, checkConnectionChange, suggest, userInputs, validate } from "../common";
 import { progressFor } from "../../progress";
-import { mixedArchitectures } from "../../operations/rules";
+import { batchFailures } from "../../operations/rules";
 import { adoptionNote, createdBy, resourceCorrelationId } from "../ownership";
 import { exportContents } from "../../operations/reads";
 import { VmExportArgs, defaults } from "./args";
@@ -97,26 +97,8 @@ export async function check(olds: any, news: any): Promise<dynamic.CheckResult> 
           facts.shutsDown = true;
         }
         if (args.batch) {
-          if (!args.batch.members.includes(args.name)) {
-            fs.push({ property: "batch.members", reason: `batch.members: must include this VM (${args.name})` });
-          }
-          const archs: Array<{ name: string; arch?: string }> = [];
-          for (const m of args.batch.members) {
-            const v = vms.find((x) => x.name === m);
-            if (!v) continue;
-            const arch =
-              v.cpu?.architecture && v.cpu.architecture !== "undefined"
-                ? v.cpu.architecture
-                : clusters.find((cl) => cl.id === v.cluster?.id)?.cpu?.architecture;
-            archs.push({ name: m, arch });
-          }
-          const mixed = mixedArchitectures(archs);
-          if (mixed) {
-            fs.push({
-              property: "batch",
-              reason: `batch: batch "${args.batch.id}" mixes CPU architectures: ${mixed}. One import batch must share one architecture; split it into one batch per architecture.`,
-            });
-          }
+          const clusterArch = (id?: string) => clusters.find((cl) => cl.id === id)?.cpu?.architecture;
+          fs.push(...batchFailures(args.batch, args.name, vms, (v) => (v.cpu?.architecture && v.cpu.architecture !== "undefined" ? v.cpu.architecture : clusterArch(v.cluster?.id))));
         }
       } else {
         const ts = await cachedRead(`${key}|templates`, 10_000, () => c.templates.list());

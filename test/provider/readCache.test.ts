@@ -1,0 +1,119 @@
+// The provider's fresh reads (provider/operations/readCache.ts): every caller gets the answer of a request sent after
+// it asked (a resource never decides on state older than its own call), and callers that ask while a request is in
+// flight share ONE follow-up request instead of sending one each when it returns (a 200-VM `pulumi up` asks for the
+// export domain's listing hundreds of times).
+import * as assert from "node:assert/strict";
+import { freshRead, KeyedBatcher } from "../../provider/operations/readCache";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A fake engine read: each request records when it was sent and answers its sequence number after `ms`. */
+function slowRead(ms: number) {
+  const sent: number[] = [];
+  const done: number[] = [];
+  return {
+    sent,
+    done,
+    fn: async () => {
+      const seq = sent.push(Date.now());
+      await sleep(ms);
+      done[seq - 1] = Date.now();
+      return seq;
+    },
+  };
+}
+
+describe("fresh reads: one request in flight, the next one gathers", () => {
+  // freshRead keys its state by the connection object: any object stands in for one here
+  const http = (): any => ({});
+
+  it("callers asking while a request is in flight share one follow-up request, sent after they asked", async () => {
+    const h = http();
+    const r = slowRead(150);
+    const first = freshRead(h, "listing", r.fn);
+    await sleep(50); // the first request is on its way now
+    const asked: number[] = [];
+    const later = Array.from({ length: 20 }, () => {
+      asked.push(Date.now());
+      return freshRead(h, "listing", r.fn);
+    });
+    assert.equal(await first, 1);
+    const answers = await Promise.all(later);
+    assert.deepEqual([...new Set(answers)], [2], "every later caller got the answer of the second request");
+    assert.equal(r.sent.length, 2, `requests sent: ${r.sent.length}`);
+    assert.ok(r.sent[1] >= Math.max(...asked), "the shared request was sent after the last of its callers asked");
+  });
+
+  it("never answers a caller with a request sent before it asked", async () => {
+    const h = http();
+    const r = slowRead(100);
+    const a = freshRead(h, "k", r.fn);
+    await sleep(30);
+    const t = Date.now();
+    const b = freshRead(h, "k", r.fn);
+    const [va, vb] = await Promise.all([a, b]);
+    assert.notEqual(va, vb);
+    assert.ok(r.sent[vb - 1] >= t);
+  });
+
+  it("different keys do not wait for each other", async () => {
+    const h = http();
+    const r = slowRead(100);
+    await Promise.all([freshRead(h, "a", r.fn), freshRead(h, "b", r.fn)]);
+    assert.equal(r.sent.length, 2);
+    assert.ok(r.sent[1] < r.done[0], "the second key's request was sent while the first was in flight");
+  });
+
+  it("a failed request fails its callers only; the next callers get a new request", async () => {
+    const h = http();
+    let n = 0;
+    const fn = async () => {
+      n++;
+      await sleep(20);
+      if (n === 1) throw new Error("engine answered 503");
+      return n;
+    };
+    await assert.rejects(freshRead(h, "k", fn), /503/);
+    assert.equal(await freshRead(h, "k", fn), 2);
+  });
+});
+
+describe("KeyedBatcher: one batch in flight, the next one gathers", () => {
+  it("keys asked while a batch is in flight go together in the next batch", async () => {
+    const batches: string[][] = [];
+    const b = new KeyedBatcher<string>(async (keys) => {
+      batches.push(keys);
+      await sleep(120);
+      return new Map(keys.map((k) => [k, [`${k}@${batches.length}`]]));
+    });
+    const first = b.load("a");
+    await sleep(40);
+    const later = ["b", "c", "d", "e"].map((k) => b.load(k));
+    assert.deepEqual(await first, ["a@1"]);
+    assert.deepEqual(await Promise.all(later), [["b@2"], ["c@2"], ["d@2"], ["e@2"]]);
+    assert.deepEqual(batches, [["a"], ["b", "c", "d", "e"]]);
+  });
+
+  it("a full batch is sent at once, even while another is in flight", async () => {
+    const batches: string[][] = [];
+    let firstDone = 0;
+    let fullSent = 0;
+    const b = new KeyedBatcher<string>(
+      async (keys) => {
+        batches.push(keys);
+        if (keys.length === 3) fullSent = Date.now();
+        await sleep(200);
+        if (keys[0] === "x") firstDone = Date.now();
+        return new Map(keys.map((k) => [k, [k]]));
+      },
+      10,
+      3,
+    );
+    const first = b.load("x");
+    await sleep(30);
+    await Promise.all(["a", "b", "c"].map((k) => b.load(k)));
+    await first;
+    assert.deepEqual(batches, [["x"], ["a", "b", "c"]]);
+    assert.ok(fullSent > 0 && fullSent < firstDone, "the full batch was sent while the first was still in flight");
+  });
+});
