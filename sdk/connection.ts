@@ -103,6 +103,18 @@ export function resolveEngine(args?: EngineConnectionArgs, namespace = "ovirt"):
 }
 
 /**
+ * The connection as ONE secret value, for the children a component declares: `pulumi preview --diff` prints
+ * `engine: [secret]` instead of the same connection block (URL, user, CA file) under each of its 2N+3 resources;
+ * the component's plan names the engines once. Resolved like `resolveEngine` (and answered as it is by it).
+ */
+export function hideEngine(args?: EngineConnectionArgs, namespace = "ovirt"): EngineConnection {
+  const resolved = resolveEngine(args, namespace);
+  const hidden = pulumi.secret(resolved) as unknown as EngineConnection;
+  Object.defineProperty(hidden, RESOLVED, { value: resolvedNamespace(resolved) ?? namespace, enumerable: false });
+  return hidden;
+}
+
+/**
  * A named engine for programs with several engines: `engineFromConfig("engineB")` reads `engineB:url`,
  * `engineB:password`, ... and only those: nothing falls back to `ovirt:*`. Pass the result as `engine` (or
  * `target.engine`) of any resource; it is used as it is.

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { EngineConnectionArgs, resolveEngine } from "./connection";
+import { EngineConnectionArgs, hideEngine, resolveEngine } from "./connection";
 import { ExportDomainAttachment, StorageConnectionArgs } from "./exportDomainAttachment";
 import { VmExport } from "./vmExport";
 import { DiskMapping, Permission, VmImport } from "./vmImport";
@@ -231,7 +231,10 @@ export class Migration extends pulumi.ComponentResource {
       srcEngine = resolveEngine(undefined);
     }
     if (crossEngine && srcEngine && visiblySameEngine(srcEngine, args.target.engine!)) crossEngine = false;
-    const tgtEngine = args.target.engine ?? args.source.engine;
+    // the children get each connection as one secret (hideEngine): the preview's --diff shows it once per migration,
+    // in the plan, instead of under every export, import and attachment
+    srcEngine = hideEngine(srcEngine);
+    const tgtEngine = hideEngine(args.target.engine ?? args.source.engine);
     const vms = args.vms.map((v) => norm<MigrationVm>(v));
     const templates = (args.templates ?? []).map((t) => norm<MigrationTemplate>(t));
     const method = args.method ?? "export-domain";

@@ -68,6 +68,8 @@ export class MigrationPlan extends OvirtResource {
           entities: args.entities,
         },
         __migrationUrn: args.migrationUrn,
+        // a preview shows the whole table; `pulumi up`'s own run (after its preview) only a summary
+        __dryRun: pulumi.runtime.isDryRun(),
         totals: undefined,
       },
       opts,

@@ -130,6 +130,16 @@ export function renderTable(p: Plan): string {
   return out.join("\n");
 }
 
+/**
+ * The plan in a few lines, for the check of `pulumi up`'s own deployment: the table was shown by the preview that
+ * `up` runs first (printing it again put the same table twice in one output). Failures are listed whole.
+ */
+export function renderSummary(p: Plan): string {
+  const out = [`${header(p)}; ${totalsLine(p)}; estimate: ${estimateLine(p)}${p.risks.length ? `; ${p.risks.length} risk${p.risks.length === 1 ? "" : "s"} (see the preview)` : ""}`];
+  if (p.failures.length) out.push("FAILS:", ...p.failures.map((f) => `  - ${f.reason}`));
+  return out.join("\n");
+}
+
 const md = (s: string) => s.replace(/\|/g, "\\|");
 
 /** The same plan in Markdown (a pull-request comment). */

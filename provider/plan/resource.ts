@@ -14,12 +14,14 @@ import * as path from "node:path";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { PlanSpec, Plan, childName } from "./model";
 import { computePlan, planConnectionFailure } from "./compute";
-import { renderMarkdown, renderTable } from "./render";
+import { renderMarkdown, renderSummary, renderTable } from "./render";
 import { log } from "./log";
 import { registerPlan } from "./live";
 import { validate, jsonEqual, userInputs, containsUnknown, PROGRESS_URN_KEY } from "../resources/common";
 
 export const MIGRATION_URN_KEY = "__migrationUrn";
+/** Whether the program runs for a preview (`pulumi.runtime.isDryRun()`); hidden, never part of a diff. */
+export const DRY_RUN_KEY = "__dryRun";
 
 /** Markdown sections per file and migration (several migrations of one program write one file). */
 const files = new Map<string, Map<string, string>>();
@@ -79,7 +81,10 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   }
   lastPlans.set(spec.name, plan);
   if (v.hasUnknowns) plan.notes.push("some arguments are only known after earlier steps run (outputs of other resources); the plan shows what is known now");
-  await log(plan.failures.length ? "warning" : "info", `Migration plan ${spec.name}: ${renderTable(plan)}`, migrationUrn ?? news[PROGRESS_URN_KEY]);
+  // the whole table at a preview (`pulumi preview`, and the preview `pulumi up` runs first); a summary when the
+  // program runs for real (`__dryRun: false`, sdk/migrationPlan.ts), so that one `pulumi up` prints the table once
+  const full = news[DRY_RUN_KEY] !== false;
+  await log(plan.failures.length ? "warning" : "info", `Migration plan ${spec.name}: ${full ? renderTable(plan) : renderSummary(plan)}`, migrationUrn ?? news[PROGRESS_URN_KEY]);
   const file = spec.planFile ?? process.env.OVIRT_MIGRATE_PLAN_FILE;
   if (file) {
     try {

@@ -45,6 +45,9 @@ describe("e2e: the migration plan at preview and the progress on up (real CLI)",
         assert.match(r.output, /target data-target: needs [\d.]+ MiB, [\d.]+ GiB free -> fits/, r.output);
         assert.match(r.output, /2 waves of at most 4 \(concurrency\)/, r.output);
         assert.match(r.output, /VM snap-01 loses its 2 snapshots/, r.output);
+        // `--diff` shows no connection block under each resource: one secret per child, the plan names the engine once
+        assert.doesNotMatch(r.output, /^\s*url\s*: "https:/m, r.output);
+        assert.ok((r.output.match(/^\s*engine\s*: \[secret\]$/gm)?.length ?? 0) >= VMS.length * 2, r.output);
 
         const md = fs.readFileSync(file, "utf8");
         assert.match(md, /^### Migration plan `main`/);
@@ -58,6 +61,9 @@ describe("e2e: the migration plan at preview and the progress on up (real CLI)",
         const r = await e.ws.up([], { env: { OVIRT_MIGRATE_PROGRESS_FILE: progressFile } });
         assert.equal(r.code, 0, r.output);
         assert.match(r.output, /migration main: done: 5 VMs and 1 template moved, [\d.]+ MiB copied in \d+/, r.output);
+        // the table once (the preview `up` runs first), then one summary line from the deployment itself
+        assert.equal(r.output.match(/^\s*in the target\s+cluster \/ storage/gm)?.length, 1, r.output);
+        assert.match(r.output, /Migration plan main: dc-source -> dc-target .*; 6 entities to copy: [\d.]+ MiB exported, [\d.]+ MiB imported; estimate: /, r.output);
         const lines = fs.readFileSync(progressFile, "utf8").trim().split("\n").map((l) => JSON.parse(l));
         const onMigration = lines.filter((l) => typeof l.urn === "string" && l.urn.endsWith("ovirt:migrate:Migration::main"));
         const live = onMigration.filter((l) => l.ephemeral && /^migration main: steps \d+\/\d+ · /.test(l.message));
