@@ -500,6 +500,37 @@ export class Migration extends pulumi.ComponentResource {
     }
     const child = { parent: this };
     const expectFrom = { dataCenter: args.source.dataCenter, engine: srcEngine };
+    // the plan first, as for an export-domain move (provider/plan/dataDomain.ts): what moves, the names it gets,
+    // what refuses, the storage operations; shown once on this component's line, and as Markdown for CI
+    const migrationUrn = pulumi.output(new Promise<string>((resolve) => this.urn.apply((u) => (resolve(u), u))));
+    const cfgPlanFile = args.planFile ?? new pulumi.Config("ovirt").get("planFile");
+    const explicitOc = (oc: pulumi.Input<"fail" | "skip" | "clone"> | undefined) => (plain(oc) === "clone" ? ("clone" as const) : undefined);
+    (this as { plan?: MigrationPlan }).plan = new MigrationPlan(
+      `${name}-plan`,
+      {
+        name,
+        engine: srcEngine ?? tgtEngine,
+        targetEngine: srcEngine ? tgtEngine : undefined,
+        crossEngine: !!srcEngine,
+        method: "data-domain",
+        dataDomain: args.dataDomain,
+        allowSplitVms: args.allowSplitVms,
+        allowPartialImport: args.allowPartialImport,
+        reassignBadMacs: args.reassignBadMacs,
+        source: { dataCenter: args.source.dataCenter },
+        target: { dataCenter: args.target.dataCenter, cluster: args.target.cluster },
+        stage,
+        concurrency: 1,
+        throughputMiBps: args.throughputMiBps,
+        planFile: typeof cfgPlanFile === "string" ? path.resolve(cfgPlanFile) : cfgPlanFile,
+        migrationUrn,
+        entities: [
+          ...templates.map((t) => ({ kind: "template" as const, name: t.name, exported: false, imported: true, onConflict: explicitOc(t.onConflict), cluster: t.cluster })),
+          ...vms.map((v) => ({ kind: "vm" as const, name: v.name, exported: false, imported: true, onConflict: explicitOc(v.onConflict ?? args.onConflict), newName: v.newName, cluster: v.cluster })),
+        ],
+      },
+      child,
+    );
     this.dataDomainAttachment = new DataDomainAttachment(
       `${name}-data-domain`,
       {
@@ -512,7 +543,9 @@ export class Migration extends pulumi.ComponentResource {
         host: args.target.host,
         storageConnection: args.target.storageConnection,
       },
-      child,
+      // after the plan: its check reads the engine before the move starts (without this, `pulumi up`'s own run could
+      // compute it while the domain is already leaving). The plan never fails a data-domain move, so this only orders.
+      { parent: this, dependsOn: [this.plan!] },
     );
     const explicitClone = (oc: pulumi.Input<"fail" | "skip" | "clone"> | undefined) => (plain(oc) === "clone" ? true : undefined);
     const tregs: VmRegistration[] = [];

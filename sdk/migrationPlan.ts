@@ -28,7 +28,14 @@ export interface MigrationPlanArgs {
   crossEngine: boolean;
   source: { dataCenter: string };
   target: { dataCenter: string; cluster?: pulumi.Input<string>; storageDomain?: pulumi.Input<string> };
-  exportDomain: string;
+  /** method "export-domain": the export domain the copies go through */
+  exportDomain?: string;
+  /** "data-domain": `dataDomain` moves with the VMs and they are registered (no copy); default "export-domain" */
+  method?: "export-domain" | "data-domain";
+  dataDomain?: string;
+  allowSplitVms?: pulumi.Input<boolean>;
+  allowPartialImport?: pulumi.Input<boolean>;
+  reassignBadMacs?: pulumi.Input<boolean>;
   stage: "export" | "import" | "all";
   concurrency: number;
   throughputMiBps?: pulumi.Input<number>;
@@ -61,6 +68,11 @@ export class MigrationPlan extends OvirtResource {
           source: args.source,
           target: args.target,
           exportDomain: args.exportDomain,
+          method: args.method,
+          dataDomain: args.dataDomain,
+          allowSplitVms: args.allowSplitVms,
+          allowPartialImport: args.allowPartialImport,
+          reassignBadMacs: args.reassignBadMacs,
           stage: args.stage,
           concurrency: args.concurrency,
           throughputMiBps: args.throughputMiBps,

@@ -12,6 +12,11 @@ export interface NameMappingArgs {
 export interface RegistrationConfigurationArgs {
   clusterMappings?: NameMappingArgs[];
   roleMappings?: NameMappingArgs[];
+  /**
+   * Authz domains of the users with permissions on the entity (`from`: the source's name, `to`: one this engine's
+   * `GET /domains` lists; an unknown `to`, or a `from` given twice, fails the preview). The engine looks each mapping
+   * up by the user's login name (ovirt-engine `DrMappingHelper.mapDbUsers`).
+   */
   domainMappings?: NameMappingArgs[];
   affinityGroupMappings?: NameMappingArgs[];
   affinityLabelMappings?: NameMappingArgs[];

@@ -14,7 +14,8 @@ import { RequestLog } from "./requestLog";
 import { makeAdmin } from "./admin";
 import { AuditLog, auditFile } from "./audit";
 import { WireCheckMode, WireLog, WIRE_CHECK_MODES } from "./xml/wireCheck";
-import { Inventory, loadInventoryFile, seedState, validateInventory } from "./model/inventory";
+import { Inventory, loadInventoryFile, validateInventory } from "./model/inventory";
+import { seedState } from "./seed";
 import { defaultInventory } from "./model/defaultInventory";
 import { loadState, saveState } from "./model/store";
 import { EngineState } from "./model/types";
@@ -35,6 +36,7 @@ import * as events from "./services/events";
 import * as disks from "./services/disks";
 import * as external from "./services/externalVmImports";
 import * as permissions from "./services/permissions";
+import * as domains from "./services/domains";
 
 export type { Inventory } from "./model/inventory";
 export type { AuditEntry, AuditEntity } from "./audit";
@@ -110,7 +112,7 @@ export interface RunningSimulator {
 
 export function buildRouter(): Router {
   const r = new Router();
-  for (const m of [api, datacenters, clusters, hosts, storageDomains, attached, vms, templates, contents, jobsSvc, events, disks, external, permissions]) m.register(r);
+  for (const m of [api, datacenters, clusters, hosts, storageDomains, attached, vms, templates, contents, jobsSvc, events, disks, external, permissions, domains]) m.register(r);
   return r;
 }
 

@@ -35,7 +35,7 @@ const ENDS = { export: [1150, 1156], import: [1152, 1158] };
 const PlanStorageDomain = zStorageDomain.extend({ critical_space_action_blocker: zNum.optional() });
 type PlanStorageDomain = z.infer<typeof PlanStorageDomain>;
 
-interface Side {
+export interface Side {
   c: OvirtClient;
   key: string;
   url: string;
@@ -46,7 +46,8 @@ interface Side {
   dc?: DataCenter;
 }
 
-async function side(engine: PlanSpec["engine"], dcName: string): Promise<Side> {
+/** One engine's identity listings (cached like the checks' reads), and the data center named `dcName` in it. */
+export async function side(engine: PlanSpec["engine"], dcName: string): Promise<Side> {
   const c = clientFor(engine);
   const key = engineKey(engine);
   const [dcs, clusters, sds, templates] = await Promise.all([
@@ -149,6 +150,8 @@ async function measureThroughput(spec: PlanSpec, sides: Side[]): Promise<Through
 
 /** Builds the plan. Reads only; connection failures are thrown (the caller reports them under `engine.*`). */
 export async function computePlan(spec: PlanSpec, opts: { importUrn?: (kind: string, name: string) => string | undefined } = {}): Promise<Plan> {
+  // method "data-domain" has its own plan (dataDomain.ts); the caller picks it, and sdk/migration.ts names the domain
+  if (!spec.exportDomain) throw new Error("exportDomain: the export-domain plan needs the export domain's name");
   const crossEngine = spec.crossEngine && !!spec.targetEngine;
   const src = await side(spec.engine, spec.source.dataCenter);
   const tgt = crossEngine ? await side(spec.targetEngine!, spec.target.dataCenter) : { ...src, dc: src.dcs.find((d) => d.name === spec.target.dataCenter) };

@@ -10,7 +10,7 @@
  * once a second); when every child is done or unchanged: "moved ...: bytes, time, measured throughput" (kept).
  */
 import type { Progress } from "../progress";
-import { Plan, childName, childUrn, formatBytes, formatDuration, MiB } from "./model";
+import { AnyPlan, childName, childUrn, formatBytes, formatDuration, isDataDomainPlan, MiB } from "./model";
 import { log } from "./log";
 
 type State = "pending" | "running" | "done" | "unchanged" | "failed";
@@ -19,7 +19,7 @@ interface Child {
   migration: string;
   label: string;
   kind: "vm" | "template" | "attachment";
-  op: "export" | "import" | "attach";
+  op: "export" | "import" | "attach" | "register";
   bytes: number;
   fraction: number;
   state: State;
@@ -42,7 +42,7 @@ const early = new Map<string, State>();
 const T = (k: string) => `pulumi-nodejs:dynamic/ovirt:${k}`;
 
 /** Called by the plan's check: the children of the migration and the bytes each copies. */
-export function registerPlan(migrationUrn: string, plan: Plan): void {
+export function registerPlan(migrationUrn: string, plan: AnyPlan): void {
   const prev = migrations.get(migrationUrn);
   if (prev?.started) return; // already running in this process: keep what it knows
   const urns: string[] = [];
@@ -51,6 +51,15 @@ export function registerPlan(migrationUrn: string, plan: Plan): void {
     children.set(urn, { ...c, migration: migrationUrn, fraction: 0, state: early.get(urn) ?? "pending" });
     early.delete(urn);
   };
+  if (isDataDomainPlan(plan)) {
+    // the domain's move, then one registration per entity (sdk/migration.ts moveDataDomain): no byte is copied
+    add(childUrn(migrationUrn, T("DataDomainAttachment"), childName.dataDomain(plan.name)), { label: `move of data domain ${plan.dataDomain}`, kind: "attachment", op: "attach", bytes: 0 });
+    for (const x of plan.entities) {
+      add(childUrn(migrationUrn, T("VmRegistration"), childName.register(plan.name, x.kind, x.name)), { label: `register of ${x.kind} ${x.name}`, kind: x.kind, op: "register", bytes: 0 });
+    }
+    migrations.set(migrationUrn, { urn: migrationUrn, name: plan.name, children: urns, finished: false, lastLine: 0 });
+    return;
+  }
   add(childUrn(migrationUrn, T("ExportDomainAttachment"), childName.sourceAttachment(plan.name)), { label: "source attachment", kind: "attachment", op: "attach", bytes: 0 });
   for (const x of plan.entities.filter((e) => e.exportDeclared)) {
     add(childUrn(migrationUrn, T("VmExport"), childName.export(plan.name, x.kind, x.name)), { label: `export of ${x.kind} ${x.name}`, kind: x.kind, op: "export", bytes: x.exportBytes });
@@ -131,11 +140,21 @@ async function report(m: Migration, failed?: Child): Promise<void> {
     m.finished = true;
     const ran = t.active.filter((c) => c.state === "done");
     // what moved: the imports that ran (the exports alone in the export stage)
-    const op = m.children.some((u) => children.get(u)?.op === "import") ? "import" : "export";
+    const op = m.children.some((u) => children.get(u)?.op === "register") ? "register" : m.children.some((u) => children.get(u)?.op === "import") ? "import" : "export";
     const count = (kind: string) => ran.filter((c) => c.op === op && c.kind === kind).length;
     const vms = count("vm");
     const tpls = count("template");
     const rate = elapsed > 0 ? t.done / elapsed : 0;
+    const unchangedSteps = t.cs.length - t.active.length;
+    if (op === "register") {
+      await log(
+        "info",
+        `migration ${m.name}: done: ${vms} VM${vms === 1 ? "" : "s"} and ${tpls} template${tpls === 1 ? "" : "s"} registered with the data domain's move` +
+          `${unchangedSteps ? ` (${unchangedSteps} step${unchangedSteps === 1 ? "" : "s"} unchanged)` : ""}, 0 B copied, in ${formatDuration(elapsed)}`,
+        m.urn,
+      );
+      return;
+    }
     await log(
       "info",
       `migration ${m.name}: done: ${vms} VM${vms === 1 ? "" : "s"} and ${tpls} template${tpls === 1 ? "" : "s"} moved` +
@@ -151,6 +170,11 @@ async function report(m: Migration, failed?: Child): Promise<void> {
   const rate = elapsed > 1 ? t.done / elapsed : 0;
   const eta = rate > 0 && t.bytes > t.done ? ` · ETA ${formatDuration((t.bytes - t.done) / rate)}` : "";
   const pct = t.bytes > 0 ? ` (${Math.floor((100 * t.done) / t.bytes)}%)` : "";
+  if (t.cs.some((c) => c.op === "register")) {
+    // a data-domain move copies nothing: its progress is the steps (the domain's move, then each registration)
+    await log("info", `migration ${m.name}: steps ${t.settled}/${t.cs.length} · nothing copied (data-domain move)`, m.urn, true);
+    return;
+  }
   await log(
     "info",
     `migration ${m.name}: steps ${t.settled}/${t.cs.length} · ${formatBytes(t.done)} of ${formatBytes(t.bytes)}${pct}${rate > 0 ? ` · ${(rate / MiB).toFixed(1)} MiB/s` : ""}${eta}`,

@@ -37,7 +37,16 @@ export const PlanSpec = z.object({
   crossEngine: z.boolean(),
   source: z.object({ dataCenter: z.string().min(1) }),
   target: z.object({ dataCenter: z.string().min(1), cluster: z.string().optional(), storageDomain: z.string().optional() }),
-  exportDomain: z.string().min(1),
+  /** method "export-domain" (the default): the export domain the copies go through */
+  exportDomain: z.string().min(1).optional(),
+  /** how the VMs travel: copied through `exportDomain`, or `dataDomain` moves with them and they are registered */
+  method: z.enum(["export-domain", "data-domain"]).optional(),
+  /** method "data-domain": the data storage domain that moves (its VMs and templates leave the source with it) */
+  dataDomain: z.string().min(1).optional(),
+  /** method "data-domain": the Migration's options that decide what the registrations and the detach accept */
+  allowSplitVms: z.boolean().optional(),
+  allowPartialImport: z.boolean().optional(),
+  reassignBadMacs: z.boolean().optional(),
   stage: z.enum(["export", "import", "all"]),
   concurrency: z.number().int().min(1),
   /** declared copy throughput (MiB/s) for the estimate; else measured from the engine's recent jobs */
@@ -167,6 +176,9 @@ export const childName = {
   targetAttachment: (m: string) => `${m}-target-attachment`,
   export: (m: string, kind: string, name: string) => `${m}-export-${kind}-${name}`,
   import: (m: string, kind: string, name: string) => `${m}-import-${kind}-${name}`,
+  /** method "data-domain" (sdk/migration.ts moveDataDomain) */
+  dataDomain: (m: string) => `${m}-data-domain`,
+  register: (m: string, kind: string, name: string) => `${m}-register-${kind}-${name}`,
 };
 
 /** The URN of a child of the resource `parentUrn` (Pulumi: the parent's type chain, then `$` and the child's type). */
@@ -189,3 +201,65 @@ export function formatDuration(s: number): string {
   if (m < 60) return `${m} min ${s % 60} s`;
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
+
+/** One VM or template of a data-domain move: registered from the moving domain, nothing copied. */
+export interface DataDomainPlanEntity {
+  kind: "vm" | "template";
+  name: string;
+  /** false when it is not in the source data center (nor unregistered on the domain in the target) */
+  found: boolean;
+  status?: string;
+  sourceCluster?: string;
+  /** "register": under its stored id; "clone": a new id and new MACs; "conflict": the register is refused;
+   *  "done": registered already (an earlier run); "stays": none of its disks is on the domain (not moved) */
+  outcome: "register" | "clone" | "conflict" | "done" | "stays";
+  targetName: string;
+  why?: string;
+  cluster?: string;
+  /** every disk, and whether it is on the moving domain (the others stay: a partial register) */
+  disks: Array<{ alias: string; provisioned: number; actual: number; onDomain: boolean }>;
+  notMoving: string[];
+  snapshots: number;
+  template?: { name: string; registeredHere: boolean; inTarget: boolean; leaves: boolean };
+  /** leaves the source data center with the domain (the detach forgets it there) */
+  leaves: boolean;
+}
+
+export interface DataDomainPhase {
+  key: "deactivate" | "detach" | "remove" | "import" | "attach" | "templates" | "vms";
+  title: string;
+  entities: number;
+  parallel: string;
+  seconds?: number;
+}
+
+/** The plan of a data-domain move (method "data-domain"): storage operations, no bytes copied. */
+export interface DataDomainPlan {
+  method: "data-domain";
+  name: string;
+  sourceEngine: string;
+  targetEngine: string;
+  crossEngine: boolean;
+  sourceDataCenter: string;
+  targetDataCenter: string;
+  dataDomain: string;
+  /** where the domain is now: "active in dc-src", "attached to dc-dst (moved)", ... */
+  domainState: string;
+  /** "source": judged in the source data center; "target": the domain moved already (a resumed move) */
+  where: "source" | "target" | "unknown";
+  entities: DataDomainPlanEntity[];
+  /** everything that leaves the source with the domain (DataDomainAttachment's `leaving`), one line each */
+  leaving: string[];
+  /** VMs with disks on the domain and on others: they stay without the disks of the domain */
+  split: Array<{ name: string; here: string[]; elsewhere: string[] }>;
+  phases: DataDomainPhase[];
+  totals: { entities: number; bytesCopied: 0; entityBytes: number; domainUsed?: number };
+  estimate: { seconds?: number; basis: string };
+  risks: string[];
+  notes: string[];
+  /** what the move's own checks refuse (the attachment's and registrations' checks fail the preview on them) */
+  failures: Array<{ property: string; reason: string }>;
+}
+
+export type AnyPlan = Plan | DataDomainPlan;
+export const isDataDomainPlan = (p: AnyPlan): p is DataDomainPlan => (p as DataDomainPlan).method === "data-domain";

@@ -2,7 +2,7 @@
  * The plan as text: a compact table for the preview's diagnostics (one message per migration, read in a terminal)
  * and Markdown for a pull-request comment (the file CI posts). Both say the same facts in the same order.
  */
-import { Plan, PlanEntity, formatBytes, formatDuration } from "./model";
+import { AnyPlan, DataDomainPlan, DataDomainPlanEntity, Plan, PlanEntity, formatBytes, formatDuration, isDataDomainPlan } from "./model";
 
 const size = (n: number) => (n > 0 ? formatBytes(n) : "-");
 
@@ -76,7 +76,7 @@ function rows(p: Plan): Row[] {
   }));
 }
 
-function engineLine(p: Plan): string {
+function engineLine(p: Pick<Plan, "crossEngine" | "sourceEngine" | "targetEngine">): string {
   return p.crossEngine ? `from ${p.sourceEngine} to ${p.targetEngine} (cross-engine)` : `within ${p.sourceEngine}`;
 }
 
@@ -115,12 +115,18 @@ function totalsLine(p: Plan): string {
   return `${p.totals.entities} entit${p.totals.entities === 1 ? "y" : "ies"} to copy: ${size(p.totals.exportBytes)} exported, ${size(p.totals.importBytes)} imported`;
 }
 
-/** The preview's table: plain text, columns padded, one message. */
-export function renderTable(p: Plan): string {
-  const all = [HEAD, ...rows(p).map((r) => r.cells)];
-  const widths = HEAD.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+/** Columns padded to their widest cell: the header line and one line per row. */
+function padded(head: string[], body: string[][]): string[] {
+  const all = [head, ...body];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd();
-  const out = [header(p), line(HEAD), ...all.slice(1).map(line)];
+  return all.map(line);
+}
+
+/** The preview's table: plain text, columns padded, one message. */
+export function renderTable(p: AnyPlan): string {
+  if (isDataDomainPlan(p)) return ddTable(p);
+  const out = [header(p), ...padded(HEAD, rows(p).map((r) => r.cells))];
   out.push(`Phases: ${totalsLine(p)}`, ...phaseLines(p).map((l) => `  ${l}`));
   out.push("Space:", ...spaceLines(p).map((l) => `  ${l}`));
   out.push(`Estimate: ${estimateLine(p)}`);
@@ -134,7 +140,8 @@ export function renderTable(p: Plan): string {
  * The plan in a few lines, for the check of `pulumi up`'s own deployment: the table was shown by the preview that
  * `up` runs first (printing it again put the same table twice in one output). Failures are listed whole.
  */
-export function renderSummary(p: Plan): string {
+export function renderSummary(p: AnyPlan): string {
+  if (isDataDomainPlan(p)) return ddSummary(p);
   const out = [`${header(p)}; ${totalsLine(p)}; estimate: ${estimateLine(p)}${p.risks.length ? `; ${p.risks.length} risk${p.risks.length === 1 ? "" : "s"} (see the preview)` : ""}`];
   if (p.failures.length) out.push("FAILS:", ...p.failures.map((f) => `  - ${f.reason}`));
   return out.join("\n");
@@ -143,7 +150,8 @@ export function renderSummary(p: Plan): string {
 const md = (s: string) => s.replace(/\|/g, "\\|");
 
 /** The same plan in Markdown (a pull-request comment). */
-export function renderMarkdown(p: Plan): string {
+export function renderMarkdown(p: AnyPlan): string {
+  if (isDataDomainPlan(p)) return ddMarkdown(p);
   const out: string[] = [];
   out.push(`### Migration plan \`${md(p.name)}\``, "");
   out.push(`${md(p.sourceDataCenter)} → ${md(p.targetDataCenter)} ${md(engineLine(p))}, through export domain \`${md(p.exportDomain)}\` (now ${md(p.exportDomainState)}); stage \`${p.stage}\`.`, "");
@@ -153,6 +161,114 @@ export function renderMarkdown(p: Plan): string {
   out.push("", `**Phases** (${md(totalsLine(p))}):`, "", ...phaseLines(p).map((l) => `${md(l)}`), "");
   out.push("**Space:**", "", ...spaceLines(p).map((l) => `- ${md(l)}`), "");
   out.push(`**Estimate:** ${md(estimateLine(p))}`, "");
+  if (p.risks.length) out.push("**Risks:**", "", ...p.risks.map((r) => `- ${md(r)}`), "");
+  if (p.notes.length) out.push("**Not known at preview:**", "", ...p.notes.map((r) => `- ${md(r)}`), "");
+  return out.join("\n");
+}
+
+// ---- method "data-domain": the same layout (header, one row per entity, phases, estimate, risks), no copy columns
+
+const DD_HEAD = ["", "in the target", "cluster", "disks: size / allocated (not copied)", "snapshots", "template", "power"];
+
+function ddOutcome(x: DataDomainPlanEntity): string {
+  switch (x.outcome) {
+    case "register":
+      return x.targetName;
+    case "clone":
+      return `${x.targetName} (clone: new id)`;
+    case "conflict":
+      return `REFUSED: ${x.why}`;
+    case "done":
+      return `${x.targetName} (registered already)`;
+    case "stays":
+      return "stays: no disk on the domain";
+  }
+}
+
+function ddDisks(x: DataDomainPlanEntity): string {
+  if (!x.disks.length) return x.found ? "0" : "?";
+  const on = x.disks.filter((d) => d.onDomain);
+  const prov = on.reduce((a, d) => a + d.provisioned, 0);
+  const act = on.reduce((a, d) => a + d.actual, 0);
+  const stay = x.notMoving.length ? `; stay: ${x.notMoving.join(", ")}` : "";
+  return `${on.length}: ${formatBytes(prov)} / ${formatBytes(act)}${stay}`;
+}
+
+function ddTemplate(x: DataDomainPlanEntity): string {
+  if (!x.template) return x.kind === "vm" ? "none (flat)" : "-";
+  const t = x.template;
+  return `${t.name} (${t.registeredHere ? "registered first" : t.inTarget ? "already in target" : "MISSING in target"})`;
+}
+
+function ddPower(x: DataDomainPlanEntity): string {
+  if (x.kind === "template") return "-";
+  if (!x.status) return x.found ? "?" : "not found";
+  return x.status === "down" ? "down" : `${x.status}: blocks the detach`;
+}
+
+function ddRows(p: DataDomainPlan): string[][] {
+  return p.entities.map((x) => [
+    `${x.kind === "vm" ? "VM" : "template"} ${x.name}`,
+    ddOutcome(x),
+    x.outcome === "stays" ? "-" : (x.cluster ?? "?"),
+    ddDisks(x),
+    x.kind === "template" ? "-" : x.snapshots ? `${x.snapshots}, kept` : "none",
+    ddTemplate(x),
+    ddPower(x),
+  ]);
+}
+
+function ddHeader(p: DataDomainPlan): string {
+  return `${p.sourceDataCenter} -> ${p.targetDataCenter} ${engineLine(p)}, moving data domain ${p.dataDomain} (now ${p.domainState}); nothing is copied`;
+}
+
+function ddTotals(p: DataDomainPlan): string {
+  return (
+    `${p.totals.entities} entit${p.totals.entities === 1 ? "y" : "ies"} to register, 0 B copied; ` +
+    `${formatBytes(p.totals.entityBytes)} of their disks move with the domain` +
+    (p.totals.domainUsed !== undefined ? ` (${formatBytes(p.totals.domainUsed)} used on ${p.dataDomain})` : "")
+  );
+}
+
+function ddPhaseLines(p: DataDomainPlan): string[] {
+  return p.phases.map((ph, i) => {
+    const parts = [`${i + 1}. ${ph.title}`];
+    if (ph.key === "templates" || ph.key === "vms") parts.push(`${ph.entities} entit${ph.entities === 1 ? "y" : "ies"}`);
+    parts.push(ph.parallel);
+    if (ph.seconds !== undefined && ph.entities > 0) parts.push(`~${formatDuration(ph.seconds)}`);
+    return parts.join(" · ");
+  });
+}
+
+const ddEstimate = (p: DataDomainPlan) => (p.estimate.seconds !== undefined ? `~${formatDuration(p.estimate.seconds)} of storage operations; basis: ${p.estimate.basis}` : p.estimate.basis);
+
+function ddTable(p: DataDomainPlan): string {
+  const out = [ddHeader(p), ...padded(DD_HEAD, ddRows(p))];
+  out.push(`Phases: ${ddTotals(p)}`, ...ddPhaseLines(p).map((l) => `  ${l}`));
+  if (p.leaving.length) out.push(`Leaves ${p.sourceDataCenter} with ${p.dataDomain}:`, ...p.leaving.map((l) => `  - ${l}`));
+  out.push(`Estimate: ${ddEstimate(p)}`);
+  if (p.risks.length) out.push("Risks:", ...p.risks.map((r) => `  - ${r}`));
+  if (p.notes.length) out.push("Not known at preview:", ...p.notes.map((r) => `  - ${r}`));
+  if (p.failures.length) out.push("REFUSED (by the move's own checks):", ...p.failures.map((f) => `  - ${f.reason}`));
+  return out.join("\n");
+}
+
+function ddSummary(p: DataDomainPlan): string {
+  const out = [`${ddHeader(p)}; ${ddTotals(p)}; estimate: ${ddEstimate(p)}${p.risks.length ? `; ${p.risks.length} risk${p.risks.length === 1 ? "" : "s"} (see the preview)` : ""}`];
+  if (p.failures.length) out.push("REFUSED:", ...p.failures.map((f) => `  - ${f.reason}`));
+  return out.join("\n");
+}
+
+function ddMarkdown(p: DataDomainPlan): string {
+  const out: string[] = [];
+  out.push(`### Migration plan \`${md(p.name)}\` (data-domain move)`, "");
+  out.push(`${md(p.sourceDataCenter)} → ${md(p.targetDataCenter)} ${md(engineLine(p))}, moving data domain \`${md(p.dataDomain)}\` (now ${md(p.domainState)}); nothing is copied.`, "");
+  if (p.failures.length) out.push("**This migration is refused at preview:**", "", ...p.failures.map((f) => `- ${md(f.reason)}`), "");
+  out.push(`| ${DD_HEAD.map((h) => h || "entity").join(" | ")} |`, `|${DD_HEAD.map(() => "---").join("|")}|`);
+  for (const r of ddRows(p)) out.push(`| ${r.map(md).join(" | ")} |`);
+  out.push("", `**Phases** (${md(ddTotals(p))}):`, "", ...ddPhaseLines(p).map((l) => md(l)), "");
+  if (p.leaving.length) out.push(`**Leaves ${md(p.sourceDataCenter)} with \`${md(p.dataDomain)}\`:**`, "", ...p.leaving.map((l) => `- ${md(l)}`), "");
+  out.push(`**Estimate:** ${md(ddEstimate(p))}`, "");
   if (p.risks.length) out.push("**Risks:**", "", ...p.risks.map((r) => `- ${md(r)}`), "");
   if (p.notes.length) out.push("**Not known at preview:**", "", ...p.notes.map((r) => `- ${md(r)}`), "");
   return out.join("\n");

@@ -12,8 +12,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { PlanSpec, Plan, childName } from "./model";
+import { PlanSpec, AnyPlan, Plan, DataDomainPlan, childName, isDataDomainPlan } from "./model";
 import { computePlan, planConnectionFailure } from "./compute";
+import { computeDataDomainPlan } from "./dataDomain";
 import { renderMarkdown, renderSummary, renderTable } from "./render";
 import { log } from "./log";
 import { registerPlan } from "./live";
@@ -56,6 +57,8 @@ const comparable = (v: any) => {
 
 /** The last plan computed in this process per migration (tests, create's outputs). */
 export const lastPlans = new Map<string, Plan>();
+/** The same for data-domain moves (method "data-domain"). */
+export const lastDataDomainPlans = new Map<string, DataDomainPlan>();
 
 async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
   const v = validate(PlanSpec, specOf(news));
@@ -71,15 +74,18 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
         return `${migrationUrn.slice(0, i)}$pulumi-nodejs:dynamic/ovirt:VmImport::${childName.import(spec.name, kind, name)}`;
       }
     : undefined;
-  let plan: Plan;
+  const dataDomain = spec.method === "data-domain";
+  if (!dataDomain && !spec.exportDomain) return { inputs: news, failures: [{ property: "exportDomain", reason: "exportDomain: the migration copies through an export domain; name it" }] };
+  let plan: AnyPlan;
   try {
-    plan = await computePlan(spec, { importUrn });
+    plan = dataDomain ? await computeDataDomainPlan(spec) : await computePlan(spec, { importUrn });
   } catch (e) {
     const f = planConnectionFailure(e, false);
     if (f) return { inputs: news, failures: [f] };
     throw e;
   }
-  lastPlans.set(spec.name, plan);
+  if (isDataDomainPlan(plan)) lastDataDomainPlans.set(spec.name, plan);
+  else lastPlans.set(spec.name, plan);
   if (v.hasUnknowns) plan.notes.push("some arguments are only known after earlier steps run (outputs of other resources); the plan shows what is known now");
   // the whole table at a preview (`pulumi preview`, and the preview `pulumi up` runs first); a summary when the
   // program runs for real (`__dryRun: false`, sdk/migrationPlan.ts), so that one `pulumi up` prints the table once
@@ -94,7 +100,9 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
     }
   }
   if (migrationUrn) registerPlan(migrationUrn, plan);
-  return { inputs: news, failures: plan.failures };
+  // a data-domain move's refusals are the attachment's and the registrations' own check failures (each naming its
+  // argument): the plan shows them, failing here too would only stop the preview before those checks say them
+  return { inputs: news, failures: isDataDomainPlan(plan) ? [] : plan.failures };
 }
 
 async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
@@ -103,10 +111,14 @@ async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResu
 }
 
 function outputs(inputs: any) {
-  const p = lastPlans.get(inputs.name);
+  const p: AnyPlan | undefined = inputs?.[PLAN_KEY]?.method === "data-domain" ? lastDataDomainPlans.get(inputs.name) : lastPlans.get(inputs.name);
   return {
     ...inputs,
-    totals: p ? { entities: p.totals.entities, exportBytes: p.totals.exportBytes, importBytes: p.totals.importBytes, seconds: p.totalSeconds ?? null } : undefined,
+    totals: !p
+      ? undefined
+      : isDataDomainPlan(p)
+        ? { entities: p.totals.entities, exportBytes: 0, importBytes: 0, seconds: p.estimate.seconds ?? null }
+        : { entities: p.totals.entities, exportBytes: p.totals.exportBytes, importBytes: p.totals.importBytes, seconds: p.totalSeconds ?? null },
   };
 }
 

@@ -352,11 +352,13 @@ export interface EngineState {
   events: EventRec[];
   users?: UserRec[];
   groups?: GroupRec[];
+  /** Authz domains (profiles' authz extensions) besides `internal-authz`, from the inventory's `authzDomains` (services/domains.ts). */
+  authzDomains?: string[];
   /** CPU profiles of all clusters (a default one per cluster is ensured at load). */
   cpuProfiles?: CpuProfileRec[];
   /** MAC pools (the default one is ensured on first use: model/macPools.ts ensureMacPools). */
   macPools?: MacPoolRec[];
-  /** External VM imports (V2V), owned by services/externalVmImports.ts. */
+  /** External VM imports (V2V), owned by services/externalVmImports/. */
   externalVmImports: Record<string, unknown>[];
   /** Unregistered entities of the data domains' OVF stores (storage/ovfStore.ts, services/registration.ts). */
   unregisteredOvfs?: UnregisteredOvfRec[];

@@ -7,6 +7,7 @@ import { byIdOr404, list, notFound, one, requireBody } from "./common";
 import { ref } from "../xml/xml";
 import { Obj } from "../xml/write";
 import { DEFAULT_GROUPS, DEFAULT_USERS } from "../model/inventory";
+import { domainId } from "./domains";
 
 /** The engine's predefined roles (fixed ids like the engine's, subset). */
 export const ROLES = [
@@ -39,11 +40,12 @@ function userXml(ctx: Ctx, u: UserRec): Obj {
     "@_id": u.id,
     name: u.firstName ?? u.principal,
     link: ctx.w.rels(`users/${u.id}`, ["permissions", "roles", "tags"]),
-    domain_entry_id: Buffer.from(u.principal).toString("hex"),
+    // restapi UserMapper: DirectoryEntryIdUtils.encode = DatatypeConverter.printHexBinary (upper-case hex)
+    domain_entry_id: domainId(u.principal),
     namespace: "*",
     principal: u.principal,
     user_name: u.userName,
-    domain: { "@_href": ctx.w.href(`domains/${Buffer.from(u.domain).toString("hex")}`), "@_id": Buffer.from(u.domain).toString("hex"), name: u.domain },
+    domain: { "@_href": ctx.w.href(`domains/${domainId(u.domain)}`), "@_id": domainId(u.domain), name: u.domain },
   };
 }
 

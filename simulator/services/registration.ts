@@ -188,6 +188,31 @@ function validateMappings(node: XNode): void {
 }
 
 /**
+ * registration_configuration/domain_mappings as the restapi hands them to the command (VMs and templates alike):
+ * ExternalRegistrationConfigurationMapper.mapExternalDomainMapping collects them with Collectors.toMap(from/name ->
+ * to/name), which throws on a null value (a `<to>` without `<name>`, e.g. by id: NullPointerException) and on a
+ * `from` name given twice (IllegalStateException "Duplicate key"): neither is caught, the answer is a 500.
+ * The map is applied by the command to the users of the OVF's UserDomainsSection only (ImportVmFromConfigurationCommand
+ * / ImportVmTemplateFromConfigurationCommand -> DrMappingHelper.mapDbUsers, which looks the map up by the user's
+ * LOGIN NAME, and keeps the OVF's user when the target domain has no such user: an unknown `to` domain fails nothing).
+ * The simulator's OVF stores carry no users (the OVF store writes no UserDomainsSection), so a well-formed map changes
+ * nothing here, as on an engine whose OVF has no users.
+ */
+function checkDomainMappings(node: XNode): void {
+  const seen = new Set<string | undefined>();
+  for (const mp of xlist(child(node, "registration_configuration"), "domain_mappings", "registration_domain_mapping")) {
+    const from = child(mp, "from") ? nameOf(child(mp, "from")) : undefined;
+    if (nameOf(child(mp, "to")) === undefined) {
+      throw new EngineFault(500, "Internal Server Error", "java.lang.NullPointerException (ExternalRegistrationConfigurationMapper.mapExternalDomainMapping: a domain mapping's <to> without <name>)");
+    }
+    if (seen.has(from)) {
+      throw new EngineFault(500, "Internal Server Error", `java.lang.IllegalStateException: Duplicate key ${from ?? "null"} (ExternalRegistrationConfigurationMapper.mapExternalDomainMapping: two domain mappings from the same name)`);
+    }
+    seen.add(from);
+  }
+}
+
+/**
  * vNIC profile mappings (deprecated `vnic_profile_mappings`, `registration_configuration/vnic_profile_mappings`): the
  * simulator has no networks or vNIC profiles to map to, so a mapping is refused naming it rather than ignored (the
  * engine would re-point the NICs, or list the mapping as missing in event 1188).
@@ -297,6 +322,7 @@ function registerVm(ctx: Ctx): Reply {
   // restapi register(), before the command
   validateMappings(node);
   refuseVnicMappings(node);
+  checkDomainMappings(node);
   if (bool(node, "clone") !== undefined && str(child(node, "vm"), "name") !== undefined) {
     // params.getVm().setName(...) on ImportVmFromConfParameters whose VM is null
     throw new EngineFault(500, "Internal Server Error", "java.lang.NullPointerException (BackendStorageDomainVmResource.register: <clone> with <vm><name>; rename with the action's <name> instead)");
@@ -414,6 +440,7 @@ function registerTemplate(ctx: Ctx): Reply {
   const e = ctx.engine;
   const node = ctx.body?.node ?? {};
   refuseVnicMappings(node);
+  checkDomainMappings(node);
   const vmNode = child(node, "vm");
   const tNode = child(node, "template");
   const cloneSet = bool(node, "clone") !== undefined;

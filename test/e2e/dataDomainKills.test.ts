@@ -348,4 +348,144 @@ describe("e2e: a data-domain move SIGKILLed at each point of the sequence resume
             await finish(a, b, ws, before, times, "removed from A");
         });
     });
+    // Issue 15: destroy never detaches a domain holding VMs the stack did not register, and is resumable too. The
+    // destroy of a completed move deletes the VmRegistrations (they remove nothing: a registered VM's removal would
+    // delete its disks) and then the DataDomainAttachment, which undoes the move: deactivate + detach in dc-dst,
+    // attach + activate in dc-src, register back (template first) what left dc-src with the domain. Each point
+    // SIGKILLs `pulumi destroy`, runs the README's recipe with `pulumi destroy`, and checks: the destroy converges,
+    // the stack's state is empty, every moved entity is back in dc-src once (same id) with its disks' checksums from
+    // before the move, nothing is left unregistered on the domain, and what the stack never registered (stay in
+    // dc-src, other in dc-dst) is still there.
+    describe("same engine: pulumi destroy of a completed move SIGKILLed while it gives data-move back to dc-src", () => {
+        const moving: Moving = { templates: ["tpl"], vms: ["web", "thin", "db"] };
+        const migration = {
+            method: "data-domain",
+            source: { dataCenter: "dc-src" },
+            target: { dataCenter: "dc-dst", cluster: "cl-dst", storageDomain: "data-dst" },
+            dataDomain: "data-move",
+            templates: moving.templates,
+            vms: moving.vms,
+        };
+
+        async function moved(point: string): Promise<{ t: TestSimulator; ws: PulumiWorkspace; before: DisksReport }> {
+            const t = await startTestSimulator({
+                password: `ddd-${point}-pw`,
+                inventory: {
+                    dataCenters: [
+                        { name: "dc-src", clusters: [{ name: "cl-src" }], hosts: [{ name: "h-src", cluster: "cl-src" }], storageDomains: [{ name: "data-src" }, { name: "data-move" }] },
+                        { name: "dc-dst", clusters: [{ name: "cl-dst" }], hosts: [{ name: "h-dst", cluster: "cl-dst" }], storageDomains: [{ name: "data-dst" }] },
+                    ],
+                    templates: [{ name: "tpl", cluster: "cl-src", storageDomain: "data-move", disks: [{ sizeMiB: 8 }] }],
+                    vms: [
+                        { name: "web", cluster: "cl-src", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 8, storageDomain: "data-move" }] },
+                        { name: "thin", cluster: "cl-src", template: "tpl" },
+                        { name: "db", cluster: "cl-src", disks: [{ sizeMiB: 4, storageDomain: "data-move" }, { sizeMiB: 4, sparse: false, storageDomain: "data-move" }] },
+                        { name: "stay", cluster: "cl-src", disks: [{ sizeMiB: 4, storageDomain: "data-src" }] },
+                        { name: "other", cluster: "cl-dst", disks: [{ sizeMiB: 4, storageDomain: "data-dst" }] },
+                    ],
+                },
+            });
+            cleanup.push(() => t.close());
+            const ws = await workspace(`ddd-${point}`, { ovirt: t }, migration);
+            cleanup.push(async () => {
+                removeStackConfig(PROJECT, ws.stack);
+                fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
+            });
+            const before = await disks(t);
+            ok(await ws.up(), `${point}: up`);
+            await assertMovedOnce(t, before, "dc-src", t, "dc-dst", "data-move", moving);
+            await t.admin("PUT", "storage-operation", { ms: STORAGE_OP_MS });
+            return { t, ws, before };
+        }
+
+        async function killDestroyAndResume(ws: PulumiWorkspace, t: TestSimulator, when: () => Promise<boolean>, point: string, atKill?: () => Promise<void>): Promise<{ killMs: number; resumeMs: number }> {
+            const killed = await runAndKill(ws, ["destroy", "--yes", "--stack", ws.stack, "--non-interactive"], when, { everyMs: 50 });
+            assert.ok(killed.killed, `${point}: the destroy ended (${killed.code}) before the kill point:\n${killed.output.slice(-4000)}`);
+            assert.deepEqual(killed.survivors, [], "processes of the killed CLI's tree survived");
+            await atKill?.();
+            await t.admin("DELETE", "faults");
+            const t0 = Date.now();
+            // the README's recipe, with destroy as the command that was killed
+            await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
+            let refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
+            if (refresh.code !== 0 && /failed to load checkpoint/.test(refresh.output)) {
+                restoreCheckpointBackup(ws);
+                await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
+                refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
+            }
+            ok(refresh, `${point}: refresh`);
+            ok(await ws.destroy(), `${point}: destroy after the kill`);
+            const resumeMs = Date.now() - t0;
+            assert.deepEqual(await pendingOperations(ws), [], "pending operations left");
+            const state = await ws.exportState();
+            assert.deepEqual((state.deployment?.resources ?? []).map((r: any) => r.urn), [], "the destroyed stack's state still holds resources");
+            return { killMs: killed.ms, resumeMs };
+        }
+
+        /** Back as before the move: each entity once in dc-src (same id, same checksums), nothing unregistered, nothing foreign lost. */
+        async function assertGivenBack(t: TestSimulator, before: DisksReport, times: { killMs: number; resumeMs: number }, point: string): Promise<void> {
+            const after = await disks(t);
+            for (const kind of ["vms", "templates"] as const) {
+                for (const name of moving[kind]) {
+                    const orig = inDc(before[kind], "dc-src", name)[0];
+                    const now = after[kind].filter((e) => e.name === name);
+                    assert.equal(now.length, 1, `${kind} ${name}: ${now.length} of that name after the destroy (${now.map((e) => e.dataCenter).join(", ")})`);
+                    assert.equal(now[0].dataCenter, "dc-src", `${kind} ${name} is in ${now[0].dataCenter} after the destroy`);
+                    assert.equal(now[0].id, orig.id, `${kind} ${name}: registered back under another id`);
+                    assert.equal(sums(now[0]), sums(orig), `${kind} ${name}: disk checksums differ from before the move`);
+                }
+            }
+            for (const [dc, name] of [["dc-src", "stay"], ["dc-dst", "other"]]) {
+                const orig = inDc(before.vms, dc, name)[0];
+                const now = inDc(after.vms, dc, name);
+                assert.equal(now.length, 1, `VM ${name}, which the stack never registered, is gone from ${dc}`);
+                assert.equal(sums(now[0]), sums(orig), `VM ${name}'s disks changed`);
+            }
+            const p = await place(t, "data-move");
+            assert.deepEqual([p.dc, p.status], ["dc-src", "active"], "data-move is not back in dc-src, active");
+            assert.deepEqual(await unregistered(t, "data-move"), [], "entities left unregistered on data-move");
+            console.log(`      destroy ${point}: killed after ${times.killMs} ms, resumed in ${times.resumeMs} ms`);
+        }
+
+        it("killed while data-move is being deactivated in dc-dst", async () => {
+            const { t, ws, before } = await moved("deact");
+            const times = await killDestroyAndResume(ws, t, async () => {
+                const p = await place(t, "data-move");
+                return p.dc === "dc-dst" && ["locked", "preparing_for_maintenance"].includes(p.status ?? "");
+            }, "deactivating");
+            await assertGivenBack(t, before, times, "deactivating");
+        });
+
+        it("killed after the detach from dc-dst, before the attach to dc-src", async () => {
+            const { t, ws, before } = await moved("detached");
+            await hold(t, "POST", "/datacenters/[^/]+/storagedomains$");
+            const times = await killDestroyAndResume(ws, t, async () => {
+                const p = await place(t, "data-move");
+                return p.known && !p.dc;
+            }, "detached", async () => {
+                assert.equal((await disks(t)).vms.filter((v) => moving.vms.includes(v.name)).length, 0, "at the kill no engine data center lists the moved VMs");
+            });
+            await assertGivenBack(t, before, times, "detached");
+        });
+
+        it("killed while data-move is being attached back to dc-src", async () => {
+            const { t, ws, before } = await moved("attaching");
+            const times = await killDestroyAndResume(ws, t, async () => {
+                const p = await place(t, "data-move");
+                return p.dc === "dc-src" && ["locked", "maintenance", "activating"].includes(p.status ?? "");
+            }, "attaching");
+            await assertGivenBack(t, before, times, "attaching");
+        });
+
+        it("killed between two registrations back in dc-src: template registered, VMs not yet", async () => {
+            const { t, ws, before } = await moved("between");
+            await hold(t, "POST", "/vms/[^/]+/register$");
+            const registersBefore = (await audit(t)).filter((a) => /\/templates\/[^/]+\/register$/.test(a.path) && a.status === 200).length;
+            const times = await killDestroyAndResume(ws, t, async () => (await audit(t)).filter((a) => /\/templates\/[^/]+\/register$/.test(a.path) && a.status === 200).length > registersBefore, "between", async () => {
+                assert.deepEqual((await unregistered(t, "data-move")).sort(), ["vm db", "vm thin", "vm web"]);
+                assert.equal((await place(t, "data-move")).dc, "dc-src");
+            });
+            await assertGivenBack(t, before, times, "between");
+        });
+    });
 });

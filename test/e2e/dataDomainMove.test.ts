@@ -38,6 +38,9 @@ async function stack(name: string, engines: Record<string, TestSimulator>, migra
     return ws;
 }
 
+/** test/e2e/projects/dataDomainRegister: a DataDomainAttachment and VmRegistrations (arguments a Migration does not expose). */
+const REGISTER_PROJECT = path.join(ROOT, "test", "e2e", "projects", "dataDomainRegister");
+
 const setMigration = (ws: PulumiWorkspace, m: unknown) => ws.ok(["config", "set", "--stack", ws.stack, "--", "ddm:migration", JSON.stringify(m)]);
 
 describe("e2e: data-domain move through Migration(method: \"data-domain\") with the Pulumi CLI", function () {
@@ -104,6 +107,88 @@ describe("e2e: data-domain move through Migration(method: \"data-domain\") with 
         assert.equal(inDc(after.vms, "dc-src", "split").length, 1, "split's rest stays in dc-src (allowSplitVms)");
         const again = ok(await ws.up(), "second up");
         assert.ok(!changeCounts(again.output)["created"] && !changeCounts(again.output)["updated"], again.output);
+    });
+
+    it("the plan: pulumi preview shows the data-domain plan once under the Migration and writes it as Markdown (0 mutating requests); up prints its summary and the registrations' end", async () => {
+        const t = await startTestSimulator({
+            password: "ddm-plan-pw",
+            inventory: {
+                dataCenters: [dcSrc, { name: "dc-dst", clusters: [{ name: "cl-dst" }], hosts: [{ name: "h-dst", cluster: "cl-dst" }], storageDomains: [{ name: "data-dst" }] }],
+                templates: [{ name: "tpl", cluster: "cl-src", storageDomain: "data-move", disks: [{ sizeMiB: 8 }] }],
+                vms: [
+                    { name: "web", cluster: "cl-src", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 16, storageDomain: "data-move" }] },
+                    { name: "thin", cluster: "cl-src", template: "tpl" },
+                    { name: "web", cluster: "cl-dst", disks: [{ sizeMiB: 8, storageDomain: "data-dst" }] },
+                ],
+            },
+        });
+        cleanup.push(() => t.close());
+        const ws = await stack("ddm-plan", { ovirt: t }, {
+            method: "data-domain", source: { dataCenter: "dc-src" }, target: { dataCenter: "dc-dst", cluster: "cl-dst", storageDomain: "data-dst" },
+            dataDomain: "data-move", templates: ["tpl"], vms: [{ name: "web", newName: "web-moved" }, "thin"],
+        });
+        cleanup.push(async () => fs.rmSync(path.dirname(ws.home), { recursive: true, force: true }));
+        const file = path.join(path.dirname(ws.home), "plan.md");
+        await t.admin("DELETE", "requests");
+        const p = ok(await ws.preview([], { env: { OVIRT_MIGRATE_PLAN_FILE: file } }), "preview");
+        assert.equal(await mutating(t), 0, "the plan reads only");
+        assert.equal(p.output.match(/Migration plan ddm: dc-src -> dc-dst within .*, moving data domain data-move \(now attached to dc-src\); nothing is copied/g)?.length, 1, p.output);
+        const rowOf = (name: string) => p.output.split("\n").find((l) => new RegExp(`^\\s*VM ${name}\\s`).test(l)) ?? "";
+        assert.match(rowOf("web"), /web-moved\s+cl-dst\s+1: 16\.0 MiB \/ \S+ MiB\s+1, kept\s+none \(flat\)\s+down/, p.output);
+        assert.match(rowOf("thin"), /thin\s+cl-dst\s+.*tpl \(registered first\)\s+down/, p.output);
+        assert.match(p.output, /3 entities to register, 0 B copied; [\d.]+ MiB of their disks move with the domain/, p.output);
+        assert.match(p.output, /maintenance: deactivate data-move in dc-src/, p.output);
+        const md = fs.readFileSync(file, "utf8");
+        assert.match(md, /^### Migration plan `ddm` \(data-domain move\)/);
+        assert.match(md, /\| VM web \| web-moved \| cl-dst \| 1: 16\.0 MiB \//);
+        assert.match(md, /\*\*Leaves dc-src with `data-move`:\*\*/);
+
+        const up = ok(await ws.up(), "up");
+        // the table once (the preview up runs first), the summary from the deployment, the end on the Migration's line
+        assert.equal(up.output.match(/^\s*in the target\s+cluster\s+disks: size \/ allocated \(not copied\)/gm)?.length, 1, up.output);
+        assert.match(up.output, /Migration plan ddm: dc-src -> dc-dst .*; 3 entities to register, 0 B copied; .*; estimate: /, up.output);
+        assert.match(up.output, /migration ddm: done: 2 VMs and 1 template registered with the data domain's move, 0 B copied, in \d+/, up.output);
+        assert.equal(inDc((await disks(t)).vms, "dc-dst", "web-moved").length, 1);
+    });
+
+    it("registration domain mappings: a target authz domain the engine does not list is refused at preview with 0 mutating requests; fixed by one value", async () => {
+        const t = await startTestSimulator({
+            password: "ddm-dm-pw",
+            inventory: {
+                authzDomains: ["corp.example"],
+                dataCenters: [dcSrc, { name: "dc-dst", clusters: [{ name: "cl-dst" }], hosts: [{ name: "h-dst", cluster: "cl-dst" }], storageDomains: [{ name: "data-dst" }] }],
+                vms: [{ name: "web", cluster: "cl-src", disks: [{ sizeMiB: 8, storageDomain: "data-move" }] }],
+            },
+        });
+        cleanup.push(() => t.close());
+        const ws = new PulumiWorkspace(REGISTER_PROJECT, `ddm-dm-${process.pid}`);
+        cleanup.push(async () => {
+            fs.rmSync(path.join(REGISTER_PROJECT, `Pulumi.${ws.stack}.yaml`), { force: true });
+            fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
+        });
+        const registrations = (to: string) => [{
+            storageDomain: "data-move", name: "web", cluster: "cl-dst", expectFrom: { dataCenter: "dc-src" },
+            registrationConfiguration: { domainMappings: [{ from: "ad.example", to }] },
+        }];
+        await ws.init(
+            {
+                "ovirt:url": t.sim.url,
+                "ovirt:caFile": t.sim.caFile,
+                "ddr:attachment": JSON.stringify({ storageDomain: "data-move", dataCenter: "dc-dst", moveFrom: { dataCenter: "dc-src" } }),
+                "ddr:registrations": JSON.stringify(registrations("ldap.example")),
+            },
+            { "ovirt:password": t.password },
+        );
+        await t.admin("DELETE", "requests");
+        const p1 = await ws.preview();
+        assert.notEqual(p1.code, 0, p1.output);
+        assert.match(p1.output, /registrationConfiguration\.domainMappings\[0\]\.to: authz domain "ldap\.example" does not exist in engine \S+ \(its domains: corp\.example, internal-authz\)/);
+        assert.match(p1.output, /Map to one of those domains, or configure "ldap\.example"/);
+        assert.equal(await mutating(t), 0, "the failed preview changed the engine");
+        await ws.ok(["config", "set", "--stack", ws.stack, "--", "ddr:registrations", JSON.stringify(registrations("corp.example"))]);
+        const p2 = ok(await ws.preview(), "preview with a domain the engine lists");
+        assert.doesNotMatch(p2.output, /authz domain "[^"]*" does not exist/);
+        assert.equal(await mutating(t), 0, "the preview changed the engine");
     });
 
     it("cross engine: the domain leaves engine A (removed without format) and its VMs are registered in engine B with equal disks; partial import of a split VM", async () => {

@@ -43,24 +43,57 @@ const ok = (r: CliResult | undefined, what: string) => {
     return r;
 };
 
-describe("e2e: examples, each in a project of its own from the packed tarball, run by its README", function () {
-    this.timeout(15 * 60_000);
-
-    describe("staged-migration: export stage, then import stage by one config value", () => {
+/**
+ * One example's describe: its project from the packed tarball and a README runner (closed after it), and one test
+ * that first asserts the shapes of the README's commands (a README that changes them fails here first), then runs
+ * `body`. Only what differs between examples is given: titles, README, expected shapes, and the runner's set-up.
+ */
+function describeExample(
+    o: {
+        describe: string;
+        it: string;
+        /** the example whose README is run */
+        readme: string;
+        /** the example project to make (default: `readme`) */
+        project?: string;
+        shapes: string[];
+        runner?: (p: ExampleProject) => ReadmeRunner;
+        setUp?: (run: ReadmeRunner) => Promise<void>;
+    },
+    body: (x: { p: ExampleProject; run: ReadmeRunner; commands: ReadmeCommand[] }) => Promise<void>,
+): void {
+    describe(o.describe, () => {
         let p: ExampleProject;
         let run: ReadmeRunner;
         before(async () => {
-            p = await exampleProject("staged-migration");
-            run = new ReadmeRunner(p);
+            p = await exampleProject(o.project ?? o.readme);
+            run = o.runner ? o.runner(p) : new ReadmeRunner(p);
+            await o.setUp?.(run);
         });
         after(async () => {
             await run?.close();
             p?.close();
         });
 
-        it("runs the README: the export stage exports only, the preview of the import stage changes nothing, up imports", async () => {
-            const commands = exampleCommands("staged-migration");
-            assert.deepEqual(shapes(commands), ["config ovirt:url", "config ovirt:caFile", "config ovirt:password", "config migration:stage", "pulumi up", "config migration:stage", "pulumi preview", "pulumi up"]);
+        it(o.it, async () => {
+            const commands = exampleCommands(o.readme);
+            assert.deepEqual(shapes(commands), o.shapes);
+            await body({ p, run, commands });
+        });
+    });
+}
+
+describe("e2e: examples, each in a project of its own from the packed tarball, run by its README", function () {
+    this.timeout(15 * 60_000);
+
+    describeExample(
+        {
+            describe: "staged-migration: export stage, then import stage by one config value",
+            it: "runs the README: the export stage exports only, the preview of the import stage changes nothing, up imports",
+            readme: "staged-migration",
+            shapes: ["config ovirt:url", "config ovirt:caFile", "config ovirt:password", "config migration:stage", "pulumi up", "config migration:stage", "pulumi preview", "pulumi up"],
+        },
+        async ({ run, commands }) => {
             let t: TestSimulator | undefined;
             let src: Map<string, string> | undefined;
             let before = 0;
@@ -91,24 +124,17 @@ describe("e2e: examples, each in a project of its own from the packed tarball, r
                     }
                 }
             }
-        });
-    });
+        },
+    );
 
-    describe("one-shot: several VMs in one up, permissions re-applied", () => {
-        let p: ExampleProject;
-        let run: ReadmeRunner;
-        before(async () => {
-            p = await exampleProject("one-shot");
-            run = new ReadmeRunner(p);
-        });
-        after(async () => {
-            await run?.close();
-            p?.close();
-        });
-
-        it("runs the README: moves all VMs with equal disks, alice gets UserVmManager on each; a second up changes nothing", async () => {
-            const commands = exampleCommands("one-shot");
-            assert.deepEqual(shapes(commands), ["config ovirt:url", "config ovirt:caFile", "config ovirt:password", "pulumi preview", "pulumi up"]);
+    describeExample(
+        {
+            describe: "one-shot: several VMs in one up, permissions re-applied",
+            it: "runs the README: moves all VMs with equal disks, alice gets UserVmManager on each; a second up changes nothing",
+            readme: "one-shot",
+            shapes: ["config ovirt:url", "config ovirt:caFile", "config ovirt:password", "pulumi preview", "pulumi up"],
+        },
+        async ({ p, run, commands }) => {
             let src: Map<string, string> | undefined;
             for (const c of commands) {
                 if (c.command === "pulumi up") src = sourceSums(await disks(run.engines[0].t));
@@ -130,24 +156,17 @@ describe("e2e: examples, each in a project of its own from the packed tarball, r
             // the README: "A second `pulumi up` changes nothing."
             const again = ok(await p.ws.up(), "second pulumi up");
             assert.ok(!changeCounts(again.output)["created"], again.output);
-        });
-    });
+        },
+    );
 
-    describe("template-thin-vm: the template first, then the thin VM (a clone within one engine: flat, no template link)", () => {
-        let p: ExampleProject;
-        let run: ReadmeRunner;
-        before(async () => {
-            p = await exampleProject("template-thin-vm");
-            run = new ReadmeRunner(p);
-        });
-        after(async () => {
-            await run?.close();
-            p?.close();
-        });
-
-        it("runs the README: imports rhel9-base and thin-01 into dc-target with equal content", async () => {
-            const commands = exampleCommands("template-thin-vm");
-            assert.deepEqual(shapes(commands), ["config ovirt:url", "config ovirt:caFile", "config ovirt:password", "pulumi preview", "pulumi up"]);
+    describeExample(
+        {
+            describe: "template-thin-vm: the template first, then the thin VM (a clone within one engine: flat, no template link)",
+            it: "runs the README: imports rhel9-base and thin-01 into dc-target with equal content",
+            readme: "template-thin-vm",
+            shapes: ["config ovirt:url", "config ovirt:caFile", "config ovirt:password", "pulumi preview", "pulumi up"],
+        },
+        async ({ run, commands }) => {
             let src: Map<string, string> | undefined;
             for (const c of commands) {
                 if (c.command === "pulumi up") src = sourceSums(await disks(run.engines[0].t));
@@ -159,24 +178,17 @@ describe("e2e: examples, each in a project of its own from the packed tarball, r
             const thin = inDc(d.vms, "dc-target", "thin-01");
             assert.equal(thin.length, 1);
             assert.equal(sums(thin[0]), src!.get("thin-01"));
-        });
-    });
+        },
+    );
 
-    describe("clone-on-conflict: a taken name becomes a clone with a suffix", () => {
-        let p: ExampleProject;
-        let run: ReadmeRunner;
-        before(async () => {
-            p = await exampleProject("clone-on-conflict");
-            run = new ReadmeRunner(p);
-        });
-        after(async () => {
-            await run?.close();
-            p?.close();
-        });
-
-        it("runs the README (its inventory): app-01 arrives as app-01-migrated, the existing app-01 untouched; destroy removes only the clone", async () => {
-            const commands = exampleCommands("clone-on-conflict");
-            assert.deepEqual(shapes(commands), ["npm run sim", "config ovirt:url", "config ovirt:caFile", "config ovirt:password", "pulumi preview", "pulumi up", "pulumi stack"]);
+    describeExample(
+        {
+            describe: "clone-on-conflict: a taken name becomes a clone with a suffix",
+            it: "runs the README (its inventory): app-01 arrives as app-01-migrated, the existing app-01 untouched; destroy removes only the clone",
+            readme: "clone-on-conflict",
+            shapes: ["npm run sim", "config ovirt:url", "config ovirt:caFile", "config ovirt:password", "pulumi preview", "pulumi up", "pulumi stack"],
+        },
+        async ({ p, run, commands }) => {
             let src: Map<string, string> | undefined;
             let oldApp = "";
             for (const c of commands) {
@@ -203,28 +215,21 @@ describe("e2e: examples, each in a project of its own from the packed tarball, r
             assert.equal(inDc(d.vms, "dc-target", "app-01-migrated").length, 0);
             assert.equal(inDc(d.vms, "dc-target", "app-01").length, 1);
             assert.equal(inDc(d.vms, "dc-source", "app-01").length, 1);
-        });
-    });
+        },
+    );
 
-    describe("cross-engine: the export domain moves to a data center of a second engine", () => {
-        let p: ExampleProject;
-        let run: ReadmeRunner;
-        before(async () => {
-            p = await exampleProject("cross-engine");
-            run = new ReadmeRunner(p);
-        });
-        after(async () => {
-            await run?.close();
-            p?.close();
-        });
-
-        it("runs the README: the preview reads only; `pulumi up` SIGKILLed mid-export, the README's resume recipe converges: web-01 and db-01 in dc-b, equal disks", async () => {
-            const commands = exampleCommands("cross-engine");
-            assert.deepEqual(shapes(commands), [
+    describeExample(
+        {
+            describe: "cross-engine: the export domain moves to a data center of a second engine",
+            it: "runs the README: the preview reads only; `pulumi up` SIGKILLed mid-export, the README's resume recipe converges: web-01 and db-01 in dc-b, equal disks",
+            readme: "cross-engine",
+            shapes: [
                 "npm run sim", "npm run sim", "config engineA:url", "config engineA:caFile", "config engineA:password",
                 "config engineB:url", "config engineB:caFile", "config engineB:password", "config migration:exportPath",
                 "pulumi preview", "pulumi up", "pulumi cancel", "pulumi refresh", "pulumi up",
-            ]);
+            ],
+        },
+        async ({ p, run, commands }) => {
             const upAt = commands.findIndex((c) => c.command === "pulumi up");
             for (const c of commands.slice(0, upAt)) {
                 const { result } = await run.step(c);
@@ -256,26 +261,23 @@ describe("e2e: examples, each in a project of its own from the packed tarball, r
             assert.equal(inDc(da.vms, "dc-source", "web-01").length, 1);
             const state = JSON.stringify(await p.ws.exportState());
             assert.ok(!state.includes(a.password) && !state.includes(b.password), "no engine password in state");
-        });
-    });
+        },
+    );
 
-    describe("ci-pipeline: preview on a pull request, apply on merge (the one-shot project)", () => {
-        let p: ExampleProject;
-        let run: ReadmeRunner;
-        before(async () => {
-            p = await exampleProject("one-shot");
-            run = new ReadmeRunner(p, { projects: { "one-shot": p } });
-            // the pipeline's stack: configured as one-shot's README says
-            for (const c of exampleCommands("one-shot").filter((x) => x.command.startsWith("pulumi config"))) await run.step(c);
-        });
-        after(async () => {
-            await run?.close();
-            p?.close();
-        });
-
-        it("runs the README: a pull request only previews (saved for review, nothing changed); a merge applies and converges", async () => {
-            const commands = exampleCommands("ci-pipeline");
-            assert.deepEqual(shapes(commands), ["pipeline.sh pull_request", "pipeline.sh push"]);
+    describeExample(
+        {
+            describe: "ci-pipeline: preview on a pull request, apply on merge (the one-shot project)",
+            it: "runs the README: a pull request only previews (saved for review, nothing changed); a merge applies and converges",
+            readme: "ci-pipeline",
+            project: "one-shot",
+            runner: (p) => new ReadmeRunner(p, { projects: { "one-shot": p } }),
+            setUp: async (run) => {
+                // the pipeline's stack: configured as one-shot's README says
+                for (const c of exampleCommands("one-shot").filter((x) => x.command.startsWith("pulumi config"))) await run.step(c);
+            },
+            shapes: ["pipeline.sh pull_request", "pipeline.sh push"],
+        },
+        async ({ p, run, commands }) => {
             const t = run.engines[0].t;
             const before = (await t.admin("GET", "requests")).mutating;
             const pr = ok((await run.step(commands[0])).result, commands[0].command);
@@ -295,23 +297,17 @@ describe("e2e: examples, each in a project of its own from the packed tarball, r
             const bad = (await run.step({ ...commands[0], command: commands[0].command.replace("pull_request", "schedule") })).result!;
             assert.equal(bad.code, 2);
             assert.match(bad.output, /must be pull_request or push/);
-        });
-    });
-    describe("data-domain-move: the data domain moves, its VMs are registered (zero copy), destroy undoes it", () => {
-        let p: ExampleProject;
-        let run: ReadmeRunner;
-        before(async () => {
-            p = await exampleProject("data-domain-move");
-            run = new ReadmeRunner(p);
-        });
-        after(async () => {
-            await run?.close();
-            p?.close();
-        });
+        },
+    );
 
-        it("runs the README: the preview reads only and lists what leaves; up registers everything in dc-target with equal disks and no copy; destroy brings it back", async () => {
-            const commands = exampleCommands("data-domain-move");
-            assert.deepEqual(shapes(commands), ["npm run sim", "config ovirt:url", "config ovirt:caFile", "config ovirt:password", "pulumi preview", "pulumi up", "pulumi destroy"]);
+    describeExample(
+        {
+            describe: "data-domain-move: the data domain moves, its VMs are registered (zero copy), destroy undoes it",
+            it: "runs the README: the preview reads only and lists what leaves; up registers everything in dc-target with equal disks and no copy; destroy brings it back",
+            readme: "data-domain-move",
+            shapes: ["npm run sim", "config ovirt:url", "config ovirt:caFile", "config ovirt:password", "pulumi preview", "pulumi up", "pulumi destroy"],
+        },
+        async ({ run, commands }) => {
             const names = ["web-01", "db-01", "app-01"];
             let src: Map<string, string> | undefined;
             for (const c of commands) {
@@ -346,6 +342,6 @@ describe("e2e: examples, each in a project of its own from the packed tarball, r
                     }
                 }
             }
-        });
-    });
+        },
+    );
 });

@@ -12,6 +12,8 @@ const DDA = "DataDomainAttachment";
 const REG = "VmRegistration";
 
 const inventory = (exportPath: string) => ({
+  // an LDAP-like authz domain besides internal-authz (GET /domains), for the domain mappings
+  authzDomains: ["corp.example"],
   dataCenters: [
     {
       name: "dc-src",
@@ -66,6 +68,33 @@ describe("provider: data-domain move (DataDomainAttachment + VmRegistration)", f
     assert.equal(await t.mutating(), 0);
   });
 
+  it("preview refuses a domain mapping to an authz domain the target does not list, or from one name twice, with 0 mutating requests", async () => {
+    await t.resetRequests();
+    const args = (domainMappings: Array<{ from: string; to: string }>) => ({
+      engine: t.engine, storageDomain: "data-move", name: "web", cluster: "cl-dst", expectFrom: { dataCenter: "dc-src" }, registrationConfiguration: { domainMappings },
+    });
+    const r = await providerOf(REG).check({}, args([
+      { from: "corp.example", to: "ldap.example" },
+      { from: "ad.example", to: "corp.example" },
+      { from: "corp.example", to: "internal-authz" },
+    ]));
+    assert.deepEqual(r.failures.map((f: any) => f.property).sort(), ["registrationConfiguration.domainMappings[0].to", "registrationConfiguration.domainMappings[2].from"], JSON.stringify(r.failures));
+    const to = r.failures.find((f: any) => f.property.endsWith("[0].to")).reason;
+    // the field, the value, what the engine has, the fix
+    assert.match(to, /^registrationConfiguration\.domainMappings\[0\]\.to: authz domain "ldap\.example" does not exist in engine /);
+    assert.match(to, /\(its domains: corp\.example, internal-authz\)/);
+    assert.match(to, /Map to one of those domains, or configure "ldap\.example"/);
+    assert.match(r.failures.find((f: any) => f.property.endsWith("[2].from")).reason, /"corp\.example" is mapped twice \(also domainMappings\[0\]\)/);
+    assert.equal(await t.mutating(), 0);
+    const good = await providerOf(REG).check({}, args([{ from: "corp.example", to: "internal-authz" }, { from: "ad.example", to: "corp.example" }]));
+    assert.deepEqual(good.failures, []);
+    // the engine takes the mapping: the register goes through with it
+    await checkAndCreate(DDA, attachArgs({ allowSplitVms: true }));
+    const web = await checkAndCreate(REG, { ...args([{ from: "corp.example", to: "internal-authz" }]), expectFrom: undefined });
+    assert.equal(web.outs.ownership, "created");
+    assert.equal((await diskReport(t)).vms.find((v) => v.name === "web")!.dataCenter, "dc-dst");
+  });
+
   it("same engine: moves the domain, registers template then VMs with the same bytes, and destroy gives everything back", async () => {
     const before = await diskReport(t);
     const src = (n: string) => shas(before.vms.find((v) => v.name === n) ?? before.templates.find((v) => v.name === n));
@@ -104,6 +133,36 @@ describe("provider: data-domain move (DataDomainAttachment + VmRegistration)", f
     assert.equal(back.templates.find((x) => x.name === "tpl")!.dataCenter, "dc-src");
   });
 
+  it("a destroy stopped after the domain went back: the next up sees the registrations gone, moves the domain again and registers them again", async () => {
+    const before = await diskReport(t);
+    const att = await checkAndCreate(DDA, attachArgs({ allowSplitVms: true }));
+    const regArgs = (kind: "vm" | "template", name: string) => ({ engine: t.engine, storageDomain: "data-move", kind, name, cluster: "cl-dst" });
+    const tpl = await checkAndCreate(REG, regArgs("template", "tpl"));
+    const web = await checkAndCreate(REG, regArgs("vm", "web"));
+    // the registrations stand: no change
+    assert.deepEqual((await providerOf(REG).diff(web.id, web.outs, regArgs("vm", "web"))).replaces, []);
+    // `pulumi destroy` killed after the attachment's delete gave the domain back (registered in dc-src again) and
+    // before the registrations left the state
+    await providerOf(DDA).delete(att.id, att.outs);
+    assert.equal((await diskReport(t)).vms.find((v) => v.name === "web")!.dataCenter, "dc-src");
+    await t.resetRequests();
+    const d = await providerOf(REG).diff(web.id, web.outs, regArgs("vm", "web"));
+    assert.equal(d.changes, true);
+    assert.ok(d.replaces!.length > 0, "registered again");
+    assert.ok((await providerOf(REG).diff(tpl.id, tpl.outs, regArgs("template", "tpl"))).replaces!.length > 0);
+    assert.equal(await t.mutating(), 0, "diff only reads");
+    // the up: the domain moves again, then each replacement registers (the replaced one's delete removes nothing)
+    const att2 = await checkAndCreate(DDA, attachArgs({ allowSplitVms: true }));
+    assert.equal(att2.outs.status, "active");
+    for (const r of [tpl, web]) await providerOf(REG).delete(r.id, r.outs);
+    await checkAndCreate(REG, regArgs("template", "tpl"));
+    const web2 = await checkAndCreate(REG, regArgs("vm", "web"));
+    const v = (await diskReport(t)).vms.find((x) => x.name === "web")!;
+    assert.equal(v.dataCenter, "dc-dst");
+    assert.deepEqual(shas(v), shas(before.vms.find((x) => x.name === "web")));
+    assert.deepEqual((await providerOf(REG).diff(web2.id, web2.outs, regArgs("vm", "web"))).replaces, []);
+  });
+
   it("destroy refuses to detach a domain holding a VM that did not arrive with it", async () => {
     const att = await checkAndCreate(DDA, attachArgs({ allowSplitVms: true }));
     const sd = att.outs.storageDomainId;
@@ -119,7 +178,8 @@ describe("provider: data-domain move (DataDomainAttachment + VmRegistration)", f
     await t.resetRequests();
     await assert.rejects(providerOf(DDA).delete(att.id, att.outs), /holds VM newcomer, which did not arrive with it.*Nothing was changed/s);
     assert.equal(await t.mutating(), 0);
-    // refresh detects drift: the domain detached out of band -> the attachment is gone
+    // refresh: the domain detached out of band is on its way between dc-src and dc-dst ("detached"): the attachment
+    // stays (a destroy gives it back to dc-src, an up attaches it again); moved to another data center = gone (drift)
     assert.equal((await providerOf(DDA).read(att.id, att.outs)).props.status, "active");
     const dcDst = att.outs.dataCenterId;
     const de = await t.api("POST", `datacenters/${dcDst}/storagedomains/${sd}/deactivate`, "<action/>");
@@ -128,6 +188,31 @@ describe("provider: data-domain move (DataDomainAttachment + VmRegistration)", f
     const dt = await t.api("DELETE", `datacenters/${dcDst}/storagedomains/${sd}`);
     assert.ok(dt.status < 300, dt.text);
     for (let i = 0; i < 100 && (await t.api("GET", `datacenters/${dcDst}/storagedomains/${sd}`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.deepEqual(await providerOf(DDA).read(att.id, att.outs), {});
+    const read = await providerOf(DDA).read(att.id, att.outs);
+    assert.equal(read.props.status, "detached");
+    const d = await providerOf(DDA).diff(att.id, read.props, att.outs);
+    assert.deepEqual([d.changes, d.replaces], [true, []]);
+    const up = await providerOf(DDA).update(att.id, read.props, { ...att.outs });
+    assert.equal(up.outs.status, "active");
+    assert.deepEqual(up.outs.takenFrom, { dataCenter: "dc-src" });
+    assert.deepEqual(up.outs.leftSource, att.outs.leftSource, "what left dc-src with the first move is kept for the destroy");
+    assert.equal((await t.api("GET", `datacenters/${dcDst}/storagedomains/${sd}`)).xml.storage_domain.status, "active");
+    // moved to dc-src out of band with nothing of it waiting there: drift, the attachment is gone
+    await t.api("POST", `datacenters/${dcDst}/storagedomains/${sd}/deactivate`, "<action/>");
+    for (let i = 0; i < 100 && (await t.api("GET", `datacenters/${dcDst}/storagedomains/${sd}`)).xml.storage_domain?.status !== "maintenance"; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok((await t.api("DELETE", `datacenters/${dcDst}/storagedomains/${sd}`)).status < 300);
+    for (let i = 0; i < 100 && (await t.api("GET", `datacenters/${dcDst}/storagedomains/${sd}`)).status !== 404; i++) await new Promise((r) => setTimeout(r, 100));
+    const dcSrc = (await t.api("GET", "datacenters?search=name%3Ddc-src")).xml.data_centers.data_center["@_id"];
+    const at = await t.api("POST", `datacenters/${dcSrc}/storagedomains`, `<storage_domain id="${sd}"/>`);
+    assert.ok(at.status < 300, at.text);
+    for (let i = 0; i < 100 && (await t.api("GET", `datacenters/${dcSrc}/storagedomains/${sd}`)).xml.storage_domain?.status !== "active"; i++) await new Promise((r) => setTimeout(r, 100));
+    // someone registers back what left dc-src with it (templates first)
+    for (const kind of ["template", "vm"]) {
+      for (const e of att.outs.leftSource.filter((x: any) => x.kind === kind)) {
+        const r = await t.api("POST", `storagedomains/${sd}/${kind}s/${e.id}/register`, `<action><cluster><name>cl-src</name></cluster></action>`);
+        assert.equal(r.status, 200, r.text);
+      }
+    }
+    assert.deepEqual(await providerOf(DDA).read(att.id, up.outs), {});
   });
 });

@@ -5,43 +5,15 @@
 import * as assert from "node:assert/strict";
 import { v2vImportProvider, V2VImportOutputs } from "../../provider/resources/v2vImport";
 import { connect } from "../../provider/client";
-import { startV2vEnv, V2vEnv } from "./env";
+import { proxySshOf, v2vInputs, v2vUrn, V2vEnv, withV2vEnv } from "./env";
 
 describe("v2v: V2VImport to the block domain block-target", function () {
   this.timeout(300_000);
   let env: V2vEnv;
+  withV2vEnv((e) => (env = e));
 
-  before(async () => {
-    env = await startV2vEnv();
-  });
-  after(async () => env?.close());
-
-  const inputs = (resource: string, over: Record<string, any>) => ({
-    engine: env.engine,
-    vcenter: {
-      host: env.vc.host,
-      datacenterPath: env.inv.datacenterPath,
-      cluster: env.inv.cluster,
-      esxiHost: env.inv.esxiHost,
-      username: env.vc.username,
-      password: env.vc.password,
-      certificateFingerprint: env.vc.sha256,
-      // vcsim's certificate is self-signed and the simulated proxy host trusts only the system CAs: explicit opt-in
-      proxySkipVerify: true,
-    },
-    sourceVms: ["block-01"],
-    cluster: "cl-target",
-    storageDomain: "block-target",
-    proxyHost: "host-v2v",
-    __progressUrn: `urn:pulumi:test::v2v::pulumi-nodejs:dynamic/ovirt:V2VImport::${resource}`,
-    proxySsh: {
-      port: env.sshd.present.port,
-      user: env.sshd.present.username,
-      privateKey: env.sshd.present.privateKey,
-      hostKey: env.sshd.present.hostKeyFingerprint,
-    },
-    ...over,
-  });
+  const inputs = (resource: string, over: Record<string, any>) =>
+    v2vInputs(env, { sourceVms: ["block-01"], storageDomain: "block-target", __progressUrn: v2vUrn(resource), proxySsh: proxySshOf(env.sshd.present), ...over });
 
   for (const [sparse, format] of [[true, "cow"], [false, "raw"]] as const) {
     it(`sparse: ${sparse} -> the engine's disks on block-target are ${format}; delete removes the VM`, async () => {

@@ -89,3 +89,48 @@ export async function startV2vEnv(opts: { bandwidthMiBps?: number } = {}): Promi
 
 /** Admin API of the simulator (JSON); throws on an error status. Shorthand for `env.sim.admin`. */
 export const admin = (env: V2vEnv, method: string, p: string, body?: unknown): Promise<any> => env.sim.admin(method, p, body);
+
+/** The progress URN of a V2VImport resource named `name` (ownership.ts derives the import's correlation id from it). */
+export const v2vUrn = (name: string): string => `urn:pulumi:test::v2v::pulumi-nodejs:dynamic/ovirt:V2VImport::${name}`;
+
+/** `proxySsh` inputs that reach one of the env's proxy hosts (its port, user, key and pinned host key). */
+export function proxySshOf(s: RunningSshd): { port: number; user: string; privateKey: string; hostKey: string } {
+  return { port: s.port, user: s.username, privateKey: s.privateKey, hostKey: s.hostKeyFingerprint };
+}
+
+/**
+ * V2VImport inputs against this env: the seeded vCenter (pinned fingerprint; `proxySkipVerify: true` because vcsim's
+ * certificate is self-signed and the simulated proxy host trusts only the system CAs: an explicit opt-in), target
+ * cluster cl-target, domain data-target, proxy host host-v2v. `over` replaces fields, except `over.vcenter`, which
+ * is merged into the vCenter block.
+ */
+export function v2vInputs(env: V2vEnv, over: Record<string, any> = {}): Record<string, any> {
+  return {
+    engine: env.engine,
+    vcenter: {
+      host: env.vc.host,
+      datacenterPath: env.inv.datacenterPath,
+      cluster: env.inv.cluster,
+      esxiHost: env.inv.esxiHost,
+      username: env.vc.username,
+      password: env.vc.password,
+      certificateFingerprint: env.vc.sha256,
+      proxySkipVerify: true,
+      ...(over.vcenter ?? {}),
+    },
+    cluster: "cl-target",
+    storageDomain: "data-target",
+    proxyHost: "host-v2v",
+    ...Object.fromEntries(Object.entries(over).filter(([k]) => k !== "vcenter")),
+  };
+}
+
+/** Mocha hooks of a suite that shares one env: started before its tests, closed after; `set` receives it. */
+export function withV2vEnv(set: (env: V2vEnv) => void, opts: { bandwidthMiBps?: number } = {}): void {
+  let env: V2vEnv | undefined;
+  before(async () => {
+    env = await startV2vEnv(opts);
+    set(env);
+  });
+  after(async () => env?.close());
+}

@@ -4,44 +4,16 @@
 import * as assert from "node:assert/strict";
 import { v2vImportProvider, V2VImportOutputs } from "../../provider/resources/v2vImport";
 import { connect } from "../../provider/client";
-import { admin, startV2vEnv, V2vEnv } from "./env";
+import { admin, proxySshOf, v2vInputs, v2vUrn, V2vEnv, withV2vEnv } from "./env";
 
 describe("v2v: a lost answer to POST /externalvmimports", function () {
   this.timeout(300_000);
   let env: V2vEnv;
-
-  before(async () => {
-    env = await startV2vEnv();
-  });
-  after(async () => env?.close());
+  withV2vEnv((e) => (env = e));
   afterEach(async () => admin(env, "DELETE", "/faults"));
 
-  const inputs = (resource: string, suffix: string) => ({
-    engine: env.engine,
-    vcenter: {
-      host: env.vc.host,
-      datacenterPath: env.inv.datacenterPath,
-      cluster: env.inv.cluster,
-      esxiHost: env.inv.esxiHost,
-      username: env.vc.username,
-      password: env.vc.password,
-      certificateFingerprint: env.vc.sha256,
-      // vcsim's certificate is self-signed and the simulated proxy host trusts only the system CAs: an explicit opt-in
-      proxySkipVerify: true,
-    },
-    sourceVms: ["web app 01"],
-    clone: { suffix },
-    cluster: "cl-target",
-    storageDomain: "data-target",
-    proxyHost: "host-v2v",
-    __progressUrn: `urn:pulumi:test::v2v::pulumi-nodejs:dynamic/ovirt:V2VImport::${resource}`,
-    proxySsh: {
-      port: env.sshd.present.port,
-      user: env.sshd.present.username,
-      privateKey: env.sshd.present.privateKey,
-      hostKey: env.sshd.present.hostKeyFingerprint,
-    },
-  });
+  const inputs = (resource: string, suffix: string) =>
+    v2vInputs(env, { sourceVms: ["web app 01"], clone: { suffix }, __progressUrn: v2vUrn(resource), proxySsh: proxySshOf(env.sshd.present) });
   /** The sequence number of the newest request logged. */
   const lastSeq = async () => {
     const log = (await admin(env, "GET", "/requests")).log as Array<{ seq: number }>;

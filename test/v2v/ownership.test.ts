@@ -11,9 +11,7 @@ import * as path from "node:path";
 import { z } from "zod";
 import { v2vImportProvider, V2VImportOutputs } from "../../provider/resources/v2vImport";
 import { connect } from "../../provider/client";
-import { admin, startV2vEnv, V2vEnv } from "./env";
-
-const URN = (name: string) => `urn:pulumi:test::v2v::pulumi-nodejs:dynamic/ovirt:V2VImport::${name}`;
+import { admin, startV2vEnv, v2vInputs, v2vUrn, V2vEnv } from "./env";
 
 describe("v2v: V2VImport ownership, destroy, replace guard and vCenter TLS", function () {
   this.timeout(300_000);
@@ -32,26 +30,7 @@ describe("v2v: V2VImport ownership, destroy, replace guard and vCenter TLS", fun
     await env?.close();
   });
 
-  const inputs = (urn: string, over: Record<string, any> = {}) => ({
-    __progressUrn: URN(urn),
-    engine: env.engine,
-    vcenter: {
-      host: env.vc.host,
-      datacenterPath: env.inv.datacenterPath,
-      cluster: env.inv.cluster,
-      esxiHost: env.inv.esxiHost,
-      username: env.vc.username,
-      password: env.vc.password,
-      certificateFingerprint: env.vc.sha256,
-      proxySkipVerify: true, // vcsim is self-signed and the simulated proxy host trusts the system CAs only
-      ...(over.vcenter ?? {}),
-    },
-    sourceVms: ["tools-01"],
-    cluster: "cl-target",
-    storageDomain: "data-target",
-    proxyHost: "host-v2v",
-    ...Object.fromEntries(Object.entries(over).filter(([k]) => k !== "vcenter")),
-  });
+  const inputs = (urn: string, over: Record<string, any> = {}) => v2vInputs(env, { __progressUrn: v2vUrn(urn), sourceVms: ["tools-01"], ...over });
   const engine = () => connect(env.engine);
   const mutating = async () => (await admin(env, "GET", "/requests")).mutating as number;
   const progressLines = (): string[] =>

@@ -7,45 +7,21 @@ import { z } from "zod";
 import { connect } from "../../provider/client";
 import { poll } from "../../provider/client/wait";
 import { VSphereClient } from "../../lib/vsphere";
-import { admin, startV2vEnv, V2vEnv } from "./env";
+import { admin, proxySshOf, v2vInputs, v2vUrn, V2vEnv, withV2vEnv } from "./env";
 
 describe("v2v: V2VImport against vcsim + sshd + engine simulator", function () {
   this.timeout(300_000);
   let env: V2vEnv;
+  withV2vEnv((e) => (env = e));
 
-  before(async () => {
-    env = await startV2vEnv();
-  });
-  after(async () => env?.close());
-
-  const inputs = (over: Record<string, any> = {}) => ({
-    engine: env.engine,
-    vcenter: {
-      host: env.vc.host,
-      datacenterPath: env.inv.datacenterPath,
-      cluster: env.inv.cluster,
-      esxiHost: env.inv.esxiHost,
-      username: env.vc.username,
-      password: env.vc.password,
-      certificateFingerprint: env.vc.sha256,
-      // vcsim's certificate is self-signed and the simulated proxy host trusts only the system CAs: an explicit opt-in
-      proxySkipVerify: true,
-      ...(over.vcenter ?? {}),
-    },
-    sourceVms: ["web app 01"],
-    cluster: "cl-target",
-    storageDomain: "data-target",
-    proxyHost: "host-v2v",
-    // one resource URN for this file: a repeated create is a re-run of the same resource (ownership.ts)
-    __progressUrn: "urn:pulumi:test::v2v::pulumi-nodejs:dynamic/ovirt:V2VImport::import",
-    proxySsh: {
-      port: env.sshd.present.port,
-      user: env.sshd.present.username,
-      privateKey: env.sshd.present.privateKey,
-      hostKey: env.sshd.present.hostKeyFingerprint,
-    },
-    ...Object.fromEntries(Object.entries(over).filter(([k]) => k !== "vcenter")),
-  });
+  const inputs = (over: Record<string, any> = {}) =>
+    v2vInputs(env, {
+      sourceVms: ["web app 01"],
+      // one resource URN for this file: a repeated create is a re-run of the same resource (ownership.ts)
+      __progressUrn: v2vUrn("import"),
+      proxySsh: proxySshOf(env.sshd.present),
+      ...over,
+    });
   const engine = () => connect(env.engine);
   const vcsim = () => VSphereClient.connect({ host: env.vc.host, username: env.vc.username, password: env.vc.password, tls: { fingerprint: env.vc.sha256 } });
   const mutating = async () => (await admin(env, "GET", "/requests")).mutating as number;

@@ -619,3 +619,11 @@ def test_data_domain_move_and_register_with_the_sdk():
     finally:
         _stop(proc, admin)
         shutil.rmtree(state, ignore_errors=True)
+
+
+def test_authz_domains_listed_as_the_engine_lists_them(conn):
+    # restapi aaa/BackendDomainsResource: one per authz name, id = upper-case hex of the name (DirectoryEntryIdUtils)
+    domains = conn.system_service().domains_service().list()
+    assert [(d.name, d.id) for d in domains] == [("internal-authz", "696E7465726E616C2D617574687A")]
+    one = conn.system_service().domains_service().domain_service(domains[0].id).get()
+    assert one.name == "internal-authz"

@@ -31,7 +31,7 @@ export interface ExternalVmImportSpec {
  * `/externalvmimports`: the engine's import of a VM from VMware, KVM or Xen (virt-v2v on a proxy host). The API
  * model's `ExternalVmImportsService` has only `add`; the engine runs the import as a job under the request's
  * correlation id, and the answer links the VM it is creating. The simulator's side is
- * `simulator/services/externalVmImports.ts`.
+ * `simulator/services/externalVmImports/`.
  */
 export class ExternalVmImportsService {
   constructor(private readonly http: EngineHttp) {}

@@ -8,7 +8,7 @@ import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { diffKeys, jsonEqual, normalizeArgs } from "../common";
 import { DataDomainAttachmentArgs } from "./args";
 import { check } from "./check";
-import { create, del, read, update } from "./run";
+import { IN_TRANSIT, create, del, read, update } from "./run";
 
 async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
   const o = normalizeArgs(DataDomainAttachmentArgs, olds);
@@ -19,7 +19,9 @@ async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResu
   const replaces = diffKeys(o, n, ["storageDomain", "dataCenter"]).concat(
     jsonEqual(o.moveFrom?.dataCenter, n.moveFrom?.dataCenter) && jsonEqual(o.engine?.url, n.engine?.url) ? [] : ["moveFrom"],
   );
-  return { changes: changed.length > 0, replaces, deleteBeforeReplace: replaces.length > 0 };
+  // a refresh found the domain out of dataCenter, on its way back to takenFrom (run.ts IN_TRANSIT): the update brings it back
+  const away = IN_TRANSIT.includes(olds?.status);
+  return { changes: changed.length > 0 || away, replaces, deleteBeforeReplace: replaces.length > 0 };
 }
 
 export * from "./args";

@@ -154,19 +154,48 @@ export async function create(inputs: any): Promise<dynamic.CreateResult> {
 export async function update(_id: string, olds: any, news: any): Promise<dynamic.UpdateResult> {
   const args = DataDomainAttachmentArgs.parse(userInputs(news));
   const prev = userInputs(olds) as DataDomainAttachmentOutputs;
+  if (IN_TRANSIT.includes(prev.status)) {
+    // a refresh found the domain on its way back to takenFrom (IN_TRANSIT): bring it to dataCenter again, keeping
+    // what the first move recorded (what left the source: a destroy registers it back there)
+    const progress = progressFor(news[PROGRESS_URN_KEY], `data domain ${args.storageDomain}`);
+    const outs = await ensure(args, { __left: prev.leftSource }, progress);
+    return { outs: { ...outs, takenFrom: outs.takenFrom ?? prev.takenFrom, leaving: news.leaving ?? (prev as any).leaving, onDestroy: news.onDestroy ?? (prev as any).onDestroy, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  }
   // only settings that need no engine work change in place (diff replaces on the rest)
   return { outs: { ...prev, ...args, leaving: news.leaving ?? (prev as any).leaving, onDestroy: news.onDestroy ?? (prev as any).onDestroy, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
 }
 
-/** Refresh: gone from the engine or from the data center = deleted (drift); the DC-scoped status otherwise. */
+/**
+ * Statuses a refresh records for a domain this resource took from `takenFrom` that is not in `dataCenter` but on its
+ * way between the two (a `pulumi destroy` killed half-way, or a detach out of band): `detached` = attached to no data
+ * center; `returning` = attached to `takenFrom`'s data center with entities that left with it still unregistered
+ * there. The resource stays in the state so that destroy finishes giving the domain back (and registering them), and
+ * `pulumi up` brings it to `dataCenter` again (diff: an update). Dropped as drift, the half-done undo was never
+ * finished: the destroy "succeeded" with the VMs registered in no data center.
+ */
+export const IN_TRANSIT = ["detached", "returning"];
+
+/**
+ * Refresh: gone from the engine, or attached to another data center = deleted (drift); in transit between
+ * `takenFrom` and `dataCenter` (IN_TRANSIT) = kept with that status; the DC-scoped status otherwise.
+ */
 export async function read(id: string, props: any): Promise<dynamic.ReadResult> {
   const p = userInputs(props) as DataDomainAttachmentOutputs;
   const c = clientFor(p.engine);
   const sd = (await c.storageDomains.get(id)) ?? (await c.storageDomains.findByName(p.storageDomain));
   if (!sd) return {};
   const att = await c.attachedStorageDomains.get(p.dataCenterId, sd.id);
-  if (!att) return {};
-  return { id: sd.id, props: { ...props, storageDomainId: sd.id, status: att.status ?? p.status } };
+  if (att) return { id: sd.id, props: { ...props, storageDomainId: sd.id, status: att.status ?? p.status } };
+  const back = p.takenFrom;
+  if (!back || p.foundAttached || (back.engine && !sameEngine(back.engine, p.engine))) return {};
+  const ids = attachedDcIds((await c.storageDomains.get(sd.id)) ?? sd);
+  if (!ids.length) return { id: sd.id, props: { ...props, storageDomainId: sd.id, status: "detached" } };
+  if (await backHere(c, back.dataCenter, ids)) {
+    const waiting = new Set<string>();
+    for (const kind of ["template", "vm"] as const) for (const u of await c.registration(kind).listUnregistered(sd.id, "").catch(() => [])) waiting.add(u.id);
+    if ((p.leftSource ?? []).some((e) => waiting.has(e.id))) return { id: sd.id, props: { ...props, storageDomainId: sd.id, status: "returning" } };
+  }
+  return {};
 }
 
 /**
@@ -189,6 +218,12 @@ export async function foreignOnDomain(c: OvirtClient, p: DataDomainAttachmentOut
     if (!ids.has(t.id)) out.push(`template ${t.name}`);
   }
   return out;
+}
+
+/** Whether data center `dcName` of engine `c` is one of `ids` (the domain is back where it was taken from). */
+async function backHere(c: OvirtClient, dcName: string, ids: string[]): Promise<boolean> {
+  const dc = await c.datacenters.findByName(dcName);
+  return !!dc && ids.includes(dc.id);
 }
 
 /**
@@ -230,10 +265,12 @@ export async function del(id: string, props: any): Promise<void> {
         );
       }
       await detachFrom(c, { id: p.dataCenterId, name: p.dataCenter }, sd, deadline, progress);
-    } else if (ids.length) {
+    } else if (ids.length && !(back && !cross && (await backHere(c, back.dataCenter, ids)))) {
       progress.info(`data domain ${p.storageDomain} is no longer in ${p.dataCenter} (moved since): nothing of this resource's to undo`);
       return;
     }
+    // (attached to takenFrom's data center of this engine: a destroy killed after the attach there; it goes on
+    // below: activate, and register back what left with the domain and is still unregistered there)
     if (!back) {
       progress.info(`detached data domain ${p.storageDomain} from ${p.dataCenter} (it was attached nowhere before this resource)`);
       return;

@@ -191,92 +191,16 @@ async function earlierImport(c: OvirtClient, a: V2VImportArgs, t: Target, p: One
 
 /** Submits the import (a lost answer recovered, never sent twice) and waits for the conversion while watching the source's power state. */
 async function convert(c: OvirtClient, a: V2VImportArgs, t: Target, p: OneImport, progress: Progress): Promise<ImportedVm> {
-  const { sourceName, name, url, correlationId, bytes, deadline, ourVmNamed, info } = p;
+  const { sourceName, name, url, ourVmNamed, info } = p;
   progress.info(`importing ${sourceName} from ${a.provider === "vmware" ? `vCenter ${a.vcenter!.host}` : url} as ${name} through ${t.host.name}`);
-  const spec: ExternalVmImportSpec = {
-    sourceName,
-    provider: a.provider,
-    url,
-    username: a.provider === "vmware" ? a.vcenter!.username : a.sourceUsername,
-    password: a.provider === "vmware" ? a.vcenter!.password : a.sourcePassword,
-    clusterId: t.cluster.id,
-    storageDomainId: t.sd.id,
-    targetName: name,
-    sparse: a.sparse,
-    hostId: t.host.id,
-    cpuProfileId: t.cpuProfile?.id,
-    driversIsoId: a.driversIso,
-  };
   const watch = powerWatch(a, info);
   /** The VM this import created: the id in the POST answer (or proven by the audit log after an ambiguous POST). */
   let vmId: string | undefined;
   try {
-    const sent = await submitWithRecovery({
-      c,
-      correlationId,
-      deadline,
-      post: () => c.externalVmImports.add(spec, { correlationId }),
-      // the engine adds the VM before it answers; a VM of that name is ours only when the audit log says so
-      trace: ourVmNamed,
-      pauseMs: 1000,
-    }).catch((e: unknown) => {
-      if (e instanceof EngineError) {
-        const text = engineText(e);
-        if (a.provider === "vmware" && /SSL|certificate/i.test(text)) {
-          throw new ArgError(
-            "vcenter.proxySkipVerify",
-            `import of ${sourceName} refused by the engine: ${text}. virt-v2v on proxy host ${t.host.name} verifies the certificate of vCenter ` +
-              `${a.vcenter!.host} with the proxy host's own trust store (a pinned certificateFingerprint or caPem protects the Pulumi host only): ` +
-              `install the vCenter CA on the proxy host (/etc/pki/ca-trust/source/anchors/, then update-ca-trust), or set vcenter.proxySkipVerify: true ` +
-              `to skip that check (the vCenter password then travels from the proxy host without certificate verification).`,
-          );
-        }
-        const prop = /storage/i.test(text) ? "storageDomain" : /proxy|host/i.test(text) ? "proxyHost" : "sourceVms";
-        throw new ArgError(prop, `import of ${sourceName} refused by the engine: ${text}`);
-      }
-      throw e;
-    });
-    // a lost answer with our job listed: the VM is ours when the audit log says so (else found so by entityDone below)
-    vmId = sent.answer?.vm?.id ?? sent.traced?.id ?? (sent.jobId ? (await ourVmNamed())?.id : undefined);
-    const done = waitForJob({
-      c,
-      correlationId,
-      what: `import of ${sourceName} as ${name}`,
-      deadline,
-      progress,
-      totalBytes: bytes,
-      entityDone: async () => {
-        const vm = vmId ? await c.vms.get(vmId) : await ourVmNamed();
-        return !!vm && vm.status !== "image_locked";
-      },
-      entityFailed: async () => (vmId && !(await c.vms.get(vmId)) ? "the imported VM was removed" : undefined),
-    }).then(() => undefined);
-    const outcome = await Promise.race([done.then(() => ({ kind: "done" as const })), watch.tripped.then((msg) => ({ kind: "powered" as const, msg }))]);
-    if (outcome.kind === "powered") {
-      // the engine fails its job on its own when it sees the source running; make sure nothing half-made stays —
-      // only the VM this import created (the POST's answer, or proven by the audit log), never one of that name
-      await done.catch(() => undefined);
-      const vm = vmId ? await c.vms.get(vmId) : await ourVmNamed();
-      if (vm) await waitGone(c, vm.id, Date.now() + 120_000);
-      throw new Error(outcome.msg);
-    }
+    vmId = await submitImport(c, a, t, p);
+    await waitForConversion(c, p, vmId, watch, progress);
   } catch (e) {
-    if (e instanceof JobFailedError && vmId) {
-      // the engine removes a failed import's VM; do it ourselves if it did not
-      await waitGone(c, vmId, Date.now() + 120_000).catch(() => undefined);
-      const tripped = await Promise.race([watch.tripped, sleep(a.watchIntervalMs * 2 + 500).then(() => undefined)]);
-      if (tripped) throw new Error(tripped);
-      // the engine may have seen the power-on before our watch did: ask the vCenter once more
-      if (info && a.provider === "vmware") {
-        const st = await withVSphere(vsphereOptions(a.vcenter!), (v) => v.powerState(info.ref)).catch(() => undefined);
-        if (st && st !== "poweredOff") {
-          throw new Error(
-            `VM "${info.name}" was powered on in vCenter ${a.vcenter!.host} during its import (state ${st}); the import was stopped ` +
-              `to protect its data, and the partially imported VM was removed. Shut it down in VMware and run again. Engine: ${(e as Error).message}`,
-          );
-        }
-      }
-    }
+    if (e instanceof JobFailedError && vmId) await explainFailedConversion(c, a, p, vmId, watch, e);
     throw e;
   } finally {
     watch.stop();
@@ -285,6 +209,111 @@ async function convert(c: OvirtClient, a: V2VImportArgs, t: Target, p: OneImport
   if (!vm) throw new Error(`import of ${sourceName} finished, but VM ${name} is not in engine ${c.url}`);
   progress.info(`imported ${sourceName} as ${name} (${vm.id})`);
   return configure(c, a, t, vm, sourceName, "created", progress);
+}
+
+/** What the engine is asked to import (the source's credentials, the target, the proxy host). */
+function importSpec(a: V2VImportArgs, t: Target, p: OneImport): ExternalVmImportSpec {
+  return {
+    sourceName: p.sourceName,
+    provider: a.provider,
+    url: p.url,
+    username: a.provider === "vmware" ? a.vcenter!.username : a.sourceUsername,
+    password: a.provider === "vmware" ? a.vcenter!.password : a.sourcePassword,
+    clusterId: t.cluster.id,
+    storageDomainId: t.sd.id,
+    targetName: p.name,
+    sparse: a.sparse,
+    hostId: t.host.id,
+    cpuProfileId: t.cpuProfile?.id,
+    driversIsoId: a.driversIso,
+  };
+}
+
+/**
+ * POSTs the import once (a lost answer is recovered by the job or the audit log, never sent again); an engine refusal
+ * names the argument to fix. Answers the id of the VM this import created, when it is known yet.
+ */
+async function submitImport(c: OvirtClient, a: V2VImportArgs, t: Target, p: OneImport): Promise<string | undefined> {
+  const { sourceName, correlationId, deadline, ourVmNamed } = p;
+  const spec = importSpec(a, t, p);
+  const sent = await submitWithRecovery({
+    c,
+    correlationId,
+    deadline,
+    post: () => c.externalVmImports.add(spec, { correlationId }),
+    // the engine adds the VM before it answers; a VM of that name is ours only when the audit log says so
+    trace: ourVmNamed,
+    pauseMs: 1000,
+  }).catch((e: unknown) => {
+    if (e instanceof EngineError) throw refusalFailure(a, t, sourceName, engineText(e));
+    throw e;
+  });
+  // a lost answer with our job listed: the VM is ours when the audit log says so (else found so by entityDone below)
+  return sent.answer?.vm?.id ?? sent.traced?.id ?? (sent.jobId ? (await ourVmNamed())?.id : undefined);
+}
+
+/** The engine refused the import: the argument to fix (a proxy host that cannot verify the vCenter's certificate has its own advice). */
+function refusalFailure(a: V2VImportArgs, t: Target, sourceName: string, text: string): ArgError {
+  if (a.provider === "vmware" && /SSL|certificate/i.test(text)) {
+    return new ArgError(
+      "vcenter.proxySkipVerify",
+      `import of ${sourceName} refused by the engine: ${text}. virt-v2v on proxy host ${t.host.name} verifies the certificate of vCenter ` +
+        `${a.vcenter!.host} with the proxy host's own trust store (a pinned certificateFingerprint or caPem protects the Pulumi host only): ` +
+        `install the vCenter CA on the proxy host (/etc/pki/ca-trust/source/anchors/, then update-ca-trust), or set vcenter.proxySkipVerify: true ` +
+        `to skip that check (the vCenter password then travels from the proxy host without certificate verification).`,
+    );
+  }
+  const prop = /storage/i.test(text) ? "storageDomain" : /proxy|host/i.test(text) ? "proxyHost" : "sourceVms";
+  return new ArgError(prop, `import of ${sourceName} refused by the engine: ${text}`);
+}
+
+/** Waits for the conversion's job, or for the source to be powered on: then nothing half-made of ours stays. */
+async function waitForConversion(c: OvirtClient, p: OneImport, vmId: string | undefined, watch: ReturnType<typeof powerWatch>, progress: Progress): Promise<void> {
+  const { sourceName, name, correlationId, bytes, deadline, ourVmNamed } = p;
+  const done = waitForJob({
+    c,
+    correlationId,
+    what: `import of ${sourceName} as ${name}`,
+    deadline,
+    progress,
+    totalBytes: bytes,
+    entityDone: async () => {
+      const vm = vmId ? await c.vms.get(vmId) : await ourVmNamed();
+      return !!vm && vm.status !== "image_locked";
+    },
+    entityFailed: async () => (vmId && !(await c.vms.get(vmId)) ? "the imported VM was removed" : undefined),
+  }).then(() => undefined);
+  const outcome = await Promise.race([done.then(() => ({ kind: "done" as const })), watch.tripped.then((msg) => ({ kind: "powered" as const, msg }))]);
+  if (outcome.kind === "powered") {
+    // the engine fails its job on its own when it sees the source running; make sure nothing half-made stays —
+    // only the VM this import created (the POST's answer, or proven by the audit log), never one of that name
+    await done.catch(() => undefined);
+    const vm = vmId ? await c.vms.get(vmId) : await ourVmNamed();
+    if (vm) await waitGone(c, vm.id, Date.now() + 120_000);
+    throw new Error(outcome.msg);
+  }
+}
+
+/**
+ * The conversion's job failed: the VM it made is removed (the engine does, else we do), and a failure caused by the
+ * source being powered on is said so (from the watch, or by asking the vCenter once more). Returns when it was not.
+ */
+async function explainFailedConversion(c: OvirtClient, a: V2VImportArgs, p: OneImport, vmId: string, watch: ReturnType<typeof powerWatch>, e: JobFailedError): Promise<void> {
+  const { info } = p;
+  // the engine removes a failed import's VM; do it ourselves if it did not
+  await waitGone(c, vmId, Date.now() + 120_000).catch(() => undefined);
+  const tripped = await Promise.race([watch.tripped, sleep(a.watchIntervalMs * 2 + 500).then(() => undefined)]);
+  if (tripped) throw new Error(tripped);
+  // the engine may have seen the power-on before our watch did: ask the vCenter once more
+  if (info && a.provider === "vmware") {
+    const st = await withVSphere(vsphereOptions(a.vcenter!), (v) => v.powerState(info.ref)).catch(() => undefined);
+    if (st && st !== "poweredOff") {
+      throw new Error(
+        `VM "${info.name}" was powered on in vCenter ${a.vcenter!.host} during its import (state ${st}); the import was stopped ` +
+          `to protect its data, and the partially imported VM was removed. Shut it down in VMware and run again. Engine: ${e.message}`,
+      );
+    }
+  }
 }
 
 export async function run(a: V2VImportArgs, progress: Progress, urn: string | undefined): Promise<V2VImportOutputs> {

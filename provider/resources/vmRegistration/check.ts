@@ -11,9 +11,11 @@ import { searchName } from "../../client";
 import type { Cluster, OvirtClient, Template, Vm } from "../../client";
 import { BLANK_TEMPLATE_ID } from "../../client/types";
 import { listVnicProfiles } from "../../client/services/registration";
+import { listAuthzDomains } from "../../client/services/domains";
 import { progressFor } from "../../progress";
 import { CheckFailure, PROGRESS_URN_KEY, clientFor, connectionFailure, jsonEqual, normalizeArgs, sameEngine, suggest, userInputs, validate } from "../common";
 import { VmRegistrationArgs } from "./args";
+import { idInUseAtRegister, nameTakenInTarget, registeredName } from "../../operations/registration";
 
 /** Whether a domain (global GET: `data_centers`) is attached to any data center (kinds never import each other). */
 const attachedAnywhere = (sd: { data_centers?: Array<{ id?: string }>; data_center?: { id?: string } }) => !!(sd.data_centers ?? []).some((d) => d.id) || !!sd.data_center?.id;
@@ -76,6 +78,25 @@ export async function check(olds: any, news: any): Promise<dynamic.CheckResult> 
         if (!roles.includes(m.to)) fs.push({ property: `registrationConfiguration.roleMappings[${i}].to`, reason: `registrationConfiguration.roleMappings[${i}].to: role "${m.to}" does not exist in engine ${args.engine.url}.${suggest(m.to, roles)}` });
       });
     }
+    if (rc?.domainMappings?.length) {
+      // The engine itself refuses neither: an unknown target domain makes DrMappingHelper.mapDbUsers keep the OVF's
+      // user in its source domain (silently: a log line), and a `from` given twice is a 500 (Collectors.toMap's
+      // "Duplicate key" in ExternalRegistrationConfigurationMapper). Both are caught here, before anything moves.
+      const domains = (await listAuthzDomains(c.http)).map((d) => d.name);
+      rc.domainMappings.forEach((m, i) => {
+        const first = rc.domainMappings!.findIndex((x) => x.from === m.from);
+        if (first !== i) {
+          fs.push({ property: `registrationConfiguration.domainMappings[${i}].from`, reason: `registrationConfiguration.domainMappings[${i}].from: "${m.from}" is mapped twice (also domainMappings[${first}]); the engine takes one mapping per source name (it fails the register with an internal error otherwise). Keep one of them.` });
+        }
+        if (!domains.includes(m.to)) {
+          fs.push({
+            property: `registrationConfiguration.domainMappings[${i}].to`,
+            reason: `registrationConfiguration.domainMappings[${i}].to: authz domain "${m.to}" does not exist in engine ${args.engine.url} (its domains: ${domains.join(", ") || "none"}). ` +
+              `The engine would not refuse it: the users of the ${K} would silently keep their source domain. Map to one of those domains, or configure "${m.to}" (an AAA profile) in that engine first.`,
+          });
+        }
+      });
+    }
     if (args.vnicProfileMappings?.length) {
       const profiles = await listVnicProfiles(c.http);
       args.vnicProfileMappings.forEach((m, i) => {
@@ -134,7 +155,7 @@ export async function check(olds: any, news: any): Promise<dynamic.CheckResult> 
       }
     } else {
       const e = view.entity;
-      const finalName = args.newName ?? args.name;
+      const finalName = registeredName(args);
       if (view.notMoving.length && !args.allowPartialImport) {
         fs.push({ property: "allowPartialImport", reason: `allowPartialImport: ${K} ${args.name} has disks that will not be on an active domain of the target data center (${view.notMoving.join(", ")}); it can be registered only without them: set allowPartialImport: true, or move those disks onto ${args.storageDomain} first.` });
       }
@@ -149,17 +170,16 @@ export async function check(olds: any, news: any): Promise<dynamic.CheckResult> 
         const dcClusters = new Set(clusters.filter((x) => x.data_center?.id === cluster!.data_center?.id).map((x) => x.id));
         // names are unique per data center: any entity of that name in the target's data center (not this one)
         const named: Array<Vm | Template> = args.kind === "vm" ? (await c.vms.list(searchName(finalName))).filter((v) => v.name === finalName) : await c.templates.findByName(finalName);
-        const same = named.find((x) => x.cluster?.id && dcClusters.has(x.cluster.id) && (args.clone || x.id !== e.id));
+        const same = nameTakenInTarget(named, dcClusters, e.id, args.clone);
         if (same) {
           fs.push({ property: "newName", reason: `newName: a ${K} named ${finalName} already exists in the target data center (id ${same.id}); set newName to register it under another name.` });
         }
       }
       if (!args.clone) {
         const dup = args.kind === "vm" ? await c.vms.get(e.id) : await c.templates.get(e.id);
-        // within one engine the source itself has the id, and it leaves with the domain: no conflict
-        // (a VM with disks on other domains too stays in the source with them, keeping its id: a real conflict)
-        const leaves = view.where === "source" && view.notMoving.length === 0 && (!args.expectFrom?.engine || sameEngine(args.expectFrom.engine, args.engine));
-        if (dup && !leaves && !args.adopt) {
+        // within one engine the source itself has the id and leaves with the domain (operations/registration.ts)
+        const crossEngine = !!args.expectFrom?.engine && !sameEngine(args.expectFrom.engine, args.engine);
+        if (dup && idInUseAtRegister({ idInTarget: true, where: view.where, notMoving: view.notMoving.length, crossEngine, adopt: args.adopt })) {
           fs.push({ property: "clone", reason: `clone: engine ${args.engine.url} already has a ${K} with id ${e.id} (${dup.name}); set clone: true (and newName) to register a new copy of the entity, or adopt: true if that is this entity registered already.` });
         }
       }
