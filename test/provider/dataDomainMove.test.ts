@@ -216,3 +216,46 @@ describe("provider: data-domain move (DataDomainAttachment + VmRegistration)", f
     assert.deepEqual(await providerOf(DDA).read(att.id, up.outs), {});
   });
 });
+
+describe("provider: a registration's MAC addresses are judged at preview against the target's pool", function () {
+  this.timeout(120_000);
+  const MAC = "56:6f:1a:00:00:07";
+  let t: TestSimulator;
+  before(async () => {
+    t = await startTestSimulator({
+      ...PROVIDER_SIM,
+      inventory: {
+        // the source cluster has a pool of its own, so the same MAC can be in use in both pools before the move
+        macPools: [{ name: "src-pool", ranges: [{ from: "56:6f:1a:00:00:00", to: "56:6f:1a:00:00:ff" }] }],
+        dataCenters: [
+          { name: "dc-src", clusters: [{ name: "cl-src", macPool: "src-pool" }], hosts: [{ name: "h-src", cluster: "cl-src" }], storageDomains: [{ name: "data-src" }, { name: "data-move" }] },
+          { name: "dc-dst", clusters: [{ name: "cl-dst" }], hosts: [{ name: "h-dst", cluster: "cl-dst" }], storageDomains: [{ name: "data-dst" }] },
+        ],
+        vms: [
+          { name: "web", cluster: "cl-src", nics: [{ name: "nic1", mac: MAC }], disks: [{ sizeMiB: 8, storageDomain: "data-move" }] },
+          { name: "calm", cluster: "cl-src", nics: 1, disks: [{ sizeMiB: 8, storageDomain: "data-move" }] },
+          { name: "holder", cluster: "cl-dst", nics: [{ name: "eth0", mac: MAC }], disks: [{ sizeMiB: 8, storageDomain: "data-dst" }] },
+        ],
+      } as any,
+    });
+  });
+  after(async () => {
+    await closeAllEngines({ revoke: false });
+    await t?.close();
+  });
+
+  it("a MAC the target pool holds is refused under reassignBadMacs before the move, naming the MAC and its holder; reassignBadMacs: true passes; 0 mutating requests", async () => {
+    await t.resetRequests();
+    const args = (name: string, extra: any = {}) => ({ engine: t.engine, storageDomain: "data-move", name, cluster: "cl-dst", expectFrom: { dataCenter: "dc-src" }, ...extra });
+    const bad = await providerOf(REG).check({}, args("web"));
+    const f = bad.failures.find((x: any) => x.property === "reassignBadMacs");
+    assert.ok(f, JSON.stringify(bad.failures));
+    assert.match(f.reason, new RegExp(`${MAC} \\(nic1\\) is used by VM holder \\(eth0\\)`));
+    assert.match(f.reason, /Set reassignBadMacs: true/);
+    const ok = await providerOf(REG).check({}, args("web", { reassignBadMacs: true }));
+    assert.ok(!ok.failures.some((x: any) => x.property === "reassignBadMacs"), JSON.stringify(ok.failures));
+    const calm = await providerOf(REG).check({}, args("calm"));
+    assert.ok(!calm.failures.some((x: any) => x.property === "reassignBadMacs"), JSON.stringify(calm.failures));
+    assert.equal(await t.mutating(), 0);
+  });
+});

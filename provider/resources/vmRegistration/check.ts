@@ -16,6 +16,29 @@ import { progressFor } from "../../progress";
 import { CheckFailure, PROGRESS_URN_KEY, clientFor, connectionFailure, jsonEqual, normalizeArgs, sameEngine, suggest, userInputs, validate } from "../common";
 import { VmRegistrationArgs } from "./args";
 import { idInUseAtRegister, nameTakenInTarget, registeredName } from "../../operations/registration";
+import { conflictsIn, describeConflicts, nicsOfVm } from "../../operations/macPools";
+
+/**
+ * A VM registered without `reassignBadMacs` keeps its MAC addresses, and the engine refuses the register when the
+ * target cluster's MAC pool already holds one of them and allows no duplicates (ImportVmCommandBase.validate,
+ * ACTION_TYPE_FAILED_CANNOT_ADD_IFACE_DUE_TO_MAC_DUPLICATES; `reassign_bad_macs` gives such NICs, and those out of the
+ * pool's ranges, new MACs: the API model's RegistrationConfiguration / StorageDomainVmService.register). The REST API
+ * shows no NICs of an unregistered VM, so this is judged while the VM is still registered in the source (a preview
+ * before the move), from its NICs there. The VM itself is no holder: its MACs leave with it.
+ */
+async function macDuplicates(source: OvirtClient, target: OvirtClient, key: string, cluster: Cluster, vm: Vm): Promise<CheckFailure | undefined> {
+  const nics = await nicsOfVm(source, vm.id);
+  if (!nics?.length) return undefined;
+  const found = await conflictsIn(target, key, cluster.id, nics, vm.id);
+  if (!found) return undefined;
+  return {
+    property: "reassignBadMacs",
+    reason:
+      `reassignBadMacs: VM ${vm.name} keeps its MAC addresses when registered, and MAC pool "${found.pool.name}" of cluster ${cluster.name} ` +
+      `already holds ${found.conflicts.length === 1 ? "one of them" : "some of them"} and allows no duplicates: ${describeConflicts(found.conflicts)}. ` +
+      `The engine would refuse the register. Set reassignBadMacs: true (those NICs get new MACs from the pool), or free those MACs in the target.`,
+  };
+}
 
 /** Whether a domain (global GET: `data_centers`) is attached to any data center (kinds never import each other). */
 const attachedAnywhere = (sd: { data_centers?: Array<{ id?: string }>; data_center?: { id?: string } }) => !!(sd.data_centers ?? []).some((d) => d.id) || !!sd.data_center?.id;
@@ -124,10 +147,12 @@ export async function check(olds: any, news: any): Promise<dynamic.CheckResult> 
     // the attach: same engine, or known to either engine across two): no engine lists what it holds (the
     // unregistered rows are read from its OVF store at the attach; the source forgot the entities at the detach)
     let transit: string | undefined;
+    let sourceClient: OvirtClient | undefined;
     if (!view && args.expectFrom) {
       const s = args.expectFrom.engine && !sameEngine(args.expectFrom.engine, args.engine) ? clientFor(args.expectFrom.engine) : c;
       const ssd = s === c ? sd : await s.storageDomains.findByName(args.storageDomain);
       if (ssd) view = await sourceView(s, args.kind, args.name, args.expectFrom.dataCenter, ssd.id);
+      if (view) sourceClient = s;
       if (!view) {
         for (const [e, d] of [[c, sd], [s, ssd]] as const) {
           if (!d || transit) continue;
@@ -161,6 +186,10 @@ export async function check(olds: any, news: any): Promise<dynamic.CheckResult> 
       }
       if (view.where === "source" && args.kind === "vm" && (e as Vm).status && (e as Vm).status !== "down") {
         fs.push({ property: "name", reason: `name: VM ${args.name} is ${(e as Vm).status} in ${args.expectFrom!.dataCenter}; the domain cannot leave while it runs. Shut it down first.` });
+      }
+      if (view.where === "source" && sourceClient && args.kind === "vm" && cluster && !args.reassignBadMacs && !args.clone) {
+        const f = await macDuplicates(sourceClient, c, `${args.engine.url}|${args.engine.username}`, cluster, e as Vm);
+        if (f) fs.push(f);
       }
       const arch = e.cpu?.architecture;
       if (cluster && arch && cluster.cpu?.architecture && arch !== cluster.cpu.architecture) {
