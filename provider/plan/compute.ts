@@ -350,7 +350,8 @@ export async function computePlan(spec: PlanSpec, opts: { importUrn?: (kind: str
     if (isVm && snapshots > 0 && collapsed && outcome !== "done") {
       risks.push(`VM ${e.name} loses its ${snapshots} snapshot${snapshots > 1 ? "s" : ""}: collapsed on ${exportCollapse ? "export (discardSnapshots)" : outcome === "clone" ? "import (a clone always collapses)" : "import"}`);
     }
-    if (isVm && outcome === "clone") risks.push(`VM ${e.name} arrives as a clone named ${targetName}: new id, new MAC addresses${template ? ", template link dropped" : ""}`);
+    // with its reason: the imports of a Migration leave this line to the plan (vmImport/check.ts inMigration)
+    if (isVm && outcome === "clone") risks.push(`VM ${e.name} arrives as a clone named ${targetName}: new id, new MAC addresses${template ? ", template link dropped" : ""}${why ? ` (${why})` : ""}`);
     if (outcome === "conflict") risks.push(`${e.kind} ${e.name}: ${why}: its import fails; set onConflict "clone" or "skip"`);
     if (!source) notes.push(`${e.kind} ${e.name} is not in ${spec.source.dataCenter} (${src.url})${onExp ? "; its copy on the export domain is used" : ""}`);
 
