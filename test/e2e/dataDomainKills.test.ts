@@ -148,6 +148,31 @@ async function killAndResume(
     return { killMs: killed.ms, resumeMs };
 }
 
+/** SIGKILL of `pulumi destroy` at `when`, the README's recipe with `pulumi destroy`, then: no pending operation, an empty state. */
+async function killDestroyAndResume(ws: PulumiWorkspace, engines: TestSimulator[], when: () => Promise<boolean>, point: string, atKill?: () => Promise<void>): Promise<{ killMs: number; resumeMs: number }> {
+    const killed = await runAndKill(ws, ["destroy", "--yes", "--stack", ws.stack, "--non-interactive"], when, { everyMs: 50 });
+    assert.ok(killed.killed, `${point}: the destroy ended (${killed.code}) before the kill point:\n${killed.output.slice(-4000)}`);
+    assert.deepEqual(killed.survivors, [], "processes of the killed CLI's tree survived");
+    await atKill?.();
+    for (const t of engines) await t.admin("DELETE", "faults");
+    const t0 = Date.now();
+    // the README's recipe, with destroy as the command that was killed
+    await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
+    let refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
+    if (refresh.code !== 0 && /failed to load checkpoint/.test(refresh.output)) {
+        restoreCheckpointBackup(ws);
+        await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
+        refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
+    }
+    ok(refresh, `${point}: refresh`);
+    ok(await ws.destroy(), `${point}: destroy after the kill`);
+    const resumeMs = Date.now() - t0;
+    assert.deepEqual(await pendingOperations(ws), [], "pending operations left");
+    const state = await ws.exportState();
+    assert.deepEqual((state.deployment?.resources ?? []).map((r: any) => r.urn), [], "the destroyed stack's state still holds resources");
+    return { killMs: killed.ms, resumeMs };
+}
+
 async function assertNoChange(ws: PulumiWorkspace, engines: TestSimulator[]): Promise<void> {
     for (const t of engines) await t.admin("DELETE", "requests");
     const again = ok(await ws.up(), "second up");
@@ -398,30 +423,6 @@ describe("e2e: a data-domain move SIGKILLed at each point of the sequence resume
             return { t, ws, before };
         }
 
-        async function killDestroyAndResume(ws: PulumiWorkspace, t: TestSimulator, when: () => Promise<boolean>, point: string, atKill?: () => Promise<void>): Promise<{ killMs: number; resumeMs: number }> {
-            const killed = await runAndKill(ws, ["destroy", "--yes", "--stack", ws.stack, "--non-interactive"], when, { everyMs: 50 });
-            assert.ok(killed.killed, `${point}: the destroy ended (${killed.code}) before the kill point:\n${killed.output.slice(-4000)}`);
-            assert.deepEqual(killed.survivors, [], "processes of the killed CLI's tree survived");
-            await atKill?.();
-            await t.admin("DELETE", "faults");
-            const t0 = Date.now();
-            // the README's recipe, with destroy as the command that was killed
-            await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
-            let refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
-            if (refresh.code !== 0 && /failed to load checkpoint/.test(refresh.output)) {
-                restoreCheckpointBackup(ws);
-                await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
-                refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
-            }
-            ok(refresh, `${point}: refresh`);
-            ok(await ws.destroy(), `${point}: destroy after the kill`);
-            const resumeMs = Date.now() - t0;
-            assert.deepEqual(await pendingOperations(ws), [], "pending operations left");
-            const state = await ws.exportState();
-            assert.deepEqual((state.deployment?.resources ?? []).map((r: any) => r.urn), [], "the destroyed stack's state still holds resources");
-            return { killMs: killed.ms, resumeMs };
-        }
-
         /** Back as before the move: each entity once in dc-src (same id, same checksums), nothing unregistered, nothing foreign lost. */
         async function assertGivenBack(t: TestSimulator, before: DisksReport, times: { killMs: number; resumeMs: number }, point: string): Promise<void> {
             const after = await disks(t);
@@ -449,7 +450,7 @@ describe("e2e: a data-domain move SIGKILLed at each point of the sequence resume
 
         it("killed while data-move is being deactivated in dc-dst", async () => {
             const { t, ws, before } = await moved("deact");
-            const times = await killDestroyAndResume(ws, t, async () => {
+            const times = await killDestroyAndResume(ws, [t], async () => {
                 const p = await place(t, "data-move");
                 return p.dc === "dc-dst" && ["locked", "preparing_for_maintenance"].includes(p.status ?? "");
             }, "deactivating");
@@ -459,7 +460,7 @@ describe("e2e: a data-domain move SIGKILLed at each point of the sequence resume
         it("killed after the detach from dc-dst, before the attach to dc-src", async () => {
             const { t, ws, before } = await moved("detached");
             await hold(t, "POST", "/datacenters/[^/]+/storagedomains$");
-            const times = await killDestroyAndResume(ws, t, async () => {
+            const times = await killDestroyAndResume(ws, [t], async () => {
                 const p = await place(t, "data-move");
                 return p.known && !p.dc;
             }, "detached", async () => {
@@ -470,7 +471,7 @@ describe("e2e: a data-domain move SIGKILLed at each point of the sequence resume
 
         it("killed while data-move is being attached back to dc-src", async () => {
             const { t, ws, before } = await moved("attaching");
-            const times = await killDestroyAndResume(ws, t, async () => {
+            const times = await killDestroyAndResume(ws, [t], async () => {
                 const p = await place(t, "data-move");
                 return p.dc === "dc-src" && ["locked", "maintenance", "activating"].includes(p.status ?? "");
             }, "attaching");
@@ -481,11 +482,172 @@ describe("e2e: a data-domain move SIGKILLed at each point of the sequence resume
             const { t, ws, before } = await moved("between");
             await hold(t, "POST", "/vms/[^/]+/register$");
             const registersBefore = (await audit(t)).filter((a) => /\/templates\/[^/]+\/register$/.test(a.path) && a.status === 200).length;
-            const times = await killDestroyAndResume(ws, t, async () => (await audit(t)).filter((a) => /\/templates\/[^/]+\/register$/.test(a.path) && a.status === 200).length > registersBefore, "between", async () => {
+            const times = await killDestroyAndResume(ws, [t], async () => (await audit(t)).filter((a) => /\/templates\/[^/]+\/register$/.test(a.path) && a.status === 200).length > registersBefore, "between", async () => {
                 assert.deepEqual((await unregistered(t, "data-move")).sort(), ["vm db", "vm thin", "vm web"]);
                 assert.equal((await place(t, "data-move")).dc, "dc-src");
             });
             await assertGivenBack(t, before, times, "between");
+        });
+    });
+    // Issue 15, across engines: the destroy of a completed move A -> B gives data-x back to engine A. Its order
+    // (run.ts del): deactivate + detach in dc-b, import into engine A, remove without format from engine B, attach +
+    // activate in dc-a, register back (template first) what left dc-a. Import before removal, as the up does in the
+    // other direction: at every instant one engine knows the domain. Each point SIGKILLs `pulumi destroy`, runs the
+    // README's recipe with `pulumi destroy`, and checks: the state is empty, every moved entity is back in dc-a of
+    // engine A once (same id, checksums from before the move) and in no data center of B, B has forgotten data-x,
+    // nothing is left unregistered, and the VM each engine had that the stack never registered is untouched. The
+    // last point makes the window no engine knows the domain (an older provider removed it from B before the
+    // import; an operator may do so): the destroy imports it into A from its recorded storage connection.
+    describe("cross engine: pulumi destroy of a completed move SIGKILLed while it gives data-x back to engine A", () => {
+        const moving: Moving = { templates: ["base"], vms: ["app", "kid"] };
+        const migration = {
+            method: "data-domain",
+            source: { engine: { $engine: "engineA" }, dataCenter: "dc-a" },
+            target: { engine: { $engine: "engineB" }, dataCenter: "dc-b", cluster: "cl-b", storageDomain: "data-b" },
+            dataDomain: "data-x",
+            templates: moving.templates,
+            vms: moving.vms,
+        };
+
+        async function moved(point: string): Promise<{ a: TestSimulator; b: TestSimulator; ws: PulumiWorkspace; beforeA: DisksReport; beforeB: DisksReport }> {
+            const a = await startTestSimulator({
+                password: `ddx-${point}-a-pw`,
+                engineName: "engine-a",
+                inventory: {
+                    dataCenters: [{ name: "dc-a", clusters: [{ name: "cl-a" }], hosts: [{ name: "host-a", cluster: "cl-a" }], storageDomains: [{ name: "data-a" }, { name: "data-x" }] }],
+                    templates: [{ name: "base", cluster: "cl-a", storageDomain: "data-x", disks: [{ sizeMiB: 8 }] }],
+                    vms: [
+                        { name: "app", cluster: "cl-a", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 8, storageDomain: "data-x" }, { sizeMiB: 4, sparse: false, storageDomain: "data-x" }] },
+                        { name: "kid", cluster: "cl-a", template: "base" },
+                        { name: "stay-a", cluster: "cl-a", disks: [{ sizeMiB: 4, storageDomain: "data-a" }] },
+                    ],
+                },
+            });
+            cleanup.push(() => a.close());
+            const b = await startTestSimulator({
+                password: `ddx-${point}-b-pw`,
+                engineName: "engine-b",
+                inventory: {
+                    dataCenters: [{ name: "dc-b", clusters: [{ name: "cl-b" }], hosts: [{ name: "host-b", cluster: "cl-b" }], storageDomains: [{ name: "data-b" }] }],
+                    vms: [{ name: "other-b", cluster: "cl-b", disks: [{ sizeMiB: 4, storageDomain: "data-b" }] }],
+                },
+            });
+            cleanup.push(() => b.close());
+            const ws = await workspace(`ddx-${point}`, { engineA: a, engineB: b }, migration);
+            cleanup.push(async () => {
+                removeStackConfig(PROJECT, ws.stack);
+                fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
+            });
+            const beforeA = await disks(a);
+            const beforeB = await disks(b);
+            ok(await ws.up(), `${point}: up`);
+            await assertMovedOnce(a, beforeA, "dc-a", b, "dc-b", "data-x", moving);
+            for (const t of [a, b]) await t.admin("PUT", "storage-operation", { ms: STORAGE_OP_MS });
+            return { a, b, ws, beforeA, beforeB };
+        }
+
+        /** Back in engine A as before the move; engine B holds nothing of it; what the stack never registered is as it was. */
+        async function assertGivenBack(a: TestSimulator, b: TestSimulator, beforeA: DisksReport, beforeB: DisksReport, times: { killMs: number; resumeMs: number }, point: string): Promise<void> {
+            const afterA = await disks(a);
+            const afterB = await disks(b);
+            for (const kind of ["vms", "templates"] as const) {
+                for (const name of moving[kind]) {
+                    const orig = inDc(beforeA[kind], "dc-a", name)[0];
+                    const now = afterA[kind].filter((e) => e.name === name);
+                    assert.equal(now.length, 1, `${kind} ${name}: ${now.length} of that name in engine A after the destroy (${now.map((e) => e.dataCenter).join(", ")})`);
+                    assert.equal(now[0].dataCenter, "dc-a", `${kind} ${name} is in ${now[0].dataCenter} after the destroy`);
+                    assert.equal(now[0].id, orig.id, `${kind} ${name}: registered back under another id`);
+                    assert.equal([...afterA.vms, ...afterA.templates].filter((e) => e.id === orig.id).length, 1, `${kind} ${name}: its id ${orig.id} more than once in engine A`);
+                    assert.equal(sums(now[0]), sums(orig), `${kind} ${name}: disk checksums differ from before the move`);
+                    assert.deepEqual(afterB[kind].filter((e) => e.name === name || e.id === orig.id).map((e) => e.dataCenter), [], `${kind} ${name} is still in engine B`);
+                }
+            }
+            for (const [t, before, after, dc, name] of [[a, beforeA, afterA, "dc-a", "stay-a"], [b, beforeB, afterB, "dc-b", "other-b"]] as const) {
+                const orig = inDc(before.vms, dc, name)[0];
+                const now = inDc(after.vms, dc, name);
+                assert.equal(now.length, 1, `VM ${name}, which the stack never registered, is gone from ${dc} (${t.sim.url})`);
+                assert.equal(now[0].id, orig.id, `VM ${name}'s id changed`);
+                assert.equal(sums(now[0]), sums(orig), `VM ${name}'s disks changed`);
+            }
+            const pa = await place(a, "data-x");
+            assert.deepEqual([pa.dc, pa.status], ["dc-a", "active"], "data-x is not back in dc-a of engine A, active");
+            assert.equal((await place(b, "data-x")).known, false, "engine B still knows data-x");
+            assert.deepEqual(await unregistered(a, "data-x"), [], "entities left unregistered on data-x in engine A");
+            console.log(`      cross destroy ${point}: killed after ${times.killMs} ms, resumed in ${times.resumeMs} ms`);
+        }
+
+        it("killed after the detach from dc-b, before engine A imported data-x", async () => {
+            const { a, b, ws, beforeA, beforeB } = await moved("detached");
+            await hold(a, "POST", "/api/storagedomains$");
+            const times = await killDestroyAndResume(ws, [a, b], async () => {
+                const pb = await place(b, "data-x");
+                return pb.known && !pb.dc;
+            }, "detached in B", async () => {
+                assert.equal((await place(a, "data-x")).known, false, "at the kill engine A knows data-x already");
+                assert.equal(inDc((await disks(b)).vms, "dc-b", "app").length, 0, "at the kill dc-b still lists app");
+            });
+            await assertGivenBack(a, b, beforeA, beforeB, times, "detached in B");
+        });
+
+        it("killed after the import into engine A, before the removal from engine B", async () => {
+            const { a, b, ws, beforeA, beforeB } = await moved("both");
+            await hold(b, "DELETE", "/api/storagedomains/[^/]+$");
+            const times = await killDestroyAndResume(ws, [a, b], async () => (await place(a, "data-x")).known, "known to both", async () => {
+                const pb = await place(b, "data-x");
+                assert.ok(pb.known && !pb.dc, "at the kill engine B still knows data-x, detached");
+                assert.equal((await place(a, "data-x")).dc, undefined, "at the kill data-x is attached in engine A already");
+            });
+            await assertGivenBack(a, b, beforeA, beforeB, times, "known to both");
+        });
+
+        it("killed after the removal from engine B, before the attach to dc-a", async () => {
+            const { a, b, ws, beforeA, beforeB } = await moved("removed");
+            await hold(a, "POST", "/datacenters/[^/]+/storagedomains$");
+            const times = await killDestroyAndResume(ws, [a, b], async () => !(await place(b, "data-x")).known, "removed from B", async () => {
+                const pa = await place(a, "data-x");
+                assert.ok(pa.known && !pa.dc, "at the kill engine A knows data-x, attached nowhere");
+                assert.equal(inDc((await disks(a)).vms, "dc-a", "app").length, 0, "at the kill dc-a lists app already");
+            });
+            await assertGivenBack(a, b, beforeA, beforeB, times, "removed from B");
+        });
+
+        it("killed while data-x is being attached to dc-a", async () => {
+            const { a, b, ws, beforeA, beforeB } = await moved("attaching");
+            const times = await killDestroyAndResume(ws, [a, b], async () => {
+                const pa = await place(a, "data-x");
+                return pa.dc === "dc-a" && ["locked", "maintenance", "activating"].includes(pa.status ?? "");
+            }, "attaching in A");
+            await assertGivenBack(a, b, beforeA, beforeB, times, "attaching in A");
+        });
+
+        it("killed after the attach to dc-a, before any registration back", async () => {
+            const { a, b, ws, beforeA, beforeB } = await moved("attached");
+            await hold(a, "POST", "/register$");
+            const times = await killDestroyAndResume(ws, [a, b], async () => {
+                const pa = await place(a, "data-x");
+                return pa.dc === "dc-a" && pa.status === "active";
+            }, "attached in A", async () => {
+                assert.ok(!(await audit(a)).some((x) => /\/register$/.test(x.path) && x.status === 200), "a register back reached engine A before the kill");
+                assert.deepEqual((await unregistered(a, "data-x")).sort(), ["template base", "vm app", "vm kid"]);
+            });
+            await assertGivenBack(a, b, beforeA, beforeB, times, "attached in A");
+        });
+
+        it("killed after the detach from dc-b; then engine B forgets data-x before the resume (known to neither engine)", async () => {
+            const { a, b, ws, beforeA, beforeB } = await moved("neither");
+            await hold(a, "POST", "/api/storagedomains$");
+            const times = await killDestroyAndResume(ws, [a, b], async () => {
+                const pb = await place(b, "data-x");
+                return pb.known && !pb.dc;
+            }, "known to neither", async () => {
+                // removed from B without format (its content and OVF store stay on the storage), as an older
+                // provider's destroy did before the import into A, or an operator by hand
+                const sd = arr<any>((await b.api("GET", "storagedomains")).xml?.storage_domains?.storage_domain).find((d) => d.name === "data-x");
+                const r = await b.api("DELETE", `storagedomains/${sd["@_id"]}?host=host-b&format=false`);
+                assert.equal(r.status, 200, r.text);
+                assert.deepEqual([(await place(a, "data-x")).known, (await place(b, "data-x")).known], [false, false], "at the resume an engine knows data-x");
+            });
+            await assertGivenBack(a, b, beforeA, beforeB, times, "known to neither");
         });
     });
 });

@@ -4,7 +4,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { TestSimulator, startTestSimulator, diskReport, shas } from "../support/simulator";
+import { TestSimulator, startTestSimulator, diskReport, shas, arr } from "../support/simulator";
 import { providerOf, checkAndCreate, PROVIDER_SIM } from "./helpers";
 import { closeAllEngines } from "../../provider/client";
 
@@ -257,5 +257,143 @@ describe("provider: a registration's MAC addresses are judged at preview against
     const calm = await providerOf(REG).check({}, args("calm"));
     assert.ok(!calm.failures.some((x: any) => x.property === "reassignBadMacs"), JSON.stringify(calm.failures));
     assert.equal(await t.mutating(), 0);
+  });
+});
+
+// Issue 15, across engines: a `pulumi destroy` of a move A -> B cut at any point of the hand-over back to engine A
+// (detach in B, import into A, remove without format from B, attach in A, register back) is kept by the refresh
+// (read) and finished by the next destroy (del), including the window in which NO engine knows the domain (engine B
+// removed it, engine A has not imported it: an older provider removed before it imported, or an operator did).
+describe("provider: a cross-engine destroy resumed from each state of the hand-over back to the source engine", function () {
+  this.timeout(300_000);
+  let a: TestSimulator;
+  let b: TestSimulator;
+  beforeEach(async () => {
+    a = await startTestSimulator({
+      ...PROVIDER_SIM,
+      engineName: "engine-a",
+      inventory: {
+        dataCenters: [{ name: "dc-a", clusters: [{ name: "cl-a" }], hosts: [{ name: "host-a", cluster: "cl-a" }], storageDomains: [{ name: "data-a" }, { name: "data-x" }] }],
+        templates: [{ name: "base", cluster: "cl-a", storageDomain: "data-x", disks: [{ sizeMiB: 8 }] }],
+        vms: [
+          { name: "app", cluster: "cl-a", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 8, storageDomain: "data-x" }] },
+          { name: "kid", cluster: "cl-a", template: "base" },
+          { name: "stay-a", cluster: "cl-a", disks: [{ sizeMiB: 4, storageDomain: "data-a" }] },
+        ],
+      },
+    });
+    b = await startTestSimulator({
+      ...PROVIDER_SIM,
+      engineName: "engine-b",
+      inventory: {
+        dataCenters: [{ name: "dc-b", clusters: [{ name: "cl-b" }], hosts: [{ name: "host-b", cluster: "cl-b" }], storageDomains: [{ name: "data-b" }] }],
+        vms: [{ name: "other-b", cluster: "cl-b", disks: [{ sizeMiB: 4, storageDomain: "data-b" }] }],
+      },
+    });
+  });
+  afterEach(async () => {
+    await closeAllEngines({ revoke: false });
+    await a?.close();
+    await b?.close();
+  });
+
+  const args = () => ({ engine: b.engine, storageDomain: "data-x", dataCenter: "dc-b", moveFrom: { dataCenter: "dc-a", cluster: "cl-a", engine: a.engine } });
+  const wait = async (t: TestSimulator, p: string, done: (r: { status: number; xml: any }) => boolean) => {
+    for (let i = 0; i < 200 && !done(await t.api("GET", p)); i++) await new Promise((r) => setTimeout(r, 50));
+  };
+  /** What a destroy cut after the detach from dc-b leaves (the provider's detach, as the killed run sent it). */
+  async function detachInB(sd: string, dcB: string) {
+    assert.equal((await b.api("POST", `datacenters/${dcB}/storagedomains/${sd}/deactivate`, "<action/>")).status, 200);
+    await wait(b, `datacenters/${dcB}/storagedomains/${sd}`, (r) => r.xml?.storage_domain?.status === "maintenance");
+    assert.ok((await b.api("DELETE", `datacenters/${dcB}/storagedomains/${sd}`)).status < 300);
+    await wait(b, `datacenters/${dcB}/storagedomains/${sd}`, (r) => r.status === 404);
+  }
+  /** Moved and registered in B, then the registrations' deletes (they remove nothing), as `pulumi destroy` runs them. */
+  async function movedAndRegistered() {
+    const att = await checkAndCreate(DDA, args());
+    assert.deepEqual(att.outs.takenFrom.dataCenter, "dc-a");
+    const regs = [];
+    for (const [kind, name] of [["template", "base"], ["vm", "app"], ["vm", "kid"]] as const) regs.push(await checkAndCreate(REG, { engine: b.engine, storageDomain: "data-x", kind, name, cluster: "cl-b" }));
+    for (const r of regs.reverse()) await providerOf(REG).delete(r.id, r.outs);
+    return att;
+  }
+  async function assertBackInA(before: Awaited<ReturnType<typeof diskReport>>, sd: string) {
+    const now = await diskReport(a);
+    for (const [kind, name] of [["templates", "base"], ["vms", "app"], ["vms", "kid"], ["vms", "stay-a"]] as const) {
+      const was = (before as any)[kind].find((e: any) => e.name === name);
+      const is = (now as any)[kind].filter((e: any) => e.name === name);
+      assert.equal(is.length, 1, `${name}: ${is.length} in engine A`);
+      assert.deepEqual([is[0].id, is[0].dataCenter, shas(is[0])], [was.id, "dc-a", shas(was)], `${name}: same id, in dc-a, same bytes`);
+    }
+    const inB = await diskReport(b);
+    assert.deepEqual(inB.vms.map((v) => v.name), ["other-b"], "engine B keeps only what it had");
+    assert.equal((await b.api("GET", `storagedomains/${sd}`)).status, 404, "engine B still knows data-x");
+    const dcA = (await a.api("GET", "datacenters?search=name%3Ddc-a")).xml.data_centers.data_center["@_id"];
+    assert.equal((await a.api("GET", `datacenters/${dcA}/storagedomains/${sd}`)).xml.storage_domain.status, "active");
+    for (const k of ["vms", "templates"]) assert.equal(arr((await a.api("GET", `storagedomains/${sd}/${k}?unregistered=true`)).xml?.[k]?.[k.slice(0, -1)]).length, 0, `${k} left unregistered`);
+  }
+
+  it("known to neither engine (B removed it without format, A never imported it): refresh keeps it, destroy imports it into A from the recorded connection", async () => {
+    const before = await diskReport(a);
+    const att = await movedAndRegistered();
+    const sd = att.outs.storageDomainId;
+    await detachInB(sd, att.outs.dataCenterId);
+    // refresh right after the detach: on its way back
+    assert.equal((await providerOf(DDA).read(att.id, att.outs)).props?.status, "detached");
+    assert.equal((await b.api("DELETE", `storagedomains/${sd}?host=host-b&format=false`)).status, 200);
+    assert.equal((await a.api("GET", `storagedomains/${sd}`)).status, 404, "engine A knows data-x");
+    const read = await providerOf(DDA).read(att.id, att.outs);
+    assert.equal(read.props?.status, "detached", "the refresh dropped an attachment that no engine knows: its destroy would leave the VMs registered nowhere");
+    await providerOf(DDA).delete(att.id, read.props);
+    await assertBackInA(before, sd);
+    // the destroy done, a refresh finds nothing of this resource's to keep
+    assert.deepEqual(await providerOf(DDA).read(att.id, read.props), {});
+  });
+
+  it("known to neither engine and wiped from the storage: the destroy fails naming both engines, the connection and the way out, and changes nothing in A", async () => {
+    const att = await movedAndRegistered();
+    const sd = att.outs.storageDomainId;
+    await detachInB(sd, att.outs.dataCenterId);
+    assert.equal((await b.api("DELETE", `storagedomains/${sd}?host=host-b&format=true`)).status, 200);
+    const read = await providerOf(DDA).read(att.id, att.outs);
+    assert.equal(read.props?.status, "detached");
+    const domainsOfA = async () => arr((await a.api("GET", "storagedomains")).xml?.storage_domains?.storage_domain).map((d: any) => `${d.name} ${d.status ?? ""}`).sort();
+    const beforeA = await domainsOfA();
+    await assert.rejects(
+      providerOf(DDA).delete(att.id, read.props),
+      (e: Error) => /known to neither engine .* nor .*importing it into .* from its recorded storage connection 127\.0\.0\.1:\/.* failed: .*Storage domain does not exist.*pulumi state delete/s.test(e.message) || assert.fail(e.message),
+    );
+    // the one request it sent to A was the refused import
+    assert.deepEqual(await domainsOfA(), beforeA, "engine A's storage domains changed");
+  });
+
+  it("imported into A and removed from B, or attached to dc-a with the registrations back not done: refresh keeps it (detached / returning); pulumi up from there brings it to B again", async () => {
+    const before = await diskReport(a);
+    const att = await movedAndRegistered();
+    const sd = att.outs.storageDomainId;
+    await detachInB(sd, att.outs.dataCenterId);
+    // the destroy's import into A (before the removal from B: both know it)
+    const st = att.outs.storage;
+    const hostA = (await a.api("GET", "hosts")).xml.hosts.host["@_id"];
+    const imp = await a.api("POST", "storagedomains", `<storage_domain><name>data-x</name><type>data</type><import>true</import><host id="${hostA}"/><storage><type>nfs</type><address>${st.address}</address><path>${st.path}</path></storage></storage_domain>`);
+    assert.equal(imp.status, 201, imp.text);
+    assert.equal((await providerOf(DDA).read(att.id, att.outs)).props?.status, "detached", "known to both, attached nowhere");
+    assert.equal((await b.api("DELETE", `storagedomains/${sd}?host=host-b&format=false`)).status, 200);
+    assert.equal((await providerOf(DDA).read(att.id, att.outs)).props?.status, "detached", "known to A only, attached nowhere");
+    const dcA = (await a.api("GET", "datacenters?search=name%3Ddc-a")).xml.data_centers.data_center["@_id"];
+    assert.ok((await a.api("POST", `datacenters/${dcA}/storagedomains`, `<storage_domain id="${sd}"/>`)).status < 300);
+    await wait(a, `datacenters/${dcA}/storagedomains/${sd}`, (r) => r.xml?.storage_domain?.status === "active");
+    const read = await providerOf(DDA).read(att.id, att.outs);
+    assert.equal(read.props?.status, "returning", "attached to dc-a with what left it unregistered");
+    // `pulumi up` instead of the destroy: the domain goes to dc-b again, what left dc-a with the first move kept
+    const d = await providerOf(DDA).diff(att.id, read.props, args());
+    assert.deepEqual([d.changes, d.replaces], [true, []]);
+    const up = await providerOf(DDA).update(att.id, read.props, { ...att.outs });
+    assert.equal(up.outs.status, "active");
+    assert.deepEqual(up.outs.leftSource, att.outs.leftSource);
+    assert.equal((await a.api("GET", `storagedomains/${sd}`)).status, 404, "engine A still knows data-x after the up");
+    // and its destroy gives everything back to A
+    await providerOf(DDA).delete(att.id, up.outs);
+    await assertBackInA(before, sd);
   });
 });

@@ -6,7 +6,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { OvirtClient, DataCenter, StorageDomain, HostStorage } from "../../client";
 import { progressFor, Progress } from "../../progress";
-import { ArgError, PROGRESS_URN_KEY, clientFor, sameEngine, suggest, userInputs } from "../common";
+import { ArgError, PROGRESS_URN_KEY, clientFor, engineText, sameEngine, suggest, userInputs } from "../common";
 import { resourceCorrelationId } from "../ownership";
 import { DataDomainAttachmentArgs, DataDomainAttachmentOutputs, LeftEntity } from "./args";
 import { attachActive, attachedDcIds, detachFrom, importData, leavingWith, pickHost, registerBack, removeKeepContent } from "./steps";
@@ -158,7 +158,9 @@ export async function update(_id: string, olds: any, news: any): Promise<dynamic
     // a refresh found the domain on its way back to takenFrom (IN_TRANSIT): bring it to dataCenter again, keeping
     // what the first move recorded (what left the source: a destroy registers it back there)
     const progress = progressFor(news[PROGRESS_URN_KEY], `data domain ${args.storageDomain}`);
-    const outs = await ensure(args, { __left: prev.leftSource }, progress);
+    // (and its storage connection: across engines a destroy may have been cut while neither engine knew the domain)
+    const storage = prev.storage?.path ? { type: prev.storage.type ?? "nfs", address: prev.storage.address, path: prev.storage.path } : undefined;
+    const outs = await ensure(args, { __left: prev.leftSource, __storage: storage }, progress);
     return { outs: { ...outs, takenFrom: outs.takenFrom ?? prev.takenFrom, leaving: news.leaving ?? (prev as any).leaving, onDestroy: news.onDestroy ?? (prev as any).onDestroy, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
   }
   // only settings that need no engine work change in place (diff replaces on the rest)
@@ -178,24 +180,47 @@ export const IN_TRANSIT = ["detached", "returning"];
 /**
  * Refresh: gone from the engine, or attached to another data center = deleted (drift); in transit between
  * `takenFrom` and `dataCenter` (IN_TRANSIT) = kept with that status; the DC-scoped status otherwise.
+ *
+ * Across engines (`takenFrom.engine` is another engine, read with `moveFrom.engine`'s credentials), the destroy's
+ * hand-over spans two engines, so "in transit" is judged in both: known here and attached nowhere (detached here,
+ * imported into the source or not yet) = `detached`; gone from here and known to the source attached nowhere =
+ * `detached`; attached to `takenFrom`'s data center there with what left still unregistered (or not yet active) =
+ * `returning`; known to NEITHER engine with a recorded storage connection = `detached` too (a destroy killed
+ * between this engine's removal and the source's import, as an older provider ordered them: the content is on the
+ * storage, and the destroy imports it from `storage`). Dropped, a killed cross-engine destroy "finished" with the
+ * domain in no data center of the source and its VMs registered nowhere.
  */
 export async function read(id: string, props: any): Promise<dynamic.ReadResult> {
   const p = userInputs(props) as DataDomainAttachmentOutputs;
   const c = clientFor(p.engine);
+  const keep = (sdId: string, status: string): dynamic.ReadResult => ({ id: sdId, props: { ...props, storageDomainId: sdId, status } });
   const sd = (await c.storageDomains.get(id)) ?? (await c.storageDomains.findByName(p.storageDomain));
-  if (!sd) return {};
-  const att = await c.attachedStorageDomains.get(p.dataCenterId, sd.id);
-  if (att) return { id: sd.id, props: { ...props, storageDomainId: sd.id, status: att.status ?? p.status } };
   const back = p.takenFrom;
-  if (!back || p.foundAttached || (back.engine && !sameEngine(back.engine, p.engine))) return {};
-  const ids = attachedDcIds((await c.storageDomains.get(sd.id)) ?? sd);
-  if (!ids.length) return { id: sd.id, props: { ...props, storageDomainId: sd.id, status: "detached" } };
-  if (await backHere(c, back.dataCenter, ids)) {
-    const waiting = new Set<string>();
-    for (const kind of ["template", "vm"] as const) for (const u of await c.registration(kind).listUnregistered(sd.id, "").catch(() => [])) waiting.add(u.id);
-    if ((p.leftSource ?? []).some((e) => waiting.has(e.id))) return { id: sd.id, props: { ...props, storageDomainId: sd.id, status: "returning" } };
+  const cross = !!back?.engine && !sameEngine(back.engine, p.engine);
+  if (sd) {
+    const att = await c.attachedStorageDomains.get(p.dataCenterId, sd.id);
+    if (att) return keep(sd.id, att.status ?? p.status);
   }
-  return {};
+  if (!back || p.foundAttached) return {};
+  if (!cross) {
+    if (!sd) return {};
+    const ids = attachedDcIds((await c.storageDomains.get(sd.id)) ?? sd);
+    if (!ids.length) return keep(sd.id, "detached");
+    return (await returningTo(c, back.dataCenter, sd.id, ids, p)) ? keep(sd.id, "returning") : {};
+  }
+  // across engines: without the source's credentials the destroy cannot give it back either (del warns)
+  if (!p.moveFrom?.engine) return {};
+  if (sd) return attachedDcIds((await c.storageDomains.get(sd.id)) ?? sd).length ? {} : keep(sd.id, "detached");
+  const s = clientFor(p.moveFrom.engine);
+  const there = await findDataDomain(s, p.storageDomain, "moveFrom.engine");
+  if (there) {
+    // another domain of that name in the source is not this one (an import keeps the domain's id)
+    if (there.id !== id) return {};
+    const ids = attachedDcIds((await s.storageDomains.get(there.id)) ?? there);
+    if (!ids.length) return keep(there.id, "detached");
+    return (await returningTo(s, back.dataCenter, there.id, ids, p)) ? keep(there.id, "returning") : {};
+  }
+  return p.storage?.path ? keep(id, "detached") : {};
 }
 
 /**
@@ -227,11 +252,25 @@ async function backHere(c: OvirtClient, dcName: string, ids: string[]): Promise<
 }
 
 /**
+ * Whether the domain, attached to data center `dcName` of engine `c` (one of `ids`), is still on its way back there:
+ * not active yet (the destroy's attach was cut: it activates), or with entities of `leftSource` still unregistered.
+ */
+async function returningTo(c: OvirtClient, dcName: string, sdId: string, ids: string[], p: DataDomainAttachmentOutputs): Promise<boolean> {
+  const dc = await c.datacenters.findByName(dcName);
+  if (!dc || !ids.includes(dc.id)) return false;
+  const att = await c.attachedStorageDomains.get(dc.id, sdId);
+  if (att?.status && att.status !== "active") return true;
+  const waiting = new Set<string>();
+  for (const kind of ["template", "vm"] as const) for (const u of await c.registration(kind).listUnregistered(sdId, "").catch(() => [])) waiting.add(u.id);
+  return (p.leftSource ?? []).some((e) => waiting.has(e.id));
+}
+
+/**
  * Destroy undoes the move (ownership rule): found attached = nothing; `returnOnDelete: false` = nothing; otherwise,
  * refused while the domain holds VMs/templates that did not arrive with it or VMs that are not down; then the
- * domain goes back to `takenFrom` (same engine: detach + attach; across engines: detach + remove without format
- * here, import there) and what left the source is registered there again. A domain no longer in this data center
- * (moved out of band) is left alone.
+ * domain goes back to `takenFrom` (same engine: detach + attach; across engines: detach here, import there, then
+ * remove without format here, then attach there) and what left the source is registered there again. A domain no
+ * longer in this data center (moved out of band) is left alone.
  */
 export async function del(id: string, props: any): Promise<void> {
   const p = userInputs(props) as DataDomainAttachmentOutputs;
@@ -275,7 +314,6 @@ export async function del(id: string, props: any): Promise<void> {
       progress.info(`detached data domain ${p.storageDomain} from ${p.dataCenter} (it was attached nowhere before this resource)`);
       return;
     }
-    if (cross) await removeKeepContent(c, sd, progress);
   } else if (!cross) {
     return;
   }
@@ -283,11 +321,32 @@ export async function del(id: string, props: any): Promise<void> {
   const s = clientFor(srcEngine!);
   const sdc = await findDc(s, back!.dataCenter, "moveFrom.dataCenter");
   let there = await findDataDomain(s, p.storageDomain);
-  if (!there) {
-    const conn = p.storage?.path ? { type: p.storage.type ?? "nfs", address: p.storage.address, path: p.storage.path } : undefined;
-    if (!conn) throw new Error(`data domain ${p.storageDomain}: no storage connection recorded to import it back into ${s.url}`);
-    there = await importData(s, p.storageDomain, conn, await pickHost(s, sdc, undefined), progress);
+  if (cross && there && there.id !== (sd?.id ?? id)) {
+    throw new Error(
+      `data domain ${p.storageDomain}: engine ${s.url} has another data domain of that name (id ${there.id}, not ${sd?.id ?? id}); this one cannot be imported back there under its name. ` +
+        `Nothing more was changed. Rename or remove that domain in ${s.url}, then run pulumi destroy again.`,
+    );
   }
+  if (!there) {
+    const rec = p.storage?.path ? p.storage : sd?.storage;
+    const conn = rec?.path ? { type: rec.type ?? "nfs", address: rec.address, path: rec.path } : undefined;
+    if (!conn) throw new Error(`data domain ${p.storageDomain}: no storage connection recorded to import it back into ${s.url}`);
+    try {
+      there = await importData(s, p.storageDomain, conn, await pickHost(s, sdc, undefined), progress);
+    } catch (e) {
+      if (sd) throw e;
+      // known to neither engine: the recorded connection is the only way to it
+      throw new Error(
+        `data domain ${p.storageDomain} (id ${id}) is known to neither engine ${c.url} nor ${s.url}, and importing it into ${s.url} from its recorded storage connection ` +
+          `${conn.address}:${conn.path} failed: ${engineText(e)}. If the domain is there, check the connection from a host of ${sdc.name} and run pulumi destroy again; ` +
+          `if it was removed on purpose, drop this resource from the state (pulumi state delete <its URN>).`,
+      );
+    }
+  }
+  // Across engines this engine forgets the domain (without format) only once the source knows it again: removed
+  // first, a destroy killed between the two left a domain that no engine knew (the same hand-over as ensure's, in
+  // the other direction; a detached domain may be known to both engines for a moment).
+  if (cross && sd) await removeKeepContent(c, sd, progress);
   await attachActive(s, sdc, there, deadline, progress);
   const done = await registerBack(s, there, sdc, p.leftSource ?? [], p.moveFrom?.cluster, (e) => resourceCorrelationId(props[PROGRESS_URN_KEY], "register-back", there!.id, e.id), progress);
   progress.info(`returned data domain ${p.storageDomain} to ${sdc.name}${cross ? ` of engine ${s.url}` : ""}; registered there again: ${done.join(", ") || "nothing"}`);
