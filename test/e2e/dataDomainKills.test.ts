@@ -20,6 +20,7 @@ import { PulumiWorkspace, ROOT, changeCounts, CliResult } from "../support/pulum
 import { DisksReport, disks, inDc, removeStackConfig, sums } from "../support/e2e";
 import { startTestSimulator, TestSimulator } from "../support/simulator";
 import { pendingOperations, runAndKill } from "../reliability/support";
+import { cutCheckpoint, restoreCheckpointBackup } from "../support/checkpoint";
 
 const PROJECT = path.join(ROOT, "test", "e2e", "projects", "dataDomain");
 const STORAGE_OP_MS = 1500;
@@ -110,14 +111,6 @@ async function workspace(name: string, engines: Record<string, TestSimulator>, m
 }
 
 /** SIGKILL at `when`, the README's recipe, then the checks; `atKill` checks the engines' state right after the kill. */
-/** README "Progress, and resuming after a crash": `<backend>/.pulumi/stacks/<project>/<stack>.json.bak` back to `<stack>.json`. */
-function restoreCheckpointBackup(ws: PulumiWorkspace): void {
-    const stacks = path.join(ws.backendDir, ".pulumi", "stacks");
-    const found = fs.readdirSync(stacks).map((p) => path.join(stacks, p, `${ws.stack}.json.bak`)).filter((f) => fs.existsSync(f));
-    assert.equal(found.length, 1, `one ${ws.stack}.json.bak under ${stacks}`);
-    fs.copyFileSync(found[0], found[0].replace(/\.bak$/, ""));
-}
-
 async function killAndResume(
     ws: PulumiWorkspace,
     engines: TestSimulator[],
@@ -134,7 +127,7 @@ async function killAndResume(
     // the README's recipe, literally
     await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
     let refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
-    if (refresh.code !== 0 && /failed to load checkpoint/.test(refresh.output)) {
+    if (cutCheckpoint(refresh)) {
         // the kill cut the file backend's stack file while the CLI wrote it: the README's fallback puts back the copy
         // the CLI saved before that write (<stack>.json.bak), then runs the recipe again
         restoreCheckpointBackup(ws);
@@ -159,7 +152,7 @@ async function killDestroyAndResume(ws: PulumiWorkspace, engines: TestSimulator[
     // the README's recipe, with destroy as the command that was killed
     await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
     let refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
-    if (refresh.code !== 0 && /failed to load checkpoint/.test(refresh.output)) {
+    if (cutCheckpoint(refresh)) {
         restoreCheckpointBackup(ws);
         await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
         refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);

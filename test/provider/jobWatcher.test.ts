@@ -207,7 +207,9 @@ describe("shared job watcher", function () {
       dirs.push(dir);
       const s = await startTestSimulator({ ...PROVIDER_SIM, stateDir: dir, bandwidthMiBps: 8 });
       sims.push(s);
-      // one retry only: the 4 s outage outlasts the client's own retries, so the wait itself must ride it out
+      // one retry only: the outage outlasts the client's own retries, so the wait itself must ride it out. 8 s: longer
+      // than the watcher's longest sleep (WATCH_MAX_MS, 5 s), so at least one look falls in it however the polls are
+      // spaced (with 4 s a look could sleep across the whole outage on a loaded machine, and there was nothing to see)
       const c = connect({ ...s.engine, maxRetries: 1 });
       const vm = await c.vms.findByName("web-01"); // 32 MiB: 4 s at 8 MiB/s
       const sd = await c.storageDomains.findByName("export1");
@@ -217,7 +219,7 @@ describe("shared job watcher", function () {
       let restarted: any;
       const restart = (async () => {
         await new Promise((r) => setTimeout(r, 1000));
-        restarted = await s.admin("POST", "/restart", { downMs: 4000 });
+        restarted = await s.admin("POST", "/restart", { downMs: 8000 });
       })();
       await waitForJob({
         c,

@@ -5,6 +5,7 @@ import * as assert from "assert";
 import { CliResult, PulumiWorkspace } from "../support/pulumi";
 import { DisksReport, disks, inDc, sums } from "../support/e2e";
 import { TestSimulator } from "../support/simulator";
+import { cutCheckpoint, restoreCheckpointBackup } from "../support/checkpoint";
 
 export interface KillRun extends CliResult {
     /** True when the trigger fired and the CLI was killed (false: it finished first). */
@@ -52,11 +53,21 @@ export async function pendingOperations(ws: PulumiWorkspace): Promise<Array<{ ty
  *    the state afterwards; `pulumi refresh --clear-pending-creates --yes` drops them (and reads every other resource
  *    back from the engine). The next `up` creates the dropped resources again, and our creates adopt what the
  *    killed run left in the engine (a running or finished job found by its stable correlation id, an export or
- *    import already there).
+ *    import already there);
+ * 3. a kill while the CLI rewrote the stack file leaves it cut (`failed to load checkpoint: EOF`): the README's
+ *    fallback copies `<stack>.json.bak` back (test/support/checkpoint.ts).
  */
 export async function recoverAfterKill(ws: PulumiWorkspace): Promise<{ cancel: CliResult; refresh: CliResult }> {
-    const cancel = await ws.run(["cancel", "--yes", "--stack", ws.stack]);
-    const refresh = await ws.ok(["refresh", "--stack", ws.stack, "--yes", "--non-interactive", "--clear-pending-creates"]);
+    let cancel = await ws.run(["cancel", "--yes", "--stack", ws.stack]);
+    const refreshArgs = ["refresh", "--stack", ws.stack, "--yes", "--non-interactive", "--clear-pending-creates"];
+    let refresh = await ws.run(refreshArgs);
+    if (cutCheckpoint(refresh)) {
+        // 3. the kill cut the stack file mid-write: the README's fallback (its `.bak` back), then the recipe again
+        restoreCheckpointBackup(ws);
+        cancel = await ws.run(["cancel", "--yes", "--stack", ws.stack]);
+        refresh = await ws.run(refreshArgs);
+    }
+    if (refresh.code !== 0) throw new Error(`pulumi ${refreshArgs.join(" ")} exited ${refresh.code}:\n${refresh.output.slice(-3000)}`);
     return { cancel, refresh };
 }
 
