@@ -22,7 +22,7 @@ import { cachedRead, clientFor, connectionFailure, engineIdentity } from "../res
 import { vmsNamed, followedDisks, exportContents, engineKey } from "../operations/reads";
 import { resourceCorrelationId } from "../resources/ownership";
 import { mixedArchitectures } from "../operations/rules";
-import { PlanSpec, PlanEntitySpec, Plan, PlanEntity, PlanDisk, PlanPhase, PlanSpace, Throughput, MiB, GiB, childName, formatBytes, formatDuration } from "./model";
+import { PlanSpec, PlanEntitySpec, Plan, PlanEntity, PlanDisk, PlanPhase, PlanSpace, Throughput, MiB, GiB, childName, planHeader, formatBytes, formatDuration } from "./model";
 
 const QCOW_OVERHEAD_FACTOR = 1.1;
 const TTL = 10_000;
@@ -444,12 +444,7 @@ export async function computePlan(spec: PlanSpec, opts: { importUrn?: (kind: str
   const copySecs = phases.map((p) => p.seconds).filter((s): s is number => s !== undefined);
   const totals = { entities: entities.filter((x) => x.exported || (x.imported && x.importBytes > 0)).length, exportBytes: sum(entities, (x) => x.exportBytes), importBytes: sum(entities, (x) => x.importBytes) };
   return {
-    name: spec.name,
-    sourceEngine: src.url,
-    targetEngine: tgt.url,
-    crossEngine,
-    sourceDataCenter: spec.source.dataCenter,
-    targetDataCenter: spec.target.dataCenter,
+    ...planHeader(spec, src.url, tgt.url, crossEngine),
     exportDomain: spec.exportDomain,
     exportDomainState,
     stage: spec.stage,

@@ -16,7 +16,7 @@ import { vmsNamed, followedDisks } from "../operations/reads";
 import { idInUseAtRegister, nameTakenInTarget, registeredName } from "../operations/registration";
 import { attachedDcIds, leavingWith, masterRefusal, type Leaving } from "../resources/dataDomainAttachment/steps";
 import { side, type Side } from "./compute";
-import { PlanSpec, PlanEntitySpec, DataDomainPlan, DataDomainPlanEntity, DataDomainPhase, formatBytes, formatDuration } from "./model";
+import { PlanSpec, PlanEntitySpec, DataDomainPlan, DataDomainPlanEntity, DataDomainPhase, formatBytes, formatDuration, planHeader } from "./model";
 
 const TTL = 10_000;
 
@@ -292,12 +292,7 @@ export async function computeDataDomainPlan(spec: PlanSpec): Promise<DataDomainP
   if (leaving?.thinOfLeaving.length) notes.push(`thin VMs that leave because their template does: ${leaving.thinOfLeaving.join(", ")}`);
   return {
     method: "data-domain",
-    name: spec.name,
-    sourceEngine: src.url,
-    targetEngine: tgt.url,
-    crossEngine,
-    sourceDataCenter: spec.source.dataCenter,
-    targetDataCenter: spec.target.dataCenter,
+    ...planHeader(spec, src.url, tgt.url, crossEngine),
     dataDomain: domain,
     domainState,
     where,

@@ -143,13 +143,22 @@ export interface Throughput {
   basis: string;
 }
 
-export interface Plan {
+/** What every plan says first: which migration, from which engine and data center to which. */
+export interface PlanHeader {
   name: string;
   sourceEngine: string;
   targetEngine: string;
   crossEngine: boolean;
   sourceDataCenter: string;
   targetDataCenter: string;
+}
+
+/** The header from a spec and the engines' URLs. */
+export function planHeader(spec: { name: string; source: { dataCenter: string }; target: { dataCenter: string } }, sourceEngine: string, targetEngine: string, crossEngine: boolean): PlanHeader {
+  return { name: spec.name, sourceEngine, targetEngine, crossEngine, sourceDataCenter: spec.source.dataCenter, targetDataCenter: spec.target.dataCenter };
+}
+
+export interface Plan extends PlanHeader {
   exportDomain: string;
   exportDomainState: string;
   stage: string;
@@ -234,14 +243,8 @@ export interface DataDomainPhase {
 }
 
 /** The plan of a data-domain move (method "data-domain"): storage operations, no bytes copied. */
-export interface DataDomainPlan {
+export interface DataDomainPlan extends PlanHeader {
   method: "data-domain";
-  name: string;
-  sourceEngine: string;
-  targetEngine: string;
-  crossEngine: boolean;
-  sourceDataCenter: string;
-  targetDataCenter: string;
   dataDomain: string;
   /** where the domain is now: "active in dc-src", "attached to dc-dst (moved)", ... */
   domainState: string;

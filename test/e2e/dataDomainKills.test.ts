@@ -110,61 +110,50 @@ async function workspace(name: string, engines: Record<string, TestSimulator>, m
     return ws;
 }
 
-/** SIGKILL at `when`, the README's recipe, then the checks; `atKill` checks the engines' state right after the kill. */
-async function killAndResume(
+/**
+ * SIGKILL of `pulumi <command>` at `when`, the README's recipe (`cancel`, `refresh --clear-pending-creates`, the killed
+ * command again), then: no pending operation, and after a destroy an empty state. `atKill` checks the engines' state
+ * right after the kill.
+ */
+async function killAndResumeCommand(
+    command: "up" | "destroy",
     ws: PulumiWorkspace,
     engines: TestSimulator[],
     when: () => Promise<boolean>,
     point: string,
     atKill?: () => Promise<void>,
 ): Promise<{ killMs: number; resumeMs: number }> {
-    const killed = await runAndKill(ws, ["up", "--yes", "--stack", ws.stack, "--non-interactive"], when, { everyMs: 50 });
-    assert.ok(killed.killed, `${point}: the up ended (${killed.code}) before the kill point:\n${killed.output.slice(-4000)}`);
+    const killed = await runAndKill(ws, [command, "--yes", "--stack", ws.stack, "--non-interactive"], when, { everyMs: 50 });
+    assert.ok(killed.killed, `${point}: the ${command} ended (${killed.code}) before the kill point:\n${killed.output.slice(-4000)}`);
     assert.deepEqual(killed.survivors, [], "processes of the killed CLI's tree survived");
     await atKill?.();
     for (const t of engines) await t.admin("DELETE", "faults");
     const t0 = Date.now();
     // the README's recipe, literally
-    await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
-    let refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
+    const recipe = async () => {
+        await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
+        return ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
+    };
+    let refresh = await recipe();
     if (cutCheckpoint(refresh)) {
         // the kill cut the file backend's stack file while the CLI wrote it: the README's fallback puts back the copy
         // the CLI saved before that write (<stack>.json.bak), then runs the recipe again
         restoreCheckpointBackup(ws);
-        await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
-        refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
+        refresh = await recipe();
     }
     ok(refresh, `${point}: refresh`);
-    ok(await ws.up(), `${point}: up after the kill`);
+    ok(command === "up" ? await ws.up() : await ws.destroy(), `${point}: ${command} after the kill`);
     const resumeMs = Date.now() - t0;
     assert.deepEqual(await pendingOperations(ws), [], "pending operations left");
+    if (command === "destroy") {
+        const state = await ws.exportState();
+        assert.deepEqual((state.deployment?.resources ?? []).map((r: any) => r.urn), [], "the destroyed stack's state still holds resources");
+    }
     return { killMs: killed.ms, resumeMs };
 }
 
-/** SIGKILL of `pulumi destroy` at `when`, the README's recipe with `pulumi destroy`, then: no pending operation, an empty state. */
-async function killDestroyAndResume(ws: PulumiWorkspace, engines: TestSimulator[], when: () => Promise<boolean>, point: string, atKill?: () => Promise<void>): Promise<{ killMs: number; resumeMs: number }> {
-    const killed = await runAndKill(ws, ["destroy", "--yes", "--stack", ws.stack, "--non-interactive"], when, { everyMs: 50 });
-    assert.ok(killed.killed, `${point}: the destroy ended (${killed.code}) before the kill point:\n${killed.output.slice(-4000)}`);
-    assert.deepEqual(killed.survivors, [], "processes of the killed CLI's tree survived");
-    await atKill?.();
-    for (const t of engines) await t.admin("DELETE", "faults");
-    const t0 = Date.now();
-    // the README's recipe, with destroy as the command that was killed
-    await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
-    let refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
-    if (cutCheckpoint(refresh)) {
-        restoreCheckpointBackup(ws);
-        await ws.run(["cancel", "--yes", "--stack", ws.stack, "--non-interactive"]);
-        refresh = await ws.run(["refresh", "--clear-pending-creates", "--yes", "--stack", ws.stack, "--non-interactive"]);
-    }
-    ok(refresh, `${point}: refresh`);
-    ok(await ws.destroy(), `${point}: destroy after the kill`);
-    const resumeMs = Date.now() - t0;
-    assert.deepEqual(await pendingOperations(ws), [], "pending operations left");
-    const state = await ws.exportState();
-    assert.deepEqual((state.deployment?.resources ?? []).map((r: any) => r.urn), [], "the destroyed stack's state still holds resources");
-    return { killMs: killed.ms, resumeMs };
-}
+const killAndResume = (...a: [PulumiWorkspace, TestSimulator[], () => Promise<boolean>, string, (() => Promise<void>)?]) => killAndResumeCommand("up", ...a);
+const killDestroyAndResume = (...a: [PulumiWorkspace, TestSimulator[], () => Promise<boolean>, string, (() => Promise<void>)?]) => killAndResumeCommand("destroy", ...a);
 
 async function assertNoChange(ws: PulumiWorkspace, engines: TestSimulator[]): Promise<void> {
     for (const t of engines) await t.admin("DELETE", "requests");
@@ -181,42 +170,96 @@ describe("e2e: a data-domain move SIGKILLed at each point of the sequence resume
         for (const f of cleanup.splice(0).reverse()) await f().catch(() => undefined);
     });
 
+    /** The same-engine move of the `up` and the `destroy` kills: tpl, web, thin and db leave dc-src with data-move; stay keeps its disk on data-src. */
+    const SAME_ENGINE_MOVING: Moving = { templates: ["tpl"], vms: ["web", "thin", "db"] };
+    const sameEngineMigration = {
+        method: "data-domain",
+        source: { dataCenter: "dc-src" },
+        target: { dataCenter: "dc-dst", cluster: "cl-dst", storageDomain: "data-dst" },
+        dataDomain: "data-move",
+        templates: SAME_ENGINE_MOVING.templates,
+        vms: SAME_ENGINE_MOVING.vms,
+    };
+
+    /** The cross-engine move of the `up` and the `destroy` kills: base, app and kid leave dc-a of engine A with data-x for dc-b of engine B. */
+    const CROSS_ENGINE_MOVING: Moving = { templates: ["base"], vms: ["app", "kid"] };
+    const crossEngineMigration = {
+        method: "data-domain",
+        source: { engine: { $engine: "engineA" }, dataCenter: "dc-a" },
+        target: { engine: { $engine: "engineB" }, dataCenter: "dc-b", cluster: "cl-b", storageDomain: "data-b" },
+        dataDomain: "data-x",
+        templates: CROSS_ENGINE_MOVING.templates,
+        vms: CROSS_ENGINE_MOVING.vms,
+    };
+
+    /** Engines A and B with those inventories (plus `extra` VMs in each) and a stack declaring that migration, removed after the test. */
+    async function crossEngineStack(name: string, extra: { a?: unknown[]; b?: unknown[] } = {}): Promise<{ a: TestSimulator; b: TestSimulator; ws: PulumiWorkspace }> {
+        const a = await startTestSimulator({
+            password: `${name}-a-pw`,
+            engineName: "engine-a",
+            inventory: {
+                dataCenters: [{ name: "dc-a", clusters: [{ name: "cl-a" }], hosts: [{ name: "host-a", cluster: "cl-a" }], storageDomains: [{ name: "data-a" }, { name: "data-x" }] }],
+                templates: [{ name: "base", cluster: "cl-a", storageDomain: "data-x", disks: [{ sizeMiB: 8 }] }],
+                vms: [
+                    { name: "app", cluster: "cl-a", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 8, storageDomain: "data-x" }, { sizeMiB: 4, sparse: false, storageDomain: "data-x" }] },
+                    { name: "kid", cluster: "cl-a", template: "base" },
+                    ...((extra.a ?? []) as any[]),
+                ],
+            },
+        });
+        cleanup.push(() => a.close());
+        const b = await startTestSimulator({
+            password: `${name}-b-pw`,
+            engineName: "engine-b",
+            inventory: {
+                dataCenters: [{ name: "dc-b", clusters: [{ name: "cl-b" }], hosts: [{ name: "host-b", cluster: "cl-b" }], storageDomains: [{ name: "data-b" }] }],
+                vms: (extra.b ?? []) as any[],
+            },
+        });
+        cleanup.push(() => b.close());
+        const ws = await workspace(name, { engineA: a, engineB: b }, crossEngineMigration);
+        cleanup.push(async () => {
+            removeStackConfig(PROJECT, ws.stack);
+            fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
+        });
+        return { a, b, ws };
+    }
+
+    /** A simulator with that inventory (plus `extraVms`) and a stack declaring that migration, both removed after the test. */
+    async function sameEngineStack(name: string, extraVms: unknown[] = []): Promise<{ t: TestSimulator; ws: PulumiWorkspace; before: DisksReport }> {
+        const t = await startTestSimulator({
+            password: `${name}-pw`,
+            inventory: {
+                dataCenters: [
+                    { name: "dc-src", clusters: [{ name: "cl-src" }], hosts: [{ name: "h-src", cluster: "cl-src" }], storageDomains: [{ name: "data-src" }, { name: "data-move" }] },
+                    { name: "dc-dst", clusters: [{ name: "cl-dst" }], hosts: [{ name: "h-dst", cluster: "cl-dst" }], storageDomains: [{ name: "data-dst" }] },
+                ],
+                templates: [{ name: "tpl", cluster: "cl-src", storageDomain: "data-move", disks: [{ sizeMiB: 8 }] }],
+                vms: [
+                    { name: "web", cluster: "cl-src", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 8, storageDomain: "data-move" }] },
+                    { name: "thin", cluster: "cl-src", template: "tpl" },
+                    { name: "db", cluster: "cl-src", disks: [{ sizeMiB: 4, storageDomain: "data-move" }, { sizeMiB: 4, sparse: false, storageDomain: "data-move" }] },
+                    { name: "stay", cluster: "cl-src", disks: [{ sizeMiB: 4, storageDomain: "data-src" }] },
+                    ...(extraVms as any[]),
+                ],
+            },
+        });
+        cleanup.push(() => t.close());
+        const ws = await workspace(name, { ovirt: t }, sameEngineMigration);
+        cleanup.push(async () => {
+            removeStackConfig(PROJECT, ws.stack);
+            fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
+        });
+        return { t, ws, before: await disks(t) };
+    }
+
     describe("same engine: data-move leaves dc-src for dc-dst", () => {
-        const moving: Moving = { templates: ["tpl"], vms: ["web", "thin", "db"] };
-        const migration = {
-            method: "data-domain",
-            source: { dataCenter: "dc-src" },
-            target: { dataCenter: "dc-dst", cluster: "cl-dst", storageDomain: "data-dst" },
-            dataDomain: "data-move",
-            templates: moving.templates,
-            vms: moving.vms,
-        };
+        const moving = SAME_ENGINE_MOVING;
 
         async function setup(point: string): Promise<{ t: TestSimulator; ws: PulumiWorkspace; before: DisksReport }> {
-            const t = await startTestSimulator({
-                password: `ddk-${point}-pw`,
-                inventory: {
-                    dataCenters: [
-                        { name: "dc-src", clusters: [{ name: "cl-src" }], hosts: [{ name: "h-src", cluster: "cl-src" }], storageDomains: [{ name: "data-src" }, { name: "data-move" }] },
-                        { name: "dc-dst", clusters: [{ name: "cl-dst" }], hosts: [{ name: "h-dst", cluster: "cl-dst" }], storageDomains: [{ name: "data-dst" }] },
-                    ],
-                    templates: [{ name: "tpl", cluster: "cl-src", storageDomain: "data-move", disks: [{ sizeMiB: 8 }] }],
-                    vms: [
-                        { name: "web", cluster: "cl-src", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 8, storageDomain: "data-move" }] },
-                        { name: "thin", cluster: "cl-src", template: "tpl" },
-                        { name: "db", cluster: "cl-src", disks: [{ sizeMiB: 4, storageDomain: "data-move" }, { sizeMiB: 4, sparse: false, storageDomain: "data-move" }] },
-                        { name: "stay", cluster: "cl-src", disks: [{ sizeMiB: 4, storageDomain: "data-src" }] },
-                    ],
-                },
-            });
-            cleanup.push(() => t.close());
-            await t.admin("PUT", "storage-operation", { ms: STORAGE_OP_MS });
-            const ws = await workspace(`ddk-${point}`, { ovirt: t }, migration);
-            cleanup.push(async () => {
-                removeStackConfig(PROJECT, ws.stack);
-                fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
-            });
-            return { t, ws, before: await disks(t) };
+            const r = await sameEngineStack(`ddk-${point}`);
+            await r.t.admin("PUT", "storage-operation", { ms: STORAGE_OP_MS });
+            return r;
         }
 
         async function finish(t: TestSimulator, ws: PulumiWorkspace, before: DisksReport, times: { killMs: number; resumeMs: number }, point: string) {
@@ -282,42 +325,11 @@ describe("e2e: a data-domain move SIGKILLed at each point of the sequence resume
     });
 
     describe("cross engine: data-x leaves dc-a of engine A for dc-b of engine B", () => {
-        const moving: Moving = { templates: ["base"], vms: ["app", "kid"] };
-        const migration = {
-            method: "data-domain",
-            source: { engine: { $engine: "engineA" }, dataCenter: "dc-a" },
-            target: { engine: { $engine: "engineB" }, dataCenter: "dc-b", cluster: "cl-b", storageDomain: "data-b" },
-            dataDomain: "data-x",
-            templates: moving.templates,
-            vms: moving.vms,
-        };
+        const moving = CROSS_ENGINE_MOVING;
 
         async function setup(point: string): Promise<{ a: TestSimulator; b: TestSimulator; ws: PulumiWorkspace; before: DisksReport }> {
-            const a = await startTestSimulator({
-                password: `ddk-${point}-a-pw`,
-                engineName: "engine-a",
-                inventory: {
-                    dataCenters: [{ name: "dc-a", clusters: [{ name: "cl-a" }], hosts: [{ name: "host-a", cluster: "cl-a" }], storageDomains: [{ name: "data-a" }, { name: "data-x" }] }],
-                    templates: [{ name: "base", cluster: "cl-a", storageDomain: "data-x", disks: [{ sizeMiB: 8 }] }],
-                    vms: [
-                        { name: "app", cluster: "cl-a", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 8, storageDomain: "data-x" }, { sizeMiB: 4, sparse: false, storageDomain: "data-x" }] },
-                        { name: "kid", cluster: "cl-a", template: "base" },
-                    ],
-                },
-            });
-            cleanup.push(() => a.close());
-            const b = await startTestSimulator({
-                password: `ddk-${point}-b-pw`,
-                engineName: "engine-b",
-                inventory: { dataCenters: [{ name: "dc-b", clusters: [{ name: "cl-b" }], hosts: [{ name: "host-b", cluster: "cl-b" }], storageDomains: [{ name: "data-b" }] }] },
-            });
-            cleanup.push(() => b.close());
+            const { a, b, ws } = await crossEngineStack(`ddk-x${point}`);
             for (const t of [a, b]) await t.admin("PUT", "storage-operation", { ms: STORAGE_OP_MS });
-            const ws = await workspace(`ddk-x${point}`, { engineA: a, engineB: b }, migration);
-            cleanup.push(async () => {
-                removeStackConfig(PROJECT, ws.stack);
-                fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
-            });
             return { a, b, ws, before: await disks(a) };
         }
 
@@ -375,41 +387,11 @@ describe("e2e: a data-domain move SIGKILLed at each point of the sequence resume
     // before the move, nothing is left unregistered on the domain, and what the stack never registered (stay in
     // dc-src, other in dc-dst) is still there.
     describe("same engine: pulumi destroy of a completed move SIGKILLed while it gives data-move back to dc-src", () => {
-        const moving: Moving = { templates: ["tpl"], vms: ["web", "thin", "db"] };
-        const migration = {
-            method: "data-domain",
-            source: { dataCenter: "dc-src" },
-            target: { dataCenter: "dc-dst", cluster: "cl-dst", storageDomain: "data-dst" },
-            dataDomain: "data-move",
-            templates: moving.templates,
-            vms: moving.vms,
-        };
+        const moving = SAME_ENGINE_MOVING;
 
         async function moved(point: string): Promise<{ t: TestSimulator; ws: PulumiWorkspace; before: DisksReport }> {
-            const t = await startTestSimulator({
-                password: `ddd-${point}-pw`,
-                inventory: {
-                    dataCenters: [
-                        { name: "dc-src", clusters: [{ name: "cl-src" }], hosts: [{ name: "h-src", cluster: "cl-src" }], storageDomains: [{ name: "data-src" }, { name: "data-move" }] },
-                        { name: "dc-dst", clusters: [{ name: "cl-dst" }], hosts: [{ name: "h-dst", cluster: "cl-dst" }], storageDomains: [{ name: "data-dst" }] },
-                    ],
-                    templates: [{ name: "tpl", cluster: "cl-src", storageDomain: "data-move", disks: [{ sizeMiB: 8 }] }],
-                    vms: [
-                        { name: "web", cluster: "cl-src", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 8, storageDomain: "data-move" }] },
-                        { name: "thin", cluster: "cl-src", template: "tpl" },
-                        { name: "db", cluster: "cl-src", disks: [{ sizeMiB: 4, storageDomain: "data-move" }, { sizeMiB: 4, sparse: false, storageDomain: "data-move" }] },
-                        { name: "stay", cluster: "cl-src", disks: [{ sizeMiB: 4, storageDomain: "data-src" }] },
-                        { name: "other", cluster: "cl-dst", disks: [{ sizeMiB: 4, storageDomain: "data-dst" }] },
-                    ],
-                },
-            });
-            cleanup.push(() => t.close());
-            const ws = await workspace(`ddd-${point}`, { ovirt: t }, migration);
-            cleanup.push(async () => {
-                removeStackConfig(PROJECT, ws.stack);
-                fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
-            });
-            const before = await disks(t);
+            // `other` lives in dc-dst: the stack never registered it, and the destroy must leave it there
+            const { t, ws, before } = await sameEngineStack(`ddd-${point}`, [{ name: "other", cluster: "cl-dst", disks: [{ sizeMiB: 4, storageDomain: "data-dst" }] }]);
             ok(await ws.up(), `${point}: up`);
             await assertMovedOnce(t, before, "dc-src", t, "dc-dst", "data-move", moving);
             await t.admin("PUT", "storage-operation", { ms: STORAGE_OP_MS });
@@ -492,44 +474,13 @@ describe("e2e: a data-domain move SIGKILLed at each point of the sequence resume
     // last point makes the window no engine knows the domain (an older provider removed it from B before the
     // import; an operator may do so): the destroy imports it into A from its recorded storage connection.
     describe("cross engine: pulumi destroy of a completed move SIGKILLed while it gives data-x back to engine A", () => {
-        const moving: Moving = { templates: ["base"], vms: ["app", "kid"] };
-        const migration = {
-            method: "data-domain",
-            source: { engine: { $engine: "engineA" }, dataCenter: "dc-a" },
-            target: { engine: { $engine: "engineB" }, dataCenter: "dc-b", cluster: "cl-b", storageDomain: "data-b" },
-            dataDomain: "data-x",
-            templates: moving.templates,
-            vms: moving.vms,
-        };
+        const moving = CROSS_ENGINE_MOVING;
 
         async function moved(point: string): Promise<{ a: TestSimulator; b: TestSimulator; ws: PulumiWorkspace; beforeA: DisksReport; beforeB: DisksReport }> {
-            const a = await startTestSimulator({
-                password: `ddx-${point}-a-pw`,
-                engineName: "engine-a",
-                inventory: {
-                    dataCenters: [{ name: "dc-a", clusters: [{ name: "cl-a" }], hosts: [{ name: "host-a", cluster: "cl-a" }], storageDomains: [{ name: "data-a" }, { name: "data-x" }] }],
-                    templates: [{ name: "base", cluster: "cl-a", storageDomain: "data-x", disks: [{ sizeMiB: 8 }] }],
-                    vms: [
-                        { name: "app", cluster: "cl-a", snapshots: [{ description: "s1" }], disks: [{ sizeMiB: 8, storageDomain: "data-x" }, { sizeMiB: 4, sparse: false, storageDomain: "data-x" }] },
-                        { name: "kid", cluster: "cl-a", template: "base" },
-                        { name: "stay-a", cluster: "cl-a", disks: [{ sizeMiB: 4, storageDomain: "data-a" }] },
-                    ],
-                },
-            });
-            cleanup.push(() => a.close());
-            const b = await startTestSimulator({
-                password: `ddx-${point}-b-pw`,
-                engineName: "engine-b",
-                inventory: {
-                    dataCenters: [{ name: "dc-b", clusters: [{ name: "cl-b" }], hosts: [{ name: "host-b", cluster: "cl-b" }], storageDomains: [{ name: "data-b" }] }],
-                    vms: [{ name: "other-b", cluster: "cl-b", disks: [{ sizeMiB: 4, storageDomain: "data-b" }] }],
-                },
-            });
-            cleanup.push(() => b.close());
-            const ws = await workspace(`ddx-${point}`, { engineA: a, engineB: b }, migration);
-            cleanup.push(async () => {
-                removeStackConfig(PROJECT, ws.stack);
-                fs.rmSync(path.dirname(ws.home), { recursive: true, force: true });
+            // stay-a (engine A) and other-b (engine B) were never registered by the stack: the destroy must leave them
+            const { a, b, ws } = await crossEngineStack(`ddx-${point}`, {
+                a: [{ name: "stay-a", cluster: "cl-a", disks: [{ sizeMiB: 4, storageDomain: "data-a" }] }],
+                b: [{ name: "other-b", cluster: "cl-b", disks: [{ sizeMiB: 4, storageDomain: "data-b" }] }],
             });
             const beforeA = await disks(a);
             const beforeB = await disks(b);
