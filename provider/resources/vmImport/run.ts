@@ -120,9 +120,20 @@ export async function run(a: VmImportArgs, progress: Progress, urn: string | und
  * takes over what is there; otherwise `onConflict` decides (skip, fail naming the fixes, or clone), and a MAC
  * conflict across engines counts as a conflict too. One fresh read per name (shared with the imports deciding now).
  */
-async function decide(ctx: Ctx): Promise<Decision> {
-  const { a, c, r, progress, label, dcCache } = ctx;
-  const { cluster, dcId, copy } = r;
+/** What `decide` reads once: the entities of the copy's id and of the candidate names, and who made them. */
+interface Occupancy {
+  cloneNames: string[];
+  byName: Map<string, Promise<Entity[]>>;
+  sameId?: Entity;
+  sameIdDc?: string;
+  namedInDc?: Entity;
+  /** An entity named `n` in the target data center that an earlier attempt of this resource created. */
+  oursNamed(n: string): Promise<Entity | undefined>;
+}
+
+async function occupancy(ctx: Ctx): Promise<Occupancy> {
+  const { a, c, r, dcCache } = ctx;
+  const { copy } = r;
   const cloneNames = a.clone || a.onConflict === "clone" ? (a.newName ? [a.newName] : a.cloneSuffix ? [a.name + a.cloneSuffix] : [a.name, `${a.name}-clone`]) : [];
   const byName = new Map<string, Promise<Entity[]>>();
   for (const n of new Set([a.name, ...cloneNames])) byName.set(n, entityByName(c, a.kind, n));
@@ -130,73 +141,88 @@ async function decide(ctx: Ctx): Promise<Decision> {
   const sameId = await getEntity(c, a.kind, copy.id);
   const sameIdDc = sameId ? await entityDc(c, sameId, dcCache) : undefined;
   const namedInDc = (await ctx.inTargetDc(a.name, byName.get(a.name))).find((e) => e.id !== copy.id);
-  /** An entity named `n` in the target data center that an earlier attempt of this resource created. */
   const oursNamed = async (n: string): Promise<Entity | undefined> => {
     for (const e of (await ctx.inTargetDc(n, byName.get(n))).filter((x) => x.id !== copy.id)) {
       if (await createdBy(c, [ctx.corrFor(n)], e.id)) return e;
     }
     return undefined;
   };
+  return { cloneNames, byName, sameId, sameIdDc, namedInDc, oursNamed };
+}
 
-  let clone = a.clone;
-  let adopt: Entity | undefined;
-  let ownership: Ownership = "created";
-  let name = a.name;
-  if (sameId && sameIdDc === dcId && !a.clone && (await createdBy(c, [ctx.corrFor(a.name)], sameId.id))) {
-    adopt = sameId; // our own earlier (interrupted, or state lost) plain import
+/**
+ * What this resource may take over: its own earlier import (by its correlation id: plain, or a clone under one of its
+ * names), else, with `adopt: true` only, what the user told it to take (same id or the target name in the target
+ * data center). Undefined when nothing.
+ */
+async function takeOver(ctx: Ctx, o: Occupancy): Promise<Decision | undefined> {
+  const { a, c, r, progress, label } = ctx;
+  const { sameId, sameIdDc, namedInDc } = o;
+  if (sameId && sameIdDc === r.dcId && !a.clone && (await createdBy(c, [ctx.corrFor(a.name)], sameId.id))) {
+    return { adopt: sameId, ownership: "created", clone: a.clone, name: a.name }; // our own earlier (interrupted, or state lost) plain import
   }
-  if (!adopt && (a.clone || a.onConflict === "clone")) {
-    for (const n of cloneNames) {
-      const o = await oursNamed(n);
-      if (o) {
-        adopt = o;
-        clone = true;
-        name = n;
-        break;
-      }
+  if (a.clone || a.onConflict === "clone") {
+    for (const n of o.cloneNames) {
+      const mine = await o.oursNamed(n);
+      if (mine) return { adopt: mine, ownership: "created", clone: true, name: n };
     }
   }
-  if (!adopt && a.adopt) {
+  if (a.adopt) {
     // the user told us to take over what is there (same id, or the target name, in the target data center)
-    const there = sameId && sameIdDc === dcId ? sameId : namedInDc;
+    const there = sameId && sameIdDc === r.dcId ? sameId : namedInDc;
     if (there) {
-      adopt = there;
-      ownership = "adopted";
-      name = there.name;
       progress.info(`${label}: ${adoptionNote(a.kind === "vm" ? "VM" : "template", there.name, there.id)}`);
+      return { adopt: there, ownership: "adopted", clone: a.clone, name: there.name };
     }
   }
-  if (adopt) return { adopt, ownership, clone, name };
-  const nameTaken = !!namedInDc || (!!sameId && sameIdDc === dcId && sameId.name === a.name);
-  if (!clone && (sameId || namedInDc)) {
-    const what = sameId
-      ? `${a.kind === "vm" ? "a VM" : "a template"} with the same id already exists in engine ${c.url} (${sameId.name}${sameIdDc && sameIdDc !== dcId ? ", in another data center" : ""})`
-      : `${a.kind === "vm" ? "a VM" : "a template"} named ${a.name} already exists in the target data center`;
-    if (a.onConflict === "skip") {
-      const existing = namedInDc ?? sameId!;
-      progress.info(`${label}: ${what}; skipped (onConflict: "skip")`);
-      return { skipped: existing, ownership: "skipped", clone: false, name: existing.name };
-    }
-    if (a.onConflict === "fail") {
-      throw new ArgError(
-        "onConflict",
-        `onConflict: cannot import ${label}: ${what} (id ${(sameId ?? namedInDc)!.id}), and this resource did not create it. ` +
-          `Set onConflict: "clone" to import a copy (new id and MACs; newName or cloneSuffix for a new name), onConflict: "skip" to leave the existing one alone, ` +
-          `or adopt: true to manage the existing one (it is then kept on destroy). Check cluster too: importing into the source's own data center conflicts with the source.`,
-      );
-    }
-    clone = true;
+  return undefined;
+}
+
+/** A conflict (same id anywhere in the engine, or the name in the target data center) under onConflict: skip (a decision), fail (thrown), clone (true). */
+function conflictOutcome(ctx: Ctx, o: Occupancy): Decision | boolean {
+  const { a, c, r, progress, label } = ctx;
+  const { sameId, sameIdDc, namedInDc } = o;
+  if (a.clone || !(sameId || namedInDc)) return a.clone;
+  const what = sameId
+    ? `${a.kind === "vm" ? "a VM" : "a template"} with the same id already exists in engine ${c.url} (${sameId.name}${sameIdDc && sameIdDc !== r.dcId ? ", in another data center" : ""})`
+    : `${a.kind === "vm" ? "a VM" : "a template"} named ${a.name} already exists in the target data center`;
+  if (a.onConflict === "skip") {
+    const existing = namedInDc ?? sameId!;
+    progress.info(`${label}: ${what}; skipped (onConflict: "skip")`);
+    return { skipped: existing, ownership: "skipped", clone: false, name: existing.name };
   }
+  if (a.onConflict === "fail") {
+    throw new ArgError(
+      "onConflict",
+      `onConflict: cannot import ${label}: ${what} (id ${(sameId ?? namedInDc)!.id}), and this resource did not create it. ` +
+        `Set onConflict: "clone" to import a copy (new id and MACs; newName or cloneSuffix for a new name), onConflict: "skip" to leave the existing one alone, ` +
+        `or adopt: true to manage the existing one (it is then kept on destroy). Check cluster too: importing into the source's own data center conflicts with the source.`,
+    );
+  }
+  return true;
+}
+
+/** Across engines with onConflict "clone": MACs in use in the target cluster's pool are a conflict like the others (macConflicts.ts; check says so too). */
+async function macsForceClone(ctx: Ctx): Promise<boolean> {
+  const { a, c, r, progress, label } = ctx;
   const macSource = a.expectExportDomain?.engine && !sameEngine(a.expectExportDomain.engine, a.engine) ? a.expectExportDomain.engine : undefined;
-  if (!clone && a.kind === "vm" && a.onConflict === "clone" && macSource) {
-    // MACs in use in the target cluster's pool: a conflict like the others (macConflicts.ts; check says so too)
-    const mf = await previewMacConflict({ c, key: engineKey(a.engine), cluster, vmName: a.name, copyId: copy.id, source: { client: clientFor(macSource), url: macSource.url } });
-    if (mf) {
-      clone = true;
-      progress.info(`${label}: its MAC addresses are in use in the MAC pool of cluster ${cluster.name}; imported as a clone (onConflict: "clone")`);
-    }
-  }
-  return { ownership, clone, name: targetName(a, clone, nameTaken) };
+  if (a.kind !== "vm" || a.onConflict !== "clone" || !macSource) return false;
+  const mf = await previewMacConflict({ c, key: engineKey(a.engine), cluster: r.cluster, vmName: a.name, copyId: r.copy.id, source: { client: clientFor(macSource), url: macSource.url } });
+  if (mf) progress.info(`${label}: its MAC addresses are in use in the MAC pool of cluster ${r.cluster.name}; imported as a clone (onConflict: "clone")`);
+  return !!mf;
+}
+
+/** What the import does: take over (its own earlier import, or what adopt names), skip, fail, or import (plain or as a clone, under which name). */
+async function decide(ctx: Ctx): Promise<Decision> {
+  const { a, r } = ctx;
+  const o = await occupancy(ctx);
+  const taken = await takeOver(ctx, o);
+  if (taken) return taken;
+  const nameTaken = !!o.namedInDc || (!!o.sameId && o.sameIdDc === r.dcId && o.sameId.name === a.name);
+  const outcome = conflictOutcome(ctx, o);
+  if (typeof outcome !== "boolean") return outcome;
+  const clone = outcome || (await macsForceClone(ctx));
+  return { ownership: "created", clone, name: targetName(a, clone, nameTaken) };
 }
 
 /** Takes over `d.adopt`; waits for the import still running on it (ours, interrupted). True when it was locked. */
