@@ -5,7 +5,7 @@ import * as assert from "assert";
 import { CliResult, PulumiWorkspace } from "../support/pulumi";
 import { DisksReport, disks, inDc, sums } from "../support/e2e";
 import { TestSimulator } from "../support/simulator";
-import { cutCheckpoint, restoreCheckpointBackup } from "../support/checkpoint";
+import { cutCheckpoint, restoreCheckpointBackup, stackFiles } from "../support/checkpoint";
 
 export interface KillRun extends CliResult {
     /** True when the trigger fired and the CLI was killed (false: it finished first). */
@@ -67,7 +67,7 @@ export async function recoverAfterKill(ws: PulumiWorkspace): Promise<{ cancel: C
         cancel = await ws.run(["cancel", "--yes", "--stack", ws.stack]);
         refresh = await ws.run(refreshArgs);
     }
-    if (refresh.code !== 0) throw new Error(`pulumi ${refreshArgs.join(" ")} exited ${refresh.code}:\n${refresh.output.slice(-3000)}`);
+    if (refresh.code !== 0) throw new Error(`pulumi ${refreshArgs.join(" ")} exited ${refresh.code} (stack files: ${stackFiles(ws)}):\n${refresh.output.slice(-3000)}`);
     return { cancel, refresh };
 }
 

@@ -18,3 +18,14 @@ export function restoreCheckpointBackup(ws: PulumiWorkspace): void {
     assert.equal(found.length, 1, `one ${ws.stack}.json.bak under ${stacks}`);
     fs.copyFileSync(found[0], found[0].replace(/\.bak$/, ""));
 }
+
+/** The backend's stack files with their sizes, for an error message (what a cut checkpoint left). */
+export function stackFiles(ws: PulumiWorkspace): string {
+    const stacks = path.join(ws.backendDir, ".pulumi", "stacks");
+    if (!fs.existsSync(stacks)) return `(no ${stacks})`;
+    const out: string[] = [];
+    for (const p of fs.readdirSync(stacks)) {
+        for (const f of fs.readdirSync(path.join(stacks, p))) out.push(`${p}/${f}: ${fs.statSync(path.join(stacks, p, f)).size} bytes`);
+    }
+    return out.join(", ");
+}
