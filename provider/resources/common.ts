@@ -301,6 +301,18 @@ export function normalizeArgs<T extends z.ZodTypeAny>(schema: T, v: any): any {
   return r.success ? r.data : raw;
 }
 
+/**
+ * The outputs of an in-place update: the previous outputs with every argument of `schema` replaced by the new
+ * arguments, including the ones the user removed. Spreading the new arguments over the old outputs kept a removed
+ * optional argument in the state for ever, and every later diff saw it change (e.g. `batch`, which `Migration` no
+ * longer sets: an upgraded stack would show an update on every export and import at every preview).
+ */
+export function updatedOutputs<P extends object, A extends object>(prev: P, args: A, schema: { shape: Record<string, unknown> }): P & A {
+  const out: any = { ...prev };
+  for (const k of Object.keys(schema.shape)) delete out[k];
+  return { ...out, ...args };
+}
+
 /** Polling defaults shared by resources. */
 export const MiB = 1024 * 1024;
 export const GiB = 1024 * MiB;

@@ -297,4 +297,21 @@ describe("resources against the simulator (one engine, dc-source -> dc-target)",
       });
     });
   });
+
+  describe("an in-place update records the new arguments whole", () => {
+    it("an argument the new inputs no longer carry (batch, which Migration stopped setting) leaves the state, and the next diff is clean", async () => {
+      const news = { engine, exportDomain: "export1", kind: "vm", name: "web-01", dataCenter: "dc-source", exclusive: false, discardSnapshots: false };
+      // the state of an export made by an earlier version, which carried the migration's VM list
+      const olds = { ...news, batch: { id: "main", members: ["web-01", "db-01"] }, sourceId: "0f1e2d3c-0000-4000-8000-000000000001", sourceFingerprint: "fp", ownership: "created", adopted: false };
+      const exp = providerOf("VmExport");
+      const d1 = await exp.diff("x", olds, news);
+      assert.equal(d1.changes, true, "batch removed is a change");
+      assert.deepEqual(d1.replaces ?? [], [], "and no replace");
+      const { outs } = await exp.update("x", olds, news);
+      assert.equal(outs.batch, undefined, JSON.stringify(outs));
+      assert.equal(outs.sourceId, olds.sourceId, "the outputs of the export stay");
+      const d2 = await exp.diff("x", outs, news);
+      assert.equal(d2.changes, false, "converged: no change at the next preview");
+    });
+  });
 });

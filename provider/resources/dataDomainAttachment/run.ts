@@ -6,7 +6,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import type { OvirtClient, DataCenter, StorageDomain, HostStorage } from "../../client";
 import { progressFor, Progress } from "../../progress";
-import { ArgError, PROGRESS_URN_KEY, clientFor, engineText, sameEngine, suggest, userInputs } from "../common";
+import { ArgError, PROGRESS_URN_KEY, clientFor, engineText, sameEngine, suggest, updatedOutputs, userInputs } from "../common";
 import { resourceCorrelationId } from "../ownership";
 import { DataDomainAttachmentArgs, DataDomainAttachmentOutputs, LeftEntity } from "./args";
 import { attachActive, attachedDcIds, detachFrom, importData, leavingWith, pickHost, registerBack, removeKeepContent } from "./steps";
@@ -164,7 +164,7 @@ export async function update(_id: string, olds: any, news: any): Promise<dynamic
     return { outs: { ...outs, takenFrom: outs.takenFrom ?? prev.takenFrom, leaving: news.leaving ?? (prev as any).leaving, onDestroy: news.onDestroy ?? (prev as any).onDestroy, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
   }
   // only settings that need no engine work change in place (diff replaces on the rest)
-  return { outs: { ...prev, ...args, leaving: news.leaving ?? (prev as any).leaving, onDestroy: news.onDestroy ?? (prev as any).onDestroy, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  return { outs: { ...updatedOutputs(prev, args, DataDomainAttachmentArgs), leaving: news.leaving ?? (prev as any).leaving, onDestroy: news.onDestroy ?? (prev as any).onDestroy, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
 }
 
 /**

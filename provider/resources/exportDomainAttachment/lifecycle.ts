@@ -1,6 +1,6 @@
 /** ExportDomainAttachment's diff, create, update, read and delete. */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { PROGRESS_URN_KEY, clientFor, diffKeys, jsonEqual, sameEngine, sameEngineLive, userInputs, normalizeArgs } from "../common";
+import { PROGRESS_URN_KEY, clientFor, diffKeys, jsonEqual, sameEngine, sameEngineLive, userInputs, normalizeArgs, updatedOutputs } from "../common";
 import { progressFor } from "../../progress";
 import { ExportDomainAttachmentArgs } from "./args";
 import { ensure, giveBack } from "./run";
@@ -32,7 +32,7 @@ export async function update(_id: string, olds: any, news: any): Promise<dynamic
   const same = await sameEngineLive(prev.engine, args.engine, prev.dataCenterId);
   const moving = prev.dataCenter !== args.dataCenter || !same;
   if (!moving) {
-    return { outs: { ...prev, ...args, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+    return { outs: { ...updatedOutputs(prev, args, ExportDomainAttachmentArgs), [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
   }
   const outs = await ensure({
     args,

@@ -1,7 +1,7 @@
 /** VmExport's diff, create, update, read and delete (create and a re-export run `run`). */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { EngineError } from "../../client/errors";
-import { EngineArgs, PROGRESS_URN_KEY, clientFor, engineText, jsonEqual, sameEngineLive, containsUnknown, userInputs, normalizeArgs } from "../common";
+import { EngineArgs, PROGRESS_URN_KEY, clientFor, engineText, jsonEqual, sameEngineLive, containsUnknown, userInputs, normalizeArgs, updatedOutputs } from "../common";
 import { progressFor } from "../../progress";
 import { tap as tapPlan } from "../../plan/live";
 import { poll } from "../../client/wait";
@@ -85,14 +85,14 @@ export async function update(_id: string, olds: any, news: any): Promise<dynamic
   if (ownershipOf(prev) !== "created") {
     // an adopted copy is never overwritten
     if (collapseChanged || args.exclusive) progress.warn(`the copy of ${args.name} on ${args.exportDomain} was adopted (adopt: true); it is not exported again`);
-    return { outs: { ...prev, ...args, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+    return { outs: { ...updatedOutputs(prev, args, VmExportArgs), [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
   }
   if (!needExport && args.exclusive) {
     const c = clientFor(args.engine);
     const src = args.kind === "vm" ? await c.vms.get(prev.sourceId) : await c.templates.get(prev.sourceId);
     if (src) needExport = (await fingerprint(c, args.kind, src)).fp !== prev.sourceFingerprint;
   }
-  if (!needExport) return { outs: { ...prev, ...args, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  if (!needExport) return { outs: { ...updatedOutputs(prev, args, VmExportArgs), [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
   // the recorded source, by id (a same-named VM that appeared elsewhere since is not it)
   const outs = await run({ args: { ...args }, progress, force: true, urn: news[PROGRESS_URN_KEY], sourceId: prev.sourceId });
   // the stack shut the VM down for an earlier export of this resource: still true after a re-export

@@ -1,6 +1,6 @@
 /** VmImport's diff, create, update (CPU profile, permissions in place), read and delete (only what it created). */
 import type * as dynamic from "@pulumi/pulumi/dynamic";
-import { ArgError, EngineArgs, PROGRESS_URN_KEY, clientFor, jsonEqual, sameEngineLive, userInputs, normalizeArgs } from "../common";
+import { ArgError, EngineArgs, PROGRESS_URN_KEY, clientFor, jsonEqual, sameEngineLive, userInputs, normalizeArgs, updatedOutputs } from "../common";
 import { progressFor } from "../../progress";
 import { tap as tapPlan } from "../../plan/live";
 import { poll } from "../../client/wait";
@@ -70,7 +70,7 @@ export async function update(_id: string, olds: any, news: any): Promise<dynamic
       ownPermissionIds = granted.ours;
     }
   }
-  return { outs: { ...prev, ...args, cpuProfileId, permissionIds, ownPermissionIds, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  return { outs: { ...updatedOutputs(prev, args, VmImportArgs), cpuProfileId, permissionIds, ownPermissionIds, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
 }
 
 export async function read(id: string, props: any): Promise<dynamic.ReadResult> {

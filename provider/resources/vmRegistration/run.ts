@@ -17,7 +17,7 @@ import type { OvirtClient, Template, Vm } from "../../client";
 import { EngineError } from "../../client/errors";
 import { progressFor } from "../../progress";
 import { sleep } from "../../../lib/sleep";
-import { ArgError, PROGRESS_URN_KEY, clientFor, engineText, userInputs } from "../common";
+import { ArgError, PROGRESS_URN_KEY, clientFor, engineText, updatedOutputs, userInputs } from "../common";
 import { createdBy, resourceCorrelationId } from "../ownership";
 import { VmRegistrationArgs, VmRegistrationOutputs } from "./args";
 
@@ -125,7 +125,7 @@ export async function read(id: string, props: any): Promise<dynamic.ReadResult> 
 
 export async function update(_id: string, olds: any, news: any): Promise<dynamic.UpdateResult> {
   const a = VmRegistrationArgs.parse(userInputs(news));
-  return { outs: { ...userInputs(olds), ...a, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  return { outs: { ...updatedOutputs(userInputs(olds), a, VmRegistrationArgs), [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
 }
 
 /** Never removes: see the module comment. */
