@@ -37,6 +37,9 @@ const MAIN_ONLY = process.argv.includes("--main-only");
 const PLAN_ONLY = process.argv.includes("--plan");
 // --data-domain: only issue 15's figures (dataDomainFigures below), merged into the existing output file
 const DATA_DOMAIN_ONLY = process.argv.includes("--data-domain");
+// --up200: one `pulumi up` of 200 VMs of 1 MiB, printed (wall, busy, requests by path), file not written (for iterating
+// on the provider's per-VM overhead)
+const UP200_ONLY = process.argv.includes("--up200");
 const RUNS = QUICK ? 1 : Number(process.env.BENCH_RUNS ?? 3);
 // 20 x 256 MiB = 5 GiB through one export domain of 110 MiB/s in all (one NFS export domain on 1 GbE), shared by the
 // 20 copies of a phase: each phase (all exports, then all imports) needs about 46.5 s. The data domains are faster
@@ -221,12 +224,15 @@ async function dataDomainRun(n: number, stack: string): Promise<{ wallMs: number
     }
 }
 
-/** `pulumi up` of bench/floor (one no-op dynamic resource) on a fresh stack: Pulumi's own fixed cost. */
-async function floorRun(): Promise<number> {
+/**
+ * `pulumi up` of bench/floor on a fresh stack: Pulumi's own cost. No argument: one no-op dynamic resource (the fixed
+ * cost of any run); `vms`: no-ops in the graph a `Migration` of that many VMs registers (Pulumi's cost per resource).
+ */
+async function floorRun(vms?: number): Promise<number> {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), "bench-floor-"));
     const ws = new PulumiWorkspace(path.join(ROOT, "bench", "floor"), "floor", {}, base);
     try {
-        await ws.init({});
+        await ws.init(vms ? { "floor:vms": String(vms) } : {});
         const up = await ws.up(["--parallel", "64"], { skipPreview: true }); // as before: figures comparable across runs
         if (up.code !== 0) throw new Error(`pulumi up of bench/floor failed:\n${up.output.slice(-3000)}`);
         return up.ms;
@@ -305,8 +311,9 @@ function simulatorFigures(): Record<string, unknown> | undefined {
 /**
  * Issue 14 (`--plan`): `previewSeconds1000` / `previewMutating1000` / `previewPeakRssMiB1000` (`pulumi preview` of a
  * 1,000-VM migration, its plan included: wall time, mutating requests, peak RSS of the provider process) and
- * `upOverheadSecondsPerVm200` (`pulumi up` of 200 VMs of 1 MiB: (wall - engine busy time - Pulumi's floor) / 200),
- * plus `requestsPerVm200` of that up. Medians of RUNS; merged into OUT next to the keys a full run wrote.
+ * `upOverheadSecondsPerVm200` (`pulumi up` of 200 VMs of 1 MiB: (wall - engine busy time - Pulumi's floor for the same
+ * graph, `pulumiFloorSeconds200`) / 200; `upOverheadSecondsPerVm200OverOneResourceFloor` subtracts the one-resource
+ * floor instead, so it also counts Pulumi's own cost per resource), plus `requestsPerVm200` of that up. Medians of RUNS; merged into OUT next to the keys a full run wrote.
  */
 async function planFigures(): Promise<Record<string, number>> {
     const pv: Array<{ ms: number; mutating: number; peak: number }> = [];
@@ -329,9 +336,17 @@ async function planFigures(): Promise<Record<string, number>> {
     } finally {
         await e.close();
     }
+    // two floors: one no-op resource (Pulumi's fixed cost), and the same graph as the 200-VM Migration in no-ops
+    // (Pulumi's cost per resource included: registering, stepping and checkpointing 405 resources)
     const floor: number[] = [];
-    for (let i = 0; i < RUNS; i++) floor.push(await floorRun());
+    const floor200: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+        floor.push(await floorRun());
+        floor200.push(await floorRun(200));
+        console.log(`  Pulumi floor: ${(floor[i] / 1000).toFixed(2)} s (1 no-op), ${(floor200[i] / 1000).toFixed(2)} s (the 200-VM graph in no-ops)`);
+    }
     const over: number[] = [];
+    const overOne: number[] = [];
     const reqs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
         const u = await env(200, 1, "bench-200");
@@ -342,7 +357,8 @@ async function planFigures(): Promise<Record<string, number>> {
             const up = await u.ws.up(["--parallel", "64"], { skipPreview: true });
             if (up.code !== 0) throw new Error(`pulumi up of 200 VMs failed:\n${up.output.slice(-3000)}`);
             const busy = ((await u.t.admin("GET", "stats")).busyMs as number) - busy0;
-            over.push((up.ms - busy - median(floor)) / 1000 / 200);
+            over.push((up.ms - busy - median(floor200)) / 1000 / 200);
+            overOne.push((up.ms - busy - median(floor)) / 1000 / 200);
             reqs.push((await u.t.admin("GET", "requests")).total / 200);
             console.log(`  up of 200 VMs: ${(up.ms / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s`);
         } finally {
@@ -354,6 +370,8 @@ async function planFigures(): Promise<Record<string, number>> {
         previewMutating1000: Math.max(...pv.map((p) => p.mutating)),
         previewPeakRssMiB1000: round(median(pv.map((p) => p.peak)), 1),
         upOverheadSecondsPerVm200: round(median(over), 3),
+        upOverheadSecondsPerVm200OverOneResourceFloor: round(median(overOne), 3),
+        pulumiFloorSeconds200: round(median(floor200) / 1000),
         requestsPerVm200: round(median(reqs), 1),
     };
 }
@@ -388,6 +406,32 @@ async function main(): Promise<void> {
         const prev = fs.existsSync(OUT) ? JSON.parse(fs.readFileSync(OUT, "utf8")) : {};
         fs.writeFileSync(OUT, JSON.stringify({ ...prev, ...figures }, null, 2) + "\n");
         console.log(JSON.stringify(figures, null, 1));
+        return;
+    }
+    if (UP200_ONLY) {
+        const u = await env(200, 1, "bench-200");
+        try {
+            await u.t.admin("GET", "disks");
+            await u.t.admin("DELETE", "requests");
+            const busy0 = (await u.t.admin("GET", "stats")).busyMs as number;
+            // BENCH_UP_ARGS: more `pulumi up` flags, e.g. --profiling=/tmp/cli (the CLI's CPU profile)
+            const extra = process.env.BENCH_UP_ARGS ? process.env.BENCH_UP_ARGS.split(" ").filter(Boolean) : [];
+            const up = await u.ws.up(["--parallel", "64", ...extra], { skipPreview: true });
+            if (up.code !== 0) throw new Error(`pulumi up of 200 VMs failed:\n${up.output.slice(-3000)}`);
+            const stats = await u.t.admin("GET", "stats");
+            const req = await u.t.admin("GET", "requests");
+            if (process.env.BENCH_LOG) {
+                fs.writeFileSync(process.env.BENCH_LOG, (req.log as unknown[]).map((l) => JSON.stringify(l)).join("\n") + "\n");
+                fs.writeFileSync(process.env.BENCH_LOG + ".jobs.json", JSON.stringify({ upMs: up.ms, jobs: stats.jobs }, null, 1));
+                fs.writeFileSync(process.env.BENCH_LOG + ".state.json", JSON.stringify(await u.ws.exportState()));
+            }
+            console.log(`up of 200 VMs: ${(up.ms / 1000).toFixed(1)} s, busy ${((stats.busyMs - busy0) / 1000).toFixed(1)} s, ${req.total} requests (${(req.total / 200).toFixed(1)} per VM)`);
+            console.log(JSON.stringify(req.byPath, null, 1));
+            const f200 = await floorRun(200);
+            console.log(`Pulumi floor of the same graph: ${(f200 / 1000).toFixed(1)} s; overhead per VM beyond it ${((up.ms - (stats.busyMs - busy0) - f200) / 1000 / 200).toFixed(3)} s`);
+        } finally {
+            await u.close();
+        }
         return;
     }
     if (PLAN_ONLY) {

@@ -1,19 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
-import { makeProvider } from "./shim";
+import { providerSource } from "./shim";
 
 /** Resource type token: `pulumi-nodejs:dynamic/ovirt:<Kind>`. */
 export function typeToken(kind: string): string {
   return `pulumi-nodejs:dynamic/ovirt:${kind}`;
-}
-
-const providers = new Map<string, pulumi.dynamic.ResourceProvider>();
-export function providerFor(kind: string): pulumi.dynamic.ResourceProvider {
-  let p = providers.get(kind);
-  if (!p) {
-    p = makeProvider(kind);
-    providers.set(kind, p);
-  }
-  return p;
 }
 
 /** Resources of one parent constructed in the same turn of the event loop (one `Migration`, a program's top level). */
@@ -50,11 +40,13 @@ function checkGroup(parent: pulumi.Resource | undefined): pulumi.Output<{ id: st
 }
 
 /**
- * Base of the public resources: the shim provider, the resource URN as the hidden input `__progressUrn` (progress
+ * Base of the public resources: a dynamic resource (type `pulumi-nodejs:dynamic/ovirt:<Kind>`, served by Pulumi's
+ * dynamic-provider host) whose `__provider` is the hand-written shim module (`providerSource`; what
+ * `pulumi.dynamic.Resource` would store is Pulumi's serialization of the same shim, 8 times longer), the resource URN as the hidden input `__progressUrn` (progress
  * lines on the resource's status row), the hidden input `__checkGroup` (every failing check of a preview in one
  * run), and `engine` as a secret output.
  */
-export abstract class OvirtResource extends pulumi.dynamic.Resource {
+export abstract class OvirtResource extends pulumi.CustomResource {
   protected constructor(
     kind: string,
     name: string,
@@ -73,15 +65,13 @@ export abstract class OvirtResource extends pulumi.dynamic.Resource {
     if (!KEEP_PROMISE_STACKS) Error.stackTraceLimit = 0;
     try {
       super(
-        providerFor(kind),
+        typeToken(kind),
         name,
-        { ...props, __progressUrn: urn, __checkGroup: checkGroup(parent) },
+        { ...props, __progressUrn: urn, __checkGroup: checkGroup(parent), __provider: providerSource(kind) },
         {
           ...opts,
           additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "engine", ...secretOutputs],
         },
-        "ovirt",
-        kind,
       );
     } finally {
       Error.stackTraceLimit = limit;

@@ -4,7 +4,7 @@ export { ExportDomainAttachment, ExportDomainAttachmentArgs, DataCenterRef, Stor
 export { VmExport, VmExportArgs, BatchArgs } from "./vmExport";
 export { VmImport, VmImportArgs, DiskMapping, Permission, ExpectedExportDomain } from "./vmImport";
 export { Migration, MigrationArgs, MigrationVm, MigrationTemplate, MigratedEntity } from "./migration";
-export { makeProvider, providerModulePath } from "./shim";
+export { providerModulePath, providerSource } from "./shim";
 export { typeToken } from "./base";
 export { V2VImport, V2VImportArgs, VCenterSourceArgs, ProxySshArgs, V2VPermissionArgs, ImportedVmOutput } from "./v2vImport";
 export { DataDomainAttachment, DataDomainAttachmentArgs, DataDomainSourceArgs } from "./dataDomainAttachment";

@@ -1,8 +1,12 @@
-// Pulumi's fixed cost, measured by `npm run bench` (pulumiFloorSeconds): `pulumi up` of one dynamic-provider
-// resource whose create returns at once. It pays what every run of our provider pays before and after the engine
-// works (the CLI, the language host, loading @pulumi/pulumi in the program and in the dynamic-provider process,
-// closure serialization, the state file) and nothing else, so overheadSeconds - pulumiFloorSeconds is what our
-// provider and program add.
+// Pulumi's own cost, measured by `npm run bench`: `pulumi up` of dynamic-provider resources whose create returns at
+// once. It pays what every run of our provider pays besides the engine's work (the CLI, the language host, loading
+// @pulumi/pulumi in the program and in the dynamic-provider process, registering and checkpointing each resource)
+// and nothing of ours.
+//
+// - `floor:vms` unset: one resource (pulumiFloorSeconds: the fixed cost of any run).
+// - `floor:vms` = N: the graph a `Migration` of N VMs registers, with no-ops: a component, its plan, the source
+//   attachment, N exports after it, the target attachment after every export, N imports after that
+//   (upOverheadSecondsPerVm200 subtracts this floor for N = 200).
 import * as pulumi from "@pulumi/pulumi";
 
 const noop: pulumi.dynamic.ResourceProvider = {
@@ -12,9 +16,21 @@ const noop: pulumi.dynamic.ResourceProvider = {
 };
 
 class Noop extends pulumi.dynamic.Resource {
-    constructor(name: string) {
-        super(noop, name, {}, {});
+    constructor(name: string, opts?: pulumi.CustomResourceOptions) {
+        super(noop, name, {}, opts);
     }
 }
 
-export const id = new Noop("noop").id;
+const vms = Number(new pulumi.Config("floor").get("vms") ?? 0);
+let last: Noop;
+if (!vms) {
+    last = new Noop("noop");
+} else {
+    const parent = new pulumi.ComponentResource("floor:index:Migration", "main");
+    new Noop("main-plan", { parent });
+    const source = new Noop("main-source-attachment", { parent });
+    const exports = Array.from({ length: vms }, (_, i) => new Noop(`main-export-${i}`, { parent, dependsOn: [source] }));
+    const target = new Noop("main-target-attachment", { parent, dependsOn: exports });
+    for (let i = 0; i < vms; i++) last = new Noop(`main-import-${i}`, { parent, dependsOn: [target] });
+}
+export const id = last!.id;

@@ -13,6 +13,12 @@
  *   - `freshRead(http, key, fn)`: one request for one key (e.g. the VM listing of an export domain, the attached
  *     domains of a data center).
  *   - `KeyedBatcher`: many keys in one request (e.g. `GET /vms?search=name="a" or name="b"&follow=...`).
+ * - Recent reads, for create/update/delete where the engine judges again: `recentRead(http, key, fn, maxAgeMs,
+ *   usable)` answers the newest fresh answer of `key` sent within `maxAgeMs` when `usable` accepts it, else a fresh
+ *   read. Only for an answer that lets the caller go on (a domain is active, a copy is on the export domain) and
+ *   whose going on the engine validates again when the action is submitted: a stale "go on" meets the engine's
+ *   refusal, never a wrong change. An answer that would stop the caller is always read fresh before anyone fails on
+ *   it, so no resource fails on an old answer.
  */
 import type { EngineHttp } from "../client/http";
 import { EngineError } from "../client/errors";
@@ -30,6 +36,7 @@ export function cachedRead<T>(key: string, ttlMs: number, fn: () => Promise<T>):
 }
 export function clearReadCache(): void {
   readCache.clear();
+  recentAnswers = new WeakMap();
 }
 
 export const SHARE_WINDOW_MS = 10;
@@ -79,6 +86,35 @@ interface FreshState {
 
 const pendingReads = new WeakMap<EngineHttp, Map<string, FreshState>>();
 
+/** The newest successful fresh answer of each key, with when its request was sent (`recentRead`). */
+let recentAnswers = new WeakMap<EngineHttp, Map<string, { sentAt: number; value: unknown }>>();
+
+function remember(http: EngineHttp, key: string, sentAt: number, value: unknown): void {
+  let m = recentAnswers.get(http);
+  if (!m) {
+    m = new Map();
+    recentAnswers.set(http, m);
+  }
+  const had = m.get(key);
+  if (!had || had.sentAt <= sentAt) m.set(key, { sentAt, value });
+}
+
+/** How old an answer `recentRead` may take: the span in which a phase's resources start (see the header). */
+export const RECENT_MS = 5000;
+
+/** The newest answer of `key` sent within `maxAgeMs`, when `usable` accepts it; else a fresh read (see the header). */
+export async function recentRead<T>(
+  http: EngineHttp,
+  key: string,
+  fn: () => Promise<T>,
+  usable: (v: T) => boolean,
+  maxAgeMs = RECENT_MS,
+): Promise<T> {
+  const r = recentAnswers.get(http)?.get(key);
+  if (r && Date.now() - r.sentAt <= maxAgeMs && usable(r.value as T)) return r.value as T;
+  return freshRead(http, key, fn);
+}
+
 /** A request for `key` sent after this call, shared with every caller of the same key until it is sent (see `Gathering`). */
 export function freshRead<T>(http: EngineHttp, key: string, fn: () => Promise<T>, windowMs = SHARE_WINDOW_MS): Promise<T> {
   let m = pendingReads.get(http);
@@ -98,7 +134,11 @@ export function freshRead<T>(http: EngineHttp, key: string, fn: () => Promise<T>
       // from now on, new callers need a new request (this one is on its way)
       if (state.next === g) state.next = undefined;
       state.inFlight++;
-      return Promise.resolve().then(fn).finally(() => {
+      const sentAt = Date.now();
+      return Promise.resolve()
+        .then(fn)
+        .then((v) => (remember(http, key, sentAt, v), v))
+        .finally(() => {
         state.inFlight--;
         if (state.next) state.next.poke();
         else if (state.inFlight === 0) map.delete(key);

@@ -6,36 +6,35 @@
  *   caller always gets the answer of a request sent after it asked. Names are quoted by `searchNames` (the
  *   engine's search syntax, `client/services/util.ts`) and matched exactly here; a batch the engine refuses with
  *   a 4xx is read again name by name, so one bad name fails only its own caller (`KeyedBatcher`).
+ * - Recent when they let the caller go on (`recentRead`): a data center's attached domains when every domain needed
+ *   is active there, an export domain's listing when it holds the copy an import needs. The engine checks both
+ *   again when the action is submitted.
  * - Identity lookups (storage domains, clusters, data centers: names, ids, types, data center of a cluster) come from
  *   the `cachedRead` cache that `check` fills (kept a minute for these); a name missing there is read again before anyone fails on it.
  */
 import type { OvirtClient, Vm, Disk, StorageDomain, Cluster, DataCenter, Template } from "../client";
-import { KeyedBatcher, batcher, cachedRead, freshRead } from "./readCache";
+import { KeyedBatcher, batcher, cachedRead, freshRead, recentRead } from "./readCache";
 import { searchNames } from "../client/services/util";
 import { EngineError } from "../client/errors";
 
 const VM_FOLLOW = "disk_attachments.disk,snapshots";
 
-function vmsByName(c: OvirtClient): KeyedBatcher<Vm> {
-  return batcher(c.http, "vmsByName", () =>
-    new KeyedBatcher<Vm>(async (names) => {
+/**
+ * VMs by name and by id, in one batcher: keys `n:<name>` and `i:<id>`, one `GET /vms?search=name="a" or id=b ...`
+ * for every key gathered (an import asks for its name and its copy's id at once: one request, not two).
+ */
+function vmsByNameOrId(c: OvirtClient): KeyedBatcher<Vm> {
+  return batcher(c.http, "vmsByNameOrId", () =>
+    new KeyedBatcher<Vm>(async (keys) => {
+      const names = keys.filter((k) => k.startsWith("n:")).map((k) => k.slice(2));
+      const ids = keys.filter((k) => k.startsWith("i:")).map((k) => k.slice(2));
+      const terms = [...(names.length ? [searchNames(names)] : []), ...ids.map((id) => `id=${id}`)];
       const out = new Map<string, Vm[]>();
-      for (const vm of await c.vms.list(searchNames(names), VM_FOLLOW)) {
-        if (!names.includes(vm.name)) continue; // the search is a case-insensitive LIKE: exact match here
-        out.set(vm.name, [...(out.get(vm.name) ?? []), vm]);
-      }
-      return out;
-    }),
-  );
-}
-
-function vmsById(c: OvirtClient): KeyedBatcher<Vm> {
-  return batcher(c.http, "vmsById", () =>
-    new KeyedBatcher<Vm>(async (ids) => {
-      const out = new Map<string, Vm[]>();
-      for (const vm of await c.vms.list(ids.map((id) => `id=${id}`).join(" or "), VM_FOLLOW)) {
-        const key = ids.find((i) => i.toLowerCase() === vm.id.toLowerCase());
-        if (key) out.set(key, [vm]);
+      for (const vm of await c.vms.list(terms.join(" or "), VM_FOLLOW)) {
+        // the name search is a case-insensitive LIKE: exact match here
+        if (names.includes(vm.name)) out.set(`n:${vm.name}`, [...(out.get(`n:${vm.name}`) ?? []), vm]);
+        const id = ids.find((i) => i.toLowerCase() === vm.id.toLowerCase());
+        if (id) out.set(`i:${id}`, [vm]);
       }
       return out;
     }),
@@ -46,13 +45,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Every VM named exactly `name` (names are unique per data center), fresh and shared. */
 export function vmsNamed(c: OvirtClient, name: string): Promise<Vm[]> {
-  return vmsByName(c).load(name);
+  return vmsByNameOrId(c).load(`n:${name}`);
 }
 
 /** The VM with this id, fresh and shared (`id=` search; a non-UUID id is read alone). */
 export async function vmById(c: OvirtClient, id: string): Promise<Vm | undefined> {
   if (!UUID.test(id)) return c.vms.get(id, "disk_attachments.disk");
-  return (await vmsById(c).load(id))[0];
+  return (await vmsByNameOrId(c).load(`i:${id}`))[0];
 }
 
 /** The disks of a VM read with `follow=disk_attachments.disk`; undefined when the answer lacks them. */
@@ -75,6 +74,26 @@ export function exportListing(c: OvirtClient, kind: "vm" | "template", sdId: str
 /** The storage domains as seen from a data center (status), fresh and shared. */
 export function attachedDomains(c: OvirtClient, dcId: string): Promise<StorageDomain[]> {
   return freshRead(c.http, `att|${dcId}`, () => c.attachedStorageDomains.list(dcId));
+}
+
+/**
+ * The storage domains as seen from a data center, for a caller that goes on only when every domain of `ids` is
+ * active there: a recent answer that says so (`recentRead`: the engine checks the domains' status again when the
+ * export or import is submitted), else a fresh one, on which the caller judges.
+ */
+export function attachedDomainsActive(c: OvirtClient, dcId: string, ids: string[]): Promise<StorageDomain[]> {
+  return recentRead(c.http, `att|${dcId}`, () => c.attachedStorageDomains.list(dcId), (l) =>
+    ids.every((id) => l.some((d) => d.id === id && d.status === "active")),
+  );
+}
+
+/**
+ * An export domain's VMs or templates, for an import that needs the copy named `name` on it: a recent listing that
+ * holds it (`recentRead`: the engine reads the copy again when the import is submitted, and refuses one that is
+ * gone), else a fresh one.
+ */
+export function exportListingWith(c: OvirtClient, kind: "vm" | "template", sdId: string, name: string): Promise<Array<Vm | Template>> {
+  return recentRead(c.http, `exp|${kind}|${sdId}`, () => c.exportContent(kind).list(sdId), (l) => l.some((x) => x.name === name));
 }
 
 /** A storage domain as seen from a data center (status), fresh and shared (one listing of the data center). */

@@ -3,7 +3,7 @@
 // flight share ONE follow-up request instead of sending one each when it returns (a 200-VM `pulumi up` asks for the
 // export domain's listing hundreds of times).
 import * as assert from "node:assert/strict";
-import { freshRead, KeyedBatcher } from "../../provider/operations/readCache";
+import { freshRead, KeyedBatcher, recentRead } from "../../provider/operations/readCache";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -115,5 +115,48 @@ describe("KeyedBatcher: one batch in flight, the next one gathers", () => {
     await first;
     assert.deepEqual(batches, [["x"], ["a", "b", "c"]]);
     assert.ok(fullSent > 0 && fullSent < firstDone, "the full batch was sent while the first was still in flight");
+  });
+});
+
+// recentRead: an answer that lets the caller go on may be a recent one (the engine judges again at the POST); an
+// answer that would stop it never is.
+describe("recent reads: only an answer that lets the caller go on is reused", () => {
+  const http = (): any => ({});
+
+  it("a recent answer the caller accepts is reused: no request", async () => {
+    const h = http();
+    const r = slowRead(10);
+    assert.equal(await freshRead(h, "att", r.fn), 1);
+    assert.equal(await recentRead(h, "att", r.fn, (v) => v >= 1), 1);
+    assert.equal(r.sent.length, 1);
+  });
+
+  it("an answer the caller would stop on is read again, fresh, before it decides", async () => {
+    const h = http();
+    const r = slowRead(10);
+    await freshRead(h, "att", r.fn);
+    const t = Date.now();
+    // the first answer (1) is "not active yet": the caller gets a request sent after it asked
+    assert.equal(await recentRead(h, "att", r.fn, (v) => v >= 2), 2);
+    assert.equal(r.sent.length, 2);
+    assert.ok(r.sent[1] >= t);
+  });
+
+  it("an answer older than maxAgeMs is not reused, however acceptable", async () => {
+    const h = http();
+    const r = slowRead(5);
+    await freshRead(h, "att", r.fn);
+    await sleep(60);
+    assert.equal(await recentRead(h, "att", r.fn, () => true, 50), 2);
+    assert.equal(r.sent.length, 2);
+  });
+
+  it("the newest answer wins, and a failed read leaves the last good one", async () => {
+    const h = http();
+    let n = 0;
+    await freshRead(h, "k", async () => ++n); // 1
+    await freshRead(h, "k", async () => ++n); // 2
+    await assert.rejects(freshRead(h, "k", async () => { throw new Error("engine down"); }), /engine down/);
+    assert.equal(await recentRead(h, "k", async () => 99, (v) => v === 2), 2);
   });
 });

@@ -2,7 +2,8 @@
 // lists an export domain's VMs/templates only while the domain is active in its data center (400 "Storage domain
 // cannot be reached" in maintenance; nothing at all when attached nowhere). The preview must say "export domain X is
 // <status>; its contents cannot be read" instead of judging on an empty listing, and neither the preview nor the
-// refresh may fail or change anything.
+// refresh may fail or change anything. And an export or import that went on from a recent "active" answer fails, once
+// the engine refuses it, as a fresh check would.
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -11,6 +12,7 @@ import { TestSimulator, startTestSimulator } from "../support/simulator";
 import { providerOf, checkAndCreate, PROVIDER_SIM } from "./helpers";
 import { connect, closeAllEngines } from "../../provider/client";
 import { clearReadCache } from "../../provider/operations/readCache";
+import { attachedDomains } from "../../provider/operations/reads";
 
 const inventory = {
   dataCenters: [
@@ -108,4 +110,27 @@ describe("provider: preview and refresh with an export domain whose contents can
     assert.equal(rx.id, exported.id);
     assert.equal(await sim.mutating(), 0);
   });
+
+  // provider/operations/readCache.ts recentRead: an export or import goes on from a recent "active" answer; when the
+  // domain has left the active state since, the engine refuses and the resource fails as a fresh check would
+  for (const kind of ["export", "import"] as const) {
+    it(`maintenance after a recent "active" answer: the ${kind} fails naming exportDomain and the status; nothing changed`, async () => {
+      const { c, dc, sd } = await ids();
+      // the resources' read of the data center's domains, just before (the same connection): active
+      assert.equal((await attachedDomains(c, dc.id)).find((d) => d.id === sd.id)?.status, "active");
+      await c.attachedStorageDomains.deactivate(dc.id, sd.id);
+      for (let i = 0; i < 100 && (await c.attachedStorageDomains.get(dc.id, sd.id))?.status !== "maintenance"; i++) await new Promise((r) => setTimeout(r, 50));
+      await sim.resetRequests();
+      const create = kind === "export" ? providerOf("VmExport").create(exportInputs("export-2")) : providerOf("VmImport").create(importInputs("import-2"));
+      await assert.rejects(create, (e: any) => {
+        assert.match(e.message, /^exportDomain: export domain exp is maintenance in /);
+        assert.match(e.message, /ExportDomainAttachment of exp/);
+        return true;
+      });
+      assert.equal(await sim.mutating(), 0, "nothing may change in the engine");
+      // it went on from the recent answer (read the domain's listing, refused in maintenance), then judged afresh
+      const seen = (await sim.admin("GET", "/requests")).log.filter((x: any) => x.method === "GET").map((x: any) => x.path as string);
+      assert.ok(seen.some((p: string) => p.endsWith(`/storagedomains/${sd.id}/vms`)), `the recent answer was not used: ${seen.join(", ")}`);
+    });
+  }
 });

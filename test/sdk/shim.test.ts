@@ -1,19 +1,19 @@
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
-import { makeProvider, providerModulePath } from "../../sdk/shim";
+import { providerModulePath, providerSource } from "../../sdk/shim";
 
-describe("sdk shim (serialized dynamic provider)", () => {
-  it("captures only the kind and the module path; no client, module or secret", async () => {
-    const runtime = require("@pulumi/pulumi/runtime");
-    const provider = makeProvider("VmExport");
-    const sf = await runtime.serializeFunction(() => provider, { allowSecrets: false });
-    const text: string = sf.text;
+// How Pulumi's dynamic-provider host loads `__provider` (@pulumi/pulumi cmd/dynamic-provider getProvider).
+const requireFromString = require("require-from-string");
+
+describe("sdk shim (the __provider module of every resource)", () => {
+  it("holds only the kind and the module path; no client, module or secret; a few hundred characters", () => {
+    const text = providerSource("VmExport");
     assert.match(text, /"VmExport"/);
-    assert.ok(text.includes(JSON.stringify(providerModulePath()).slice(1, -1)), "absolute provider path in the text");
+    assert.ok(text.includes(JSON.stringify(providerModulePath())), "absolute provider path in the text");
     for (const bad of ["undici", "fast-xml-parser", "zod", "Pool(", "password", "EngineHttp", "getToken"]) {
-      assert.ok(!text.includes(bad), `serialized provider mentions ${bad}`);
+      assert.ok(!text.includes(bad), `the provider module mentions ${bad}`);
     }
-    assert.ok(text.length < 4000, `serialized provider is small (${text.length} chars)`);
+    assert.ok(text.length < 400, `the provider module is small (${text.length} chars)`);
   });
 
   it("the captured path points at dist/provider/index.js, which answers every kind", () => {
@@ -28,15 +28,19 @@ describe("sdk shim (serialized dynamic provider)", () => {
     assert.throws(() => mod.getProvider("Nope"), /unknown resource kind/);
   });
 
-  it("the deserialized provider runs check through the real implementation", async () => {
-    const runtime = require("@pulumi/pulumi/runtime");
-    const provider = makeProvider("VmImport");
-    const sf = await runtime.serializeFunction(() => provider);
-    const requireFromString = require("require-from-string");
-    const revived = requireFromString(sf.text).handler();
+  it("loaded the way the host loads it, the provider runs check through the real implementation", async () => {
+    const revived = requireFromString(providerSource("VmImport")).handler();
     const r = await revived.check({}, { exportDomain: "e", name: "x" });
     assert.ok(r.failures.length > 0);
     assert.ok(r.failures.some((f: any) => f.property === "engine" || f.property.startsWith("engine")), JSON.stringify(r.failures));
     assert.ok(r.failures.some((f: any) => f.property === "cluster"));
+  });
+
+  it("a path that does not exist falls back to the installed package, and any other load error is not hidden", () => {
+    const missing = requireFromString(providerSource("VmImport", "/nonexistent/dist/provider/index.js"));
+    // no package of that name is installed in this repository: the fallback is tried, and its own error surfaces
+    assert.throws(() => missing.handler(), (e: any) => e.code === "MODULE_NOT_FOUND" && /pulumi-ovirt-migrate\/dist\/provider/.test(e.message));
+    const broken = path.join(path.dirname(providerModulePath()), "progress.js"); // exists, but is not the entry point
+    assert.throws(() => requireFromString(providerSource("VmImport", broken)).handler(), /getProvider is not a function/);
   });
 });

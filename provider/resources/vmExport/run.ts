@@ -2,7 +2,7 @@
  * VmExport's create: find the source, wait for an export of ours still running, keep or adopt a copy already on the
  * domain, shut the VM down when asked, then submit the export (operations/submit.ts) and wait for it (operations/wait.ts).
  */
-import type { OvirtClient, Vm } from "../../client";
+import type { OvirtClient, StorageDomain, Vm } from "../../client";
 import { BLANK_TEMPLATE_ID } from "../../client/types";
 import { EngineError } from "../../client/errors";
 import { ArgError, clientFor, engineText } from "../common";
@@ -11,7 +11,7 @@ import { poll, timeoutMsForBytes, WaitTimeoutError } from "../../client/wait";
 import { waitForJob, lostWhen } from "../../operations/wait";
 import { submitWithRecovery } from "../../operations/submit";
 import { Ownership, adoptionNote, createdBy, resourceCorrelationId } from "../ownership";
-import { attachedDomain, engineKey, exportListing, vmById, vmsNamed } from "../../operations/reads";
+import { attachedDomains, attachedDomainsActive, engineKey, exportListing, vmById, vmsNamed } from "../../operations/reads";
 import { VmExportArgs } from "./args";
 import { Source, architectureOf, copyIsCurrent, dcOfSource, exportDomainByName, findSource, fingerprint, foreignCopyError } from "./source";
 import { VmExportOutputs } from "./outputs";
@@ -99,15 +99,23 @@ export async function run(o: RunOpts): Promise<VmExportOutputs> {
   }
   const sd = await exportDomainByName(c, key, a.exportDomain);
   const dc = await dcOfSource(c, key, src);
-  // status matters: a fresh (shared) listing of the data center's domains
-  const att = await attachedDomain(c, dc.id, sd.id);
-  if (!att || att.status !== "active") {
-    throw new ArgError(
+  // status matters: a recent listing of the data center's domains that says it is active (the engine checks again
+  // at the POST: a refusal is judged on a fresh one, exportRefusal), else a fresh one
+  const notActive = (l: StorageDomain[]): ArgError | undefined => {
+    const att = l.find((d) => d.id === sd.id);
+    if (att && att.status === "active") return undefined;
+    return new ArgError(
       "exportDomain",
       `exportDomain: export domain ${sd.name} is ${att ? att.status : "not attached"} in data center ${dc.name} ` +
         `(where ${label} lives). Declare an ExportDomainAttachment of ${sd.name} to ${dc.name} and make this export depend on it.`,
     );
-  }
+  };
+  const inactive = notActive(await attachedDomainsActive(c, dc.id, [sd.id]));
+  if (inactive) throw inactive;
+  /** An engine refusal (4xx) after that: the domain's status read fresh explains it when it is no longer active. */
+  const explained = async (e: unknown, otherwise: unknown = e): Promise<never> => {
+    throw (e instanceof EngineError && e.status < 500 && notActive(await attachedDomains(c, dc.id))) || otherwise;
+  };
   let { fp, disks } = await fingerprint(c, a.kind, src);
   const diskBytes = disks.reduce((s, d) => s + Math.max(d.provisionedBytes, d.actualBytes), 0);
   const deadline = Date.now() + timeoutMsForBytes(diskBytes, a.timeoutMinutes);
@@ -170,7 +178,7 @@ export async function run(o: RunOpts): Promise<VmExportOutputs> {
   }
 
   // 2. a copy already on the domain? (a fresh listing, read after the source: nothing of ours runs on it now)
-  const listing = await exportListing(c, a.kind, sd.id);
+  const listing = await exportListing(c, a.kind, sd.id).catch((e: unknown) => explained(e));
   const existing = listing.find((x) => x.id === src.id);
   if (!existing) {
     const sameName = listing.find((x) => x.name === src.name);
@@ -218,9 +226,7 @@ export async function run(o: RunOpts): Promise<VmExportOutputs> {
       const s = await currentSource();
       return s && (s.status === "image_locked" || s.status === "locked") ? s : undefined;
     },
-  }).catch((e: unknown) => {
-    throw exportRefusal(e, src, label, sd.name);
-  });
+  }).catch((e: unknown) => explained(e, exportRefusal(e, src, label, sd.name)));
   let look: { unlocked: boolean; present: boolean } | undefined;
   await waitForJob({
     c,

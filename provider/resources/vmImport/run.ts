@@ -110,8 +110,9 @@ export async function run(a: VmImportArgs, progress: Progress, urn: string | und
   } else {
     entity = await importCopy(ctx, d, collapse);
   }
-  // a fresh import, or a resumed one that was still running, changed the entity since it was read
-  return configure(ctx, d, entity, { collapse, changed: !d.adopt || adoptedLocked, prev });
+  // a resumed import that was still running changed the entity since it was read; a fresh one answers the entity as
+  // read after it ended (importCopy)
+  return configure(ctx, d, entity, { collapse, changed: adoptedLocked, prev });
 }
 
 /**
@@ -280,6 +281,9 @@ async function importCopy(ctx: Ctx, d: Decision, collapse: boolean): Promise<Ent
     // the engine adds the entity (locked) before it answers: present is our import started
     trace: find,
   }).catch(async (e: unknown) => {
+    // a refusal after recent reads (resolve): what a fresh resolve finds wrong (a domain no longer active, the copy
+    // gone) says it as the check does; else the engine's reason
+    if (e instanceof EngineError && e.status < 500) await resolve(a, true);
     throw await importRefusal(e, a, label, cluster, copy.id);
   });
   // entityDone reads; entityFailed judges from that same read (waitForJob calls it right after)

@@ -6,7 +6,8 @@
 import type { OvirtClient, Vm, Template, Cluster, StorageDomain, Disk } from "../../client";
 import { BLANK_TEMPLATE_ID } from "../../client/types";
 import { ArgError, CheckFailure, cachedRead, clientFor, sameEngine, suggest } from "../common";
-import { attachedDomain, attachedDomains, clusterById, clusterNamed, engineKey, exportListing, storageDomainNamed, vmById, vmsNamed } from "../../operations/reads";
+import { EngineError } from "../../client/errors";
+import { attachedDomain, attachedDomains, attachedDomainsActive, clusterById, clusterNamed, engineKey, exportListing, exportListingWith, storageDomainNamed, vmById, vmsNamed } from "../../operations/reads";
 import { resourceCorrelationId } from "../ownership";
 import { VmImportArgs } from "./args";
 
@@ -313,13 +314,34 @@ export interface Resolved {
   diskSdIds: Map<string, string>;
 }
 
-export async function resolve(a: VmImportArgs): Promise<Resolved> {
+/**
+ * The cluster, the domains and the copy an import works with. `fresh`: every read sent now (an engine refusal is
+ * judged on these); else the domains' status and the export domain's listing may be recent ones that let the import
+ * go on (`recentRead`: the engine checks both again when the import is submitted).
+ */
+export async function resolve(a: VmImportArgs, fresh = false): Promise<Resolved> {
+  try {
+    return await resolveOnce(a, fresh);
+  } catch (e) {
+    // the engine refused a read after a recent answer (e.g. the export domain's listing, once the domain left the
+    // active state): judged again on fresh reads, which name the problem as the check does
+    if (fresh || !(e instanceof EngineError && e.status < 500)) throw e;
+    return resolveOnce(a, true);
+  }
+}
+
+async function resolveOnce(a: VmImportArgs, fresh: boolean): Promise<Resolved> {
   const c = clientFor(a.engine);
   const key = engineKey(a.engine);
   const cluster = await resolveCluster(c, key, a.cluster);
   const dcId = cluster.data_center!.id!;
-  // one fresh listing of the data center's domains (status) for the data domains and the export domain
-  const attached = await attachedDomains(c, dcId);
+  // one listing of the data center's domains (status) for the data domains and the export domain
+  const needed: string[] = [];
+  for (const n of new Set([a.storageDomain, a.exportDomain, ...(a.disks ?? []).map((d) => d.storageDomain)])) {
+    const id = n ? (await storageDomainNamed(c, key, n)).found?.id : undefined;
+    if (id) needed.push(id);
+  }
+  const attached = fresh ? await attachedDomains(c, dcId) : await attachedDomainsActive(c, dcId, needed);
   // where the VM comes from (this engine), to name the right field when cluster and storage domain disagree
   const exp = a.expectExportDomain;
   const originDcId =
@@ -344,8 +366,8 @@ export async function resolve(a: VmImportArgs): Promise<Resolved> {
     );
   }
   const content = c.exportContent(a.kind);
-  // the domain's listing: fresh, one request shared by the imports asking at the same time
-  const listing = await exportListing(c, a.kind, exportSd.id);
+  // the domain's listing: one request shared by the imports asking at the same time, or a recent one holding the copy
+  const listing = fresh ? await exportListing(c, a.kind, exportSd.id) : await exportListingWith(c, a.kind, exportSd.id, a.name);
   const copy = listing.find((x) => x.name === a.name);
   if (!copy) {
     const all = listing.map((x) => x.name);
