@@ -6,14 +6,14 @@ import { providerModulePath, providerSource } from "../../sdk/shim";
 const requireFromString = require("require-from-string");
 
 describe("sdk shim (the __provider module of every resource)", () => {
-  it("holds only the kind and the module path; no client, module or secret; a few hundred characters", () => {
+  it("holds only the kind and the module path; no client, module or secret; about 200 characters", () => {
     const text = providerSource("VmExport");
     assert.match(text, /"VmExport"/);
     assert.ok(text.includes(JSON.stringify(providerModulePath())), "absolute provider path in the text");
     for (const bad of ["undici", "fast-xml-parser", "zod", "Pool(", "password", "EngineHttp", "getToken"]) {
       assert.ok(!text.includes(bad), `the provider module mentions ${bad}`);
     }
-    assert.ok(text.length < 400, `the provider module is small (${text.length} chars)`);
+    assert.ok(text.length < 300, `the provider module is small (${text.length} chars)`);
   });
 
   it("the captured path points at dist/provider/index.js, which answers every kind", () => {
