@@ -44,14 +44,14 @@ function vmsByNameOrId(c: OvirtClient): KeyedBatcher<Vm> {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Every VM named exactly `name` (names are unique per data center), fresh and shared. */
-export function vmsNamed(c: OvirtClient, name: string): Promise<Vm[]> {
-  return vmsByNameOrId(c).load(`n:${name}`);
+export function vmsNamed(c: OvirtClient, name: string, windowMs?: number): Promise<Vm[]> {
+  return vmsByNameOrId(c).load(`n:${name}`, windowMs);
 }
 
 /** The VM with this id, fresh and shared (`id=` search; a non-UUID id is read alone). */
-export async function vmById(c: OvirtClient, id: string): Promise<Vm | undefined> {
+export async function vmById(c: OvirtClient, id: string, windowMs?: number): Promise<Vm | undefined> {
   if (!UUID.test(id)) return c.vms.get(id, "disk_attachments.disk");
-  return (await vmsByNameOrId(c).load(`i:${id}`))[0];
+  return (await vmsByNameOrId(c).load(`i:${id}`, windowMs))[0];
 }
 
 /** The disks of a VM read with `follow=disk_attachments.disk`; undefined when the answer lacks them. */
@@ -67,8 +67,8 @@ export function followedDisks(vm: Vm | Template): Disk[] | undefined {
 }
 
 /** The VMs or templates stored on an export domain, fresh and shared. */
-export function exportListing(c: OvirtClient, kind: "vm" | "template", sdId: string): Promise<Array<Vm | Template>> {
-  return freshRead(c.http, `exp|${kind}|${sdId}`, () => c.exportContent(kind).list(sdId));
+export function exportListing(c: OvirtClient, kind: "vm" | "template", sdId: string, windowMs?: number): Promise<Array<Vm | Template>> {
+  return freshRead(c.http, `exp|${kind}|${sdId}`, () => c.exportContent(kind).list(sdId), windowMs);
 }
 
 /** The storage domains as seen from a data center (status), fresh and shared. */

@@ -3,7 +3,10 @@
 // flight share ONE follow-up request instead of sending one each when it returns (a 200-VM `pulumi up` asks for the
 // export domain's listing hundreds of times).
 import * as assert from "node:assert/strict";
-import { freshRead, KeyedBatcher, recentRead } from "../../provider/operations/readCache";
+import { freshRead, KeyedBatcher, recentRead, SHARE_WINDOW_MS } from "../../provider/operations/readCache";
+
+// the window a first caller waits for others (a request is on its way only after it): the sleeps below outlast it
+const W = SHARE_WINDOW_MS;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -29,9 +32,9 @@ describe("fresh reads: one request in flight, the next one gathers", () => {
 
   it("callers asking while a request is in flight share one follow-up request, sent after they asked", async () => {
     const h = http();
-    const r = slowRead(150);
+    const r = slowRead(W + 150);
     const first = freshRead(h, "listing", r.fn);
-    await sleep(50); // the first request is on its way now
+    await sleep(W + 50); // the first request is on its way now
     const asked: number[] = [];
     const later = Array.from({ length: 20 }, () => {
       asked.push(Date.now());
@@ -46,9 +49,9 @@ describe("fresh reads: one request in flight, the next one gathers", () => {
 
   it("never answers a caller with a request sent before it asked", async () => {
     const h = http();
-    const r = slowRead(100);
+    const r = slowRead(W + 100);
     const a = freshRead(h, "k", r.fn);
-    await sleep(30);
+    await sleep(W + 30);
     const t = Date.now();
     const b = freshRead(h, "k", r.fn);
     const [va, vb] = await Promise.all([a, b]);
@@ -83,11 +86,11 @@ describe("KeyedBatcher: one batch in flight, the next one gathers", () => {
     const batches: string[][] = [];
     const b = new KeyedBatcher<string>(async (keys) => {
       batches.push(keys);
-      await sleep(120);
+      await sleep(W + 120);
       return new Map(keys.map((k) => [k, [`${k}@${batches.length}`]]));
     });
     const first = b.load("a");
-    await sleep(40);
+    await sleep(W + 40);
     const later = ["b", "c", "d", "e"].map((k) => b.load(k));
     assert.deepEqual(await first, ["a@1"]);
     assert.deepEqual(await Promise.all(later), [["b@2"], ["c@2"], ["d@2"], ["e@2"]]);
@@ -140,6 +143,24 @@ describe("recent reads: only an answer that lets the caller go on is reused", ()
     assert.equal(await recentRead(h, "att", r.fn, (v) => v >= 2), 2);
     assert.equal(r.sent.length, 2);
     assert.ok(r.sent[1] >= t);
+  });
+
+  it("a request on its way is a recent answer too: callers wait for it instead of sending their own", async () => {
+    const h = http();
+    const r = slowRead(W + 80);
+    const first = freshRead(h, "att", r.fn);
+    await sleep(W + 20); // on its way now
+    const later = await Promise.all([1, 2, 3].map(() => recentRead(h, "att", r.fn, (v) => v >= 1)));
+    assert.deepEqual(later, [1, 1, 1]);
+    assert.equal(await first, 1);
+    assert.equal(r.sent.length, 1);
+    // and when its answer would stop them, they read afresh (one shared request)
+    const r2 = slowRead(W + 80);
+    const again = freshRead(h, "k2", r2.fn);
+    await sleep(W + 20);
+    assert.deepEqual(await Promise.all([1, 2].map(() => recentRead(h, "k2", r2.fn, (v) => v >= 2))), [2, 2]);
+    await again;
+    assert.equal(r2.sent.length, 2);
   });
 
   it("an answer older than maxAgeMs is not reused, however acceptable", async () => {

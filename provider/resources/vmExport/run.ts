@@ -10,6 +10,7 @@ import { Progress } from "../../progress";
 import { poll, timeoutMsForBytes, WaitTimeoutError } from "../../client/wait";
 import { waitForJob, lostWhen } from "../../operations/wait";
 import { submitWithRecovery } from "../../operations/submit";
+import { COMPLETION_WINDOW_MS } from "../../operations/readCache";
 import { Ownership, adoptionNote, createdBy, resourceCorrelationId } from "../ownership";
 import { attachedDomains, attachedDomainsActive, engineKey, exportListing, vmById, vmsNamed } from "../../operations/reads";
 import { VmExportArgs } from "./args";
@@ -150,9 +151,12 @@ export async function run(o: RunOpts): Promise<VmExportOutputs> {
     if (!shutDownForExport && a.kind === "vm" && a.shutdownIfRunning) shutDownForExport = await createdBy(c, [shutdownCorrelationId(o.urn, src.id)], src.id);
   };
   // the export domain's listing: fresh, one request shared by the exports asking at the same time
-  const copyPresent = async () => (await exportListing(c, a.kind, sd.id)).some((x) => x.id === src.id);
+  // (both confirm an end: the completion window lets the exports ending together share them)
+  const copyPresent = async () => (await exportListing(c, a.kind, sd.id, COMPLETION_WINDOW_MS)).some((x) => x.id === src.id);
   const currentSource = async () =>
-    a.kind === "vm" ? (await vmsNamed(c, src.name)).find((v) => v.id === src.id) ?? (await c.vms.get(src.id)) : await c.templates.get(src.id);
+    a.kind === "vm"
+      ? (await vmsNamed(c, src.name, COMPLETION_WINDOW_MS)).find((v) => v.id === src.id) ?? (await c.vms.get(src.id))
+      : await c.templates.get(src.id);
 
   // 1. an export of ours still running from an interrupted attempt? (an export locks its VM/template for its whole
   // run, so only a locked source can have one: look for our job then)

@@ -10,6 +10,7 @@ import { Progress } from "../../progress";
 import { timeoutMsForBytes } from "../../client/wait";
 import { waitForJob, failureReason, lostWhen } from "../../operations/wait";
 import { submitWithRecovery } from "../../operations/submit";
+import { COMPLETION_WINDOW_MS } from "../../operations/readCache";
 import { applyPermissions } from "../../operations/permissions";
 import { unknownCpuProfile } from "../../operations/rules";
 import { Ownership, adoptionNote, createdBy, resourceCorrelationId } from "../ownership";
@@ -252,18 +253,28 @@ async function importCopy(ctx: Ctx, d: Decision, collapse: boolean): Promise<Ent
   const { a, c, r, progress, label, dcCache } = ctx;
   const { cluster, dcId, copy } = r;
   const { clone, name } = d;
-  const correlationId = ctx.corrFor(name);
-  const specs = diskSpecs(a, r.copyDisks, r.diskSdIds, r.sd.id);
   progress.info(`importing ${label}${clone ? ` as ${name}` : ""} into ${cluster.name}${collapse ? " (collapsing snapshots)" : ""}`);
   /** The entity this import creates: by id, or for a clone by name in the target data center (the source VM of
-   * the same name lives in another data center of this engine and must not be taken for it). */
+   * the same name lives in another data center of this engine and must not be taken for it). It confirms an end: the
+   * completion window lets the imports ending together share the read. */
   const find = async (): Promise<Entity | undefined> => {
     if (!clone) {
-      const e = await getEntity(c, a.kind, copy.id);
+      const e = await getEntity(c, a.kind, copy.id, COMPLETION_WINDOW_MS);
       return e && (await entityDc(c, e, dcCache)) === dcId ? e : undefined;
     }
-    return (await ctx.inTargetDc(name))[0];
+    return (await ctx.inTargetDc(name, entityByName(c, a.kind, name, COMPLETION_WINDOW_MS)))[0];
   };
+  const jobId = await submitImport(ctx, d, collapse, find);
+  const entity = await importDone(ctx, ctx.corrFor(name), jobId, find);
+  progress.info(`imported ${label} as ${entity.name} (${entity.id})`);
+  return entity;
+}
+
+/** The import POST, recovered when its answer is lost (the engine adds the entity, locked, before it answers); the job id when known. */
+async function submitImport(ctx: Ctx, d: Decision, collapse: boolean, find: () => Promise<Entity | undefined>): Promise<string | undefined> {
+  const { a, c, r, label } = ctx;
+  const { cluster, copy } = r;
+  const correlationId = ctx.corrFor(d.name);
   const { jobId } = await submitWithRecovery({
     c,
     correlationId,
@@ -272,13 +283,13 @@ async function importCopy(ctx: Ctx, d: Decision, collapse: boolean): Promise<Ent
       c.exportContent(a.kind).import(r.exportSd.id, copy.id, {
         storageDomainId: r.sd.id,
         clusterId: cluster.id,
-        clone,
-        newName: clone ? name : undefined,
+        clone: d.clone,
+        newName: d.clone ? d.name : undefined,
         collapseSnapshots: collapse,
-        disks: specs,
+        disks: diskSpecs(a, r.copyDisks, r.diskSdIds, r.sd.id),
         correlationId,
       }),
-    // the engine adds the entity (locked) before it answers: present is our import started
+    // present is our import started
     trace: find,
   }).catch(async (e: unknown) => {
     // a refusal after recent reads (resolve): what a fresh resolve finds wrong (a domain no longer active, the copy
@@ -286,6 +297,15 @@ async function importCopy(ctx: Ctx, d: Decision, collapse: boolean): Promise<Ent
     if (e instanceof EngineError && e.status < 500) await resolve(a, true);
     throw await importRefusal(e, a, label, cluster, copy.id);
   });
+  return jobId;
+}
+
+/**
+ * Waits for the import to end; answers the entity as read after it ended (unlocked). Seen and then gone: the engine's
+ * failure path removed it; never seen: lost after a grace period (`lostWhen`).
+ */
+async function importDone(ctx: Ctx, correlationId: string, jobId: string | undefined, find: () => Promise<Entity | undefined>): Promise<Entity> {
+  const { c, progress, label } = ctx;
   // entityDone reads; entityFailed judges from that same read (waitForJob calls it right after)
   let seen = false;
   let last: Entity | undefined;
@@ -306,16 +326,11 @@ async function importCopy(ctx: Ctx, d: Decision, collapse: boolean): Promise<Ent
       if (ok) done = e;
       return ok;
     },
-    entityFailed: async () => {
-      // seen, then gone: the engine's failure path removed it; never seen: lost after a grace period
-      if (!seen) return lost();
-      return last ? undefined : await failureReason(c, correlationId);
-    },
+    entityFailed: async () => (!seen ? lost() : last ? undefined : await failureReason(c, correlationId)),
   });
   // the entity entityDone saw unlocked (a fresh read made after the job ended)
   const entity = done ?? (await find());
   if (!entity) throw new Error(`import of ${label} failed in the engine: ${await failureReason(c, correlationId)}`);
-  progress.info(`imported ${label} as ${entity.name} (${entity.id})`);
   return entity;
 }
 

@@ -92,13 +92,13 @@ export function targetName(a: VmImportArgs, clone: boolean, nameTakenInDc: boole
 }
 
 /** Fresh reads, shared with the other imports asking at the same time (one search for all names / ids). */
-export async function entityByName(c: OvirtClient, kind: "vm" | "template", name: string): Promise<Entity[]> {
+export async function entityByName(c: OvirtClient, kind: "vm" | "template", name: string, windowMs?: number): Promise<Entity[]> {
   if (kind === "template") return c.templates.findByName(name);
-  return vmsNamed(c, name);
+  return vmsNamed(c, name, windowMs);
 }
 
-export async function getEntity(c: OvirtClient, kind: "vm" | "template", id: string): Promise<Entity | undefined> {
-  return kind === "vm" ? vmById(c, id) : c.templates.get(id);
+export async function getEntity(c: OvirtClient, kind: "vm" | "template", id: string, windowMs?: number): Promise<Entity | undefined> {
+  return kind === "vm" ? vmById(c, id, windowMs) : c.templates.get(id);
 }
 
 export async function dcOfCluster(c: OvirtClient, clusterId: string | undefined, cache: Map<string, string | undefined>): Promise<string | undefined> {
@@ -165,57 +165,82 @@ export async function templateProblem(
   const onDomain = await look.onDomain(tId);
   const inEngine = await c.templates.get(tId).catch(() => undefined);
   const tName = onDomain?.name ?? inEngine?.name ?? (await look.nameOf(tId).catch(() => undefined)) ?? tId;
-  if (collapse) {
-    if (onDomain || look.exported.includes(tName)) return undefined;
-    // collapsed only because of disks[].allocation: that is the field to change
-    const alloc = !a.collapseSnapshots && !(a.clone || a.onConflict === "clone") ? allocationIndex(a) : -1;
-    const property = alloc >= 0 ? `disks[${alloc}].allocation` : "collapseSnapshots";
-    const why = alloc >= 0 ? ` (${property} is applied only to a collapsed copy, so it collapses the VM)` : a.clone || a.onConflict === "clone" ? " (a clone always collapses)" : "";
-    return {
-      property,
-      reason:
-        `${property}: VM ${copy.name} is a thin VM based on template ${tName}; collapsing it on import${why} ` +
-        `reads the template from export domain ${a.exportDomain}, and template ${tName} is not there. Export the VM with discardSnapshots: true (a flat copy), or export template ${tName} to ${a.exportDomain} too` +
-        `${alloc >= 0 ? `, or remove ${property} (the VM is then imported thin, its disk chain as it is)` : ""}.`,
-    };
-  }
-  let lands: string[] | undefined;
-  let where = "";
+  if (collapse) return onDomain || look.exported.includes(tName) ? undefined : collapseWithoutTemplate(a, copy, tName);
+  const found = await templateDomains(c, a, copy, tId, tName, inEngine, dcId);
+  if ("reason" in found) return found;
+  return found.lands.length ? thinDiskPlacement(a, copy, tName, found, copyDisks) : undefined;
+}
+
+/** A collapsed import of a thin VM reads its template from the export domain: the template is not there. */
+function collapseWithoutTemplate(a: VmImportArgs, copy: Entity, tName: string): { property: string; reason: string } {
+  // collapsed only because of disks[].allocation: that is the field to change
+  const alloc = !a.collapseSnapshots && !(a.clone || a.onConflict === "clone") ? allocationIndex(a) : -1;
+  const property = alloc >= 0 ? `disks[${alloc}].allocation` : "collapseSnapshots";
+  const why = alloc >= 0 ? ` (${property} is applied only to a collapsed copy, so it collapses the VM)` : a.clone || a.onConflict === "clone" ? " (a clone always collapses)" : "";
+  return {
+    property,
+    reason:
+      `${property}: VM ${copy.name} is a thin VM based on template ${tName}; collapsing it on import${why} ` +
+      `reads the template from export domain ${a.exportDomain}, and template ${tName} is not there. Export the VM with discardSnapshots: true (a flat copy), or export template ${tName} to ${a.exportDomain} too` +
+      `${alloc >= 0 ? `, or remove ${property} (the VM is then imported thin, its disk chain as it is)` : ""}.`,
+  };
+}
+
+/**
+ * Where the template of a thin VM imported as it is lands in the target: the domains of its disks when it is in the
+ * target data center already, else the domains this stack imports it to (`expectTemplateDomains`, empty when not
+ * told); a problem when it is neither there nor imported by this stack.
+ */
+async function templateDomains(
+  c: OvirtClient,
+  a: VmImportArgs,
+  copy: Entity,
+  tId: string,
+  tName: string,
+  inEngine: Template | undefined,
+  dcId: string,
+): Promise<{ lands: string[]; where: string } | { property: string; reason: string }> {
   if (inEngine) {
     const dc = await entityDc(c, inEngine, new Map());
     if (!dc || dc === dcId) {
       // where the template really is: its disks' domains
       const sds = await cachedRead(`${engineKey({ url: c.url, username: c.http.username })}|sds`, 10_000, () => c.storageDomains.list());
       const ids = new Set((await c.templates.disks(tId).catch(() => [] as Disk[])).flatMap((d) => (d.storage_domains ?? []).map((x) => x.id).concat(d.storage_domain?.id ?? [])));
-      lands = sds.filter((d) => ids.has(d.id)).map((d) => d.name);
-      where = "in the target data center";
+      return { lands: sds.filter((d) => ids.has(d.id)).map((d) => d.name), where: "in the target data center" };
     }
   }
-  if (!lands) {
-    if (!(a.expectTemplates && a.expectTemplates.includes(tName))) {
-      return {
-        property: "collapseSnapshots",
-        reason:
-          `collapseSnapshots: VM ${copy.name} is a thin VM based on template ${tName}, which is not in the target data center. ` +
-          `Import template ${tName} first (a VmImport with kind: "template", name: "${tName}", and make this import depend on it — ` +
-          `list it in expectTemplates), or set collapseSnapshots: true to import a self-contained copy.`,
-      };
-    }
-    lands = a.expectTemplateDomains?.[tName];
-    where = "where this stack imports it (expectTemplateDomains)";
+  if (!(a.expectTemplates && a.expectTemplates.includes(tName))) {
+    return {
+      property: "collapseSnapshots",
+      reason:
+        `collapseSnapshots: VM ${copy.name} is a thin VM based on template ${tName}, which is not in the target data center. ` +
+        `Import template ${tName} first (a VmImport with kind: "template", name: "${tName}", and make this import depend on it — ` +
+        `list it in expectTemplates), or set collapseSnapshots: true to import a self-contained copy.`,
+    };
   }
-  if (!lands || lands.length === 0) return undefined;
-  // ImportVmCommand.checkTemplateInStorageDomain, and VDSM's copy of a chain: a thin disk stays linked to its
-  // template's disk, so it must land on a domain holding the template
-  const off = diskDestinations(a, copyDisks).find((d) => !lands!.includes(d.name));
+  return { lands: a.expectTemplateDomains?.[tName] ?? [], where: "where this stack imports it (expectTemplateDomains)" };
+}
+
+/**
+ * ImportVmCommand.checkTemplateInStorageDomain, and VDSM's copy of a chain: a thin disk stays linked to its template's
+ * disk, so it must land on a domain holding the template. The first disk that would not, with the field that placed it.
+ */
+function thinDiskPlacement(
+  a: VmImportArgs,
+  copy: Entity,
+  tName: string,
+  t: { lands: string[]; where: string },
+  copyDisks?: Disk[],
+): { property: string; reason: string } | undefined {
+  const off = diskDestinations(a, copyDisks).find((d) => !t.lands.includes(d.name));
   if (!off) return undefined;
-  const on = lands.map((n) => JSON.stringify(n)).join(", ");
+  const on = t.lands.map((n) => JSON.stringify(n)).join(", ");
   return {
     property: off.property,
     reason:
       `${off.property}: VM ${copy.name} is a thin VM based on template ${tName}; imported without collapse its disks stay linked to the template's disks, ` +
-      `so they must land on a storage domain holding the template. Template ${tName} is on ${on} (${where}); ${off.property} is "${off.name}". ` +
-      `Set ${off.property}: ${JSON.stringify(lands[0])}, import template ${tName} onto "${off.name}" (its VmImport's storageDomain or disks[].storageDomain), ` +
+      `so they must land on a storage domain holding the template. Template ${tName} is on ${on} (${t.where}); ${off.property} is "${off.name}". ` +
+      `Set ${off.property}: ${JSON.stringify(t.lands[0])}, import template ${tName} onto "${off.name}" (its VmImport's storageDomain or disks[].storageDomain), ` +
       `or set collapseSnapshots: true to import a self-contained copy.`,
   };
 }
