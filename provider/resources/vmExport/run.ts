@@ -100,8 +100,8 @@ export async function run(o: RunOpts): Promise<VmExportOutputs> {
   }
   const sd = await exportDomainByName(c, key, a.exportDomain);
   const dc = await dcOfSource(c, key, src);
-  // status matters: a recent listing of the data center's domains that says it is active (the engine checks again
-  // at the POST: a refusal is judged on a fresh one, exportRefusal), else a fresh one
+  // status matters: a recent listing of the data center's domains that says it is active (the engine checks again at
+  // the POST, and a refusal after it is judged on a fresh listing: `explained`), else a fresh one
   const notActive = (l: StorageDomain[]): ArgError | undefined => {
     const att = l.find((d) => d.id === sd.id);
     if (att && att.status === "active") return undefined;
