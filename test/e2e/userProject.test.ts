@@ -220,89 +220,97 @@ describe("e2e: a user's own project, as the README says (npm pack, npm install, 
         assert.ok(!state.includes(t.password), "the password is in the state in clear text");
     });
 
-    it("a second `pulumi up --yes` changes nothing and sends no mutating request", async () => {
-        const before = await mutating();
-        const r = await ws.up();
-        assert.equal(r.code, 0, r.output);
-        const counts = changeCounts(r.output);
-        for (const k of ["created", "updated", "deleted", "replaced"]) assert.ok(!counts[k], `${k}: ${r.output}`);
-        assert.equal(await mutating(), before);
-    });
+    // these start from a stack that has migrated web-01: in the whole run the hook's up is the second one (a
+    // no-op), alone it is the first (each test passes alone: scripts/testsAlone.ts)
+    describe("once `pulumi up` has migrated web-01", () => {
+        before(async () => upMigrates(await ws.up(), "pulumi up (the hook)"));
 
-    it("`pulumi destroy --yes` removes the imported VM and keeps the source", async () => {
-        const r = await ws.destroy();
-        assert.equal(r.code, 0, r.output);
-        const d = await disks(t);
-        assert.equal(copiesOf(d.vms, "web-01").length, 0, "the imported VM is removed");
-        const src = inDc(d.vms, "dc-source", "web-01");
-        assert.equal(src.length, 1, "the source VM is kept");
-        assert.equal(sums(src[0]), sums(sourceWeb), "the source VM is unchanged");
-    });
-
-    it("`pulumi up --yes` after the destroy applies the same program again", async () => {
-        await upMigrates(await ws.up(), "pulumi up after destroy");
-    });
-
-    it("the README's resume recipe, run literally after `pulumi up` is SIGKILLed mid-export, converges: one copy, equal disks", async () => {
-        const destroyed = await ws.destroy();
-        assert.equal(destroyed.code, 0, destroyed.output);
-        const exportJobs = async () => ((await t.admin("GET", "stats")).jobs as Array<{ kind: string }>).filter((j) => j.kind.startsWith("export")).length;
-        const before = await exportJobs();
-        // kill the whole tree (CLI, language host, provider) once this run's export job runs in the engine
-        const killed = await ws.run(["up", "--yes", "--stack", ws.stack, "--non-interactive"], {
-            killWhen: async () => (await exportJobs()) > before,
-            killPollMs: 50,
-            killSignal: "SIGKILL",
-            killTree: true,
-            timeoutMs: 5 * 60_000,
+        it("a second `pulumi up --yes` changes nothing and sends no mutating request", async () => {
+            const before = await mutating();
+            const r = await ws.up();
+            assert.equal(r.code, 0, r.output);
+            const counts = changeCounts(r.output);
+            for (const k of ["created", "updated", "deleted", "replaced"]) assert.ok(!counts[k], `${k}: ${r.output}`);
+            assert.equal(await mutating(), before);
         });
-        assert.ok(killed.killed, `the up ended before the kill point:\n${killed.output.slice(-2000)}`);
-        // the recipe: the README's own lines; an interactive `pulumi up` gets the flags a script must add
-        const recipe = shellCommands(codeBlocks(readmeSection("Progress, and resuming after a crash").text));
-        assert.deepEqual(recipe.map((c) => words(c.command).slice(0, 2).join(" ")), ["pulumi cancel", "pulumi refresh", "pulumi up"], "the README's recipe changed: change this test too");
-        let last: CliResult | undefined;
-        for (const { command } of recipe) {
-            const args = words(command).slice(1);
-            if (args[0] === "up") args.push("--yes", "--non-interactive");
-            last = await ws.run([...args, "--stack", ws.stack]);
-            if (args[0] !== "cancel") assert.equal(last.code, 0, `${command}:\n${last.output}`);
-        }
-        await upMigrates(last!, "pulumi up after the resume recipe");
-    });
 
-    it("the README's \"Pointing it at a real engine\" commands, as written: the CA fetched with curl, the config, a preview verifying the engine with it", async () => {
-        const { text: real, line: at } = readmeSection("Pointing it at a real engine");
-        const cmds = readmeCommands(real, at);
-        assert.deepEqual(cmds.map((c) => c.command.split(/\s+/).slice(0, 4).join(" ")), [
-            "pulumi config set ovirt:url", "curl -k -o engine-ca.pem", "openssl x509 -in engine-ca.pem", "pulumi config set ovirt:caFile",
-            "pulumi config set ovirt:username", "pulumi config set --secret", "pulumi preview",
-        ], "the README's commands changed: change this test with them");
-        fs.rmSync(path.join(projectDir, "engine-ca.pem"), { force: true });
-        const host = new URL(t.sim.url).host;
-        let fingerprint = "";
-        const before = await mutating();
-        for (const c of cmds) {
-            if (/^(curl|openssl) /.test(c.command)) {
-                // a real shell line (quotes, &): run by bash, the simulator's host for the engine's
-                const r = await command("bash", ["-c", c.command.split("engine.example.com").join(host)], projectDir, env);
-                if (c.command.startsWith("openssl")) fingerprint = r.stdout.trim();
-                continue;
+        it("`pulumi destroy --yes` removes the imported VM and keeps the source", async () => {
+            const r = await ws.destroy();
+            assert.equal(r.code, 0, r.output);
+            const d = await disks(t);
+            assert.equal(copiesOf(d.vms, "web-01").length, 0, "the imported VM is removed");
+            const src = inDc(d.vms, "dc-source", "web-01");
+            assert.equal(src.length, 1, "the source VM is kept");
+            assert.equal(sums(src[0]), sums(sourceWeb), "the source VM is unchanged");
+        });
+
+        it("`pulumi up --yes` after the destroy applies the same program again", async () => {
+            const destroyed = await ws.destroy(); // a no-op after the test before; alone, the destroy this is after
+            assert.equal(destroyed.code, 0, destroyed.output);
+            await upMigrates(await ws.up(), "pulumi up after destroy");
+        });
+
+        it("the README's resume recipe, run literally after `pulumi up` is SIGKILLed mid-export, converges: one copy, equal disks", async () => {
+            const destroyed = await ws.destroy();
+            assert.equal(destroyed.code, 0, destroyed.output);
+            const exportJobs = async () => ((await t.admin("GET", "stats")).jobs as Array<{ kind: string }>).filter((j) => j.kind.startsWith("export")).length;
+            const before = await exportJobs();
+            // kill the whole tree (CLI, language host, provider) once this run's export job runs in the engine
+            const killed = await ws.run(["up", "--yes", "--stack", ws.stack, "--non-interactive"], {
+                killWhen: async () => (await exportJobs()) > before,
+                killPollMs: 50,
+                killSignal: "SIGKILL",
+                killTree: true,
+                timeoutMs: 5 * 60_000,
+            });
+            assert.ok(killed.killed, `the up ended before the kill point:\n${killed.output.slice(-2000)}`);
+            // the recipe: the README's own lines; an interactive `pulumi up` gets the flags a script must add
+            const recipe = shellCommands(codeBlocks(readmeSection("Progress, and resuming after a crash").text));
+            assert.deepEqual(recipe.map((c) => words(c.command).slice(0, 2).join(" ")), ["pulumi cancel", "pulumi refresh", "pulumi up"], "the README's recipe changed: change this test too");
+            let last: CliResult | undefined;
+            for (const { command } of recipe) {
+                const args = words(command).slice(1);
+                if (args[0] === "up") args.push("--yes", "--non-interactive");
+                last = await ws.run([...args, "--stack", ws.stack]);
+                if (args[0] !== "cancel") assert.equal(last.code, 0, `${command}:\n${last.output}`);
             }
-            const w = shellWords(c.command);
-            if (w[1] === "preview") {
-                const r = await ws.run(["preview", "--stack", ws.stack, "--non-interactive"]);
-                assert.equal(r.code, 0, r.output);
-                continue;
+            await upMigrates(last!, "pulumi up after the resume recipe");
+        });
+
+        it("the README's \"Pointing it at a real engine\" commands, as written: the CA fetched with curl, the config, a preview verifying the engine with it", async () => {
+            const { text: real, line: at } = readmeSection("Pointing it at a real engine");
+            const cmds = readmeCommands(real, at);
+            assert.deepEqual(cmds.map((c) => c.command.split(/\s+/).slice(0, 4).join(" ")), [
+                "pulumi config set ovirt:url", "curl -k -o engine-ca.pem", "openssl x509 -in engine-ca.pem", "pulumi config set ovirt:caFile",
+                "pulumi config set ovirt:username", "pulumi config set --secret", "pulumi preview",
+            ], "the README's commands changed: change this test with them");
+            fs.rmSync(path.join(projectDir, "engine-ca.pem"), { force: true });
+            const host = new URL(t.sim.url).host;
+            let fingerprint = "";
+            const before = await mutating();
+            for (const c of cmds) {
+                if (/^(curl|openssl) /.test(c.command)) {
+                    // a real shell line (quotes, &): run by bash, the simulator's host for the engine's
+                    const r = await command("bash", ["-c", c.command.split("engine.example.com").join(host)], projectDir, env);
+                    if (c.command.startsWith("openssl")) fingerprint = r.stdout.trim();
+                    continue;
+                }
+                const w = shellWords(c.command);
+                if (w[1] === "preview") {
+                    const r = await ws.run(["preview", "--stack", ws.stack, "--non-interactive"]);
+                    assert.equal(r.code, 0, r.output);
+                    continue;
+                }
+                const secret = w[3] === "--secret";
+                const [key, value] = w.slice(secret ? 4 : 3);
+                const v = key === "ovirt:url" ? t.sim.url : key === "ovirt:password" ? t.password : value;
+                assert.ok(v !== undefined, `${c.command}: no value`);
+                await ws.ok(["config", "set", ...(secret ? ["--secret"] : []), "--stack", ws.stack, "--", key, v]);
             }
-            const secret = w[3] === "--secret";
-            const [key, value] = w.slice(secret ? 4 : 3);
-            const v = key === "ovirt:url" ? t.sim.url : key === "ovirt:password" ? t.password : value;
-            assert.ok(v !== undefined, `${c.command}: no value`);
-            await ws.ok(["config", "set", ...(secret ? ["--secret"] : []), "--stack", ws.stack, "--", key, v]);
-        }
-        assert.equal(fs.readFileSync(path.join(projectDir, "engine-ca.pem"), "utf8").trim(), fs.readFileSync(t.sim.caFile, "utf8").trim(), "curl fetched the engine's CA");
-        const expected = crypto.createHash("sha256").update(new crypto.X509Certificate(fs.readFileSync(t.sim.caFile)).raw).digest("hex").toUpperCase().match(/../g)!.join(":");
-        assert.equal(fingerprint.split("=")[1]?.toUpperCase(), expected, `openssl printed the CA's SHA-256 fingerprint: ${fingerprint}`);
-        assert.equal(await mutating(), before, "the preview changed the engine");
+            assert.equal(fs.readFileSync(path.join(projectDir, "engine-ca.pem"), "utf8").trim(), fs.readFileSync(t.sim.caFile, "utf8").trim(), "curl fetched the engine's CA");
+            const expected = crypto.createHash("sha256").update(new crypto.X509Certificate(fs.readFileSync(t.sim.caFile)).raw).digest("hex").toUpperCase().match(/../g)!.join(":");
+            assert.equal(fingerprint.split("=")[1]?.toUpperCase(), expected, `openssl printed the CA's SHA-256 fingerprint: ${fingerprint}`);
+            assert.equal(await mutating(), before, "the preview changed the engine");
+        });
     });
 });
