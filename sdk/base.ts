@@ -42,7 +42,7 @@ function checkGroup(parent: pulumi.Resource | undefined): pulumi.Output<{ id: st
 /**
  * Base of the public resources: a dynamic resource (type `pulumi-nodejs:dynamic/ovirt:<Kind>`, served by Pulumi's
  * dynamic-provider host) whose `__provider` is the hand-written shim module (`providerSource`; what
- * `pulumi.dynamic.Resource` would store is Pulumi's serialization of the same shim, 8 times longer), the resource URN as the hidden input `__progressUrn` (progress
+ * `pulumi.dynamic.Resource` would store is Pulumi's serialization of the same shim, about 11 times longer), the resource URN as the hidden input `__progressUrn` (progress
  * lines on the resource's status row), the hidden input `__checkGroup` (every failing check of a preview in one
  * run), and `engine` as a secret output.
  */
