@@ -106,7 +106,8 @@ describe("v2v: V2VImport ownership, destroy, replace guard and vCenter TLS", fun
 
   it("adopt: true adopts it (announced at preview; CPU profile applied); destroy and a replace keep it, never stopped", async () => {
     const c = engine();
-    const vm = (await c.vms.findByName("db-01"))!;
+    // the portal-imported db-01 of the test before; alone, this test imports it the same way
+    const vm = (await c.vms.findByName("db-01")) ?? (await portalImport("db-01", "db-01"));
     const gold = (await c.clusters.cpuProfiles(vm.cluster!.id!)).find((p) => p.name === "gold")!;
     const a = inputs("adopt", { sourceVms: ["db-01"], adopt: true, cpuProfile: "gold" });
     const chk = await v2vImportProvider.check!({}, a);
