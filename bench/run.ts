@@ -311,6 +311,33 @@ function simulatorFigures(): Record<string, unknown> | undefined {
 }
 
 /**
+ * One `pulumi up` of 200 VMs of 1 MiB on a fresh simulator (`--plan`, `--up200`): wall time, engine busy time,
+ * requests. `verbose` (--up200): BENCH_UP_ARGS adds `pulumi up` flags (e.g. --profiling=/tmp/cli, the CLI's CPU
+ * profile), and BENCH_LOG=file writes the request log there, with the jobs and the state next to it.
+ */
+async function up200Run(verbose = false): Promise<{ ms: number; busyMs: number; requests: number; byPath: Record<string, number> }> {
+    const u = await env(200, 1, "bench-200");
+    try {
+        await u.t.admin("GET", "disks"); // source disks written before the clock starts (see upRun)
+        await u.t.admin("DELETE", "requests");
+        const busy0 = (await u.t.admin("GET", "stats")).busyMs as number;
+        const extra = verbose && process.env.BENCH_UP_ARGS ? process.env.BENCH_UP_ARGS.split(" ").filter(Boolean) : [];
+        const up = await u.ws.up(["--parallel", "64", ...extra], { skipPreview: true }); // as upRun: the preview is timed apart
+        if (up.code !== 0) throw new Error(`pulumi up of 200 VMs failed:\n${up.output.slice(-3000)}`);
+        const stats = await u.t.admin("GET", "stats");
+        const req = await u.t.admin("GET", "requests");
+        if (verbose && process.env.BENCH_LOG) {
+            fs.writeFileSync(process.env.BENCH_LOG, (req.log as unknown[]).map((l) => JSON.stringify(l)).join("\n") + "\n");
+            fs.writeFileSync(process.env.BENCH_LOG + ".jobs.json", JSON.stringify({ upMs: up.ms, jobs: stats.jobs }, null, 1));
+            fs.writeFileSync(process.env.BENCH_LOG + ".state.json", JSON.stringify(await u.ws.exportState()));
+        }
+        return { ms: up.ms, busyMs: (stats.busyMs as number) - busy0, requests: req.total as number, byPath: req.byPath };
+    } finally {
+        await u.close();
+    }
+}
+
+/**
  * Issue 14 (`--plan`): `previewSeconds1000` / `previewMutating1000` / `previewPeakRssMiB1000` (`pulumi preview` of a
  * 1,000-VM migration, its plan included: wall time, mutating requests, peak RSS of the provider process) and
  * `upOverheadSecondsPerVm200` (`pulumi up` of 200 VMs of 1 MiB: (wall - engine busy time - Pulumi's floor for the same
@@ -351,21 +378,11 @@ async function planFigures(): Promise<Record<string, number>> {
     const overOne: number[] = [];
     const reqs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
-        const u = await env(200, 1, "bench-200");
-        try {
-            await u.t.admin("GET", "disks"); // source disks written before the clock starts (see upRun)
-            await u.t.admin("DELETE", "requests");
-            const busy0 = (await u.t.admin("GET", "stats")).busyMs as number;
-            const up = await u.ws.up(["--parallel", "64"], { skipPreview: true });
-            if (up.code !== 0) throw new Error(`pulumi up of 200 VMs failed:\n${up.output.slice(-3000)}`);
-            const busy = ((await u.t.admin("GET", "stats")).busyMs as number) - busy0;
-            over.push((up.ms - busy - median(floor200)) / 1000 / 200);
-            overOne.push((up.ms - busy - median(floor)) / 1000 / 200);
-            reqs.push((await u.t.admin("GET", "requests")).total / 200);
-            console.log(`  up of 200 VMs: ${(up.ms / 1000).toFixed(1)} s, busy ${(busy / 1000).toFixed(1)} s`);
-        } finally {
-            await u.close();
-        }
+        const u = await up200Run();
+        over.push((u.ms - u.busyMs - median(floor200)) / 1000 / 200);
+        overOne.push((u.ms - u.busyMs - median(floor)) / 1000 / 200);
+        reqs.push(u.requests / 200);
+        console.log(`  up of 200 VMs: ${(u.ms / 1000).toFixed(1)} s, busy ${(u.busyMs / 1000).toFixed(1)} s`);
     }
     return {
         previewSeconds1000: round(median(pv.map((p) => p.ms)) / 1000),
@@ -411,29 +428,11 @@ async function main(): Promise<void> {
         return;
     }
     if (UP200_ONLY) {
-        const u = await env(200, 1, "bench-200");
-        try {
-            await u.t.admin("GET", "disks");
-            await u.t.admin("DELETE", "requests");
-            const busy0 = (await u.t.admin("GET", "stats")).busyMs as number;
-            // BENCH_UP_ARGS: more `pulumi up` flags, e.g. --profiling=/tmp/cli (the CLI's CPU profile)
-            const extra = process.env.BENCH_UP_ARGS ? process.env.BENCH_UP_ARGS.split(" ").filter(Boolean) : [];
-            const up = await u.ws.up(["--parallel", "64", ...extra], { skipPreview: true });
-            if (up.code !== 0) throw new Error(`pulumi up of 200 VMs failed:\n${up.output.slice(-3000)}`);
-            const stats = await u.t.admin("GET", "stats");
-            const req = await u.t.admin("GET", "requests");
-            if (process.env.BENCH_LOG) {
-                fs.writeFileSync(process.env.BENCH_LOG, (req.log as unknown[]).map((l) => JSON.stringify(l)).join("\n") + "\n");
-                fs.writeFileSync(process.env.BENCH_LOG + ".jobs.json", JSON.stringify({ upMs: up.ms, jobs: stats.jobs }, null, 1));
-                fs.writeFileSync(process.env.BENCH_LOG + ".state.json", JSON.stringify(await u.ws.exportState()));
-            }
-            console.log(`up of 200 VMs: ${(up.ms / 1000).toFixed(1)} s, busy ${((stats.busyMs - busy0) / 1000).toFixed(1)} s, ${req.total} requests (${(req.total / 200).toFixed(1)} per VM)`);
-            console.log(JSON.stringify(req.byPath, null, 1));
-            const f200 = await floorRun(200);
-            console.log(`Pulumi floor of the same graph: ${(f200 / 1000).toFixed(1)} s; overhead per VM beyond it ${((up.ms - (stats.busyMs - busy0) - f200) / 1000 / 200).toFixed(3)} s`);
-        } finally {
-            await u.close();
-        }
+        const u = await up200Run(true);
+        console.log(`up of 200 VMs: ${(u.ms / 1000).toFixed(1)} s, busy ${(u.busyMs / 1000).toFixed(1)} s, ${u.requests} requests (${(u.requests / 200).toFixed(1)} per VM)`);
+        console.log(JSON.stringify(u.byPath, null, 1));
+        const f200 = await floorRun(200);
+        console.log(`Pulumi floor of the same graph: ${(f200 / 1000).toFixed(1)} s; overhead per VM beyond it ${((u.ms - u.busyMs - f200) / 1000 / 200).toFixed(3)} s`);
         return;
     }
     if (PLAN_ONLY) {

@@ -15,8 +15,8 @@
  *   - `KeyedBatcher`: many keys in one request (e.g. `GET /vms?search=name="a" or name="b"&follow=...`).
  * - Recent reads, for create/update/delete where the engine judges again: `recentRead(http, key, fn, maxAgeMs,
  *   usable)` answers the newest fresh answer of `key` sent within `maxAgeMs` (or the one on its way) when `usable`
- *   accepts it, else a fresh read. Only for an answer that lets the caller go on (a domain is active, a copy is on the export domain) and
- *   whose going on the engine validates again when the action is submitted: a stale "go on" meets the engine's
+ *   accepts it, else a fresh read. Only for an answer that lets the caller go on (a domain is active, a copy is on
+ *   the export domain) and whose going on the engine validates again when the action is submitted: a stale "go on" meets the engine's
  *   refusal, never a wrong change. An answer that would stop the caller is always read fresh before anyone fails on
  *   it, so no resource fails on an old answer.
  */
@@ -37,7 +37,6 @@ export function cachedRead<T>(key: string, ttlMs: number, fn: () => Promise<T>):
 export function clearReadCache(): void {
   readCache.clear();
   recentAnswers = new WeakMap();
-  inFlight = new WeakMap();
 }
 
 /**
@@ -95,14 +94,14 @@ class Gathering<T> {
 interface FreshState {
   inFlight: number;
   next?: Gathering<unknown>;
+  /** the newest request on its way, with when it was sent (`recentRead` may wait for it) */
+  current?: { sentAt: number; answer: Promise<unknown> };
 }
 
 const pendingReads = new WeakMap<EngineHttp, Map<string, FreshState>>();
 
 /** The newest successful fresh answer of each key, with when its request was sent (`recentRead`). */
 let recentAnswers = new WeakMap<EngineHttp, Map<string, { sentAt: number; value: unknown }>>();
-/** The fresh request of each key on its way, with when it was sent (`recentRead` may wait for it). */
-let inFlight = new WeakMap<EngineHttp, Map<string, { sentAt: number; answer: Promise<unknown> }>>();
 
 function remember(http: EngineHttp, key: string, sentAt: number, value: unknown): void {
   let m = recentAnswers.get(http);
@@ -128,7 +127,7 @@ export async function recentRead<T>(
   const r = recentAnswers.get(http)?.get(key);
   if (r && Date.now() - r.sentAt <= maxAgeMs && usable(r.value as T)) return r.value as T;
   // a request on its way (sent within maxAgeMs) is a recent answer too, once it arrives
-  const f = inFlight.get(http)?.get(key);
+  const f = pendingReads.get(http)?.get(key)?.current;
   if (f && Date.now() - f.sentAt <= maxAgeMs) {
     const v = await f.answer.then(
       (x) => ({ x }),
@@ -138,7 +137,6 @@ export async function recentRead<T>(
   }
   return freshRead(http, key, fn);
 }
-
 
 /** A request for `key` sent after this call, shared with every caller of the same key until it is sent (see `Gathering`). */
 export function freshRead<T>(http: EngineHttp, key: string, fn: () => Promise<T>, windowMs = SHARE_WINDOW_MS): Promise<T> {
@@ -163,12 +161,10 @@ export function freshRead<T>(http: EngineHttp, key: string, fn: () => Promise<T>
       const answer = Promise.resolve()
         .then(fn)
         .then((v) => (remember(http, key, sentAt, v), v));
-      let f = inFlight.get(http);
-      if (!f) inFlight.set(http, (f = new Map()));
       const mine = { sentAt, answer };
-      f.set(key, mine);
+      state.current = mine;
       return answer.finally(() => {
-        if (f!.get(key) === mine) f!.delete(key);
+        if (state.current === mine) state.current = undefined;
         state.inFlight--;
         if (state.next) state.next.poke();
         else if (state.inFlight === 0) map.delete(key);
