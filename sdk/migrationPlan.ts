@@ -48,7 +48,8 @@ export interface MigrationPlanArgs {
 /**
  * The plan of one `Migration` (declared by it; not meant to be declared alone). Its check computes the plan at every
  * preview from the engines (reads only) and shows it under the Migration; a move that cannot fit fails there. It
- * never changes the engine. Outputs: the inputs and `totals` (entities, bytes exported/imported, estimated seconds).
+ * never changes the engine. Outputs: the inputs without the hidden spec (`__plan`: its digest instead) and `totals`
+ * (entities, bytes exported/imported, estimated seconds).
  */
 export class MigrationPlan extends OvirtResource {
   public readonly totals!: pulumi.Output<{ entities: number; exportBytes: number; importBytes: number; seconds: number | null } | undefined>;

@@ -6,9 +6,10 @@
  *
  * Why a resource and not the program: the program has no engine client (and must not read secrets in clear to make
  * one); the provider process has both, and `check` is the one hook a dynamic provider gets at preview. Its create
- * stores only the totals; it never changes the engine. Its engine connections are secret outputs like every
+ * stores the totals and a digest of the spec (`__planDigest`, not a second copy of it); it never changes the engine. Its engine connections are secret outputs like every
  * resource's (sdk/base.ts).
  */
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type * as dynamic from "@pulumi/pulumi/dynamic";
@@ -18,7 +19,7 @@ import { computeDataDomainPlan } from "./dataDomain";
 import { renderMarkdown, renderSummary, renderTable } from "./render";
 import { log } from "./log";
 import { registerPlan } from "./live";
-import { validate, jsonEqual, userInputs, containsUnknown, PROGRESS_URN_KEY } from "../resources/common";
+import { validate, jsonEqual, canonicalJson, userInputs, containsUnknown, PROGRESS_URN_KEY } from "../resources/common";
 
 export const MIGRATION_URN_KEY = "__migrationUrn";
 /** Whether the program runs for a preview (`pulumi.runtime.isDryRun()`); hidden, never part of a diff. */
@@ -54,6 +55,19 @@ const comparable = (v: any) => {
   for (const k of VOLATILE) delete o[k];
   return o;
 };
+
+/**
+ * What the outputs keep of `__plan`: its digest (SHA-256 of the canonical JSON, volatile keys left out). The spec
+ * lists every entity (about 180 bytes per VM) and the inputs hold it already; a second copy in the outputs was
+ * rewritten by the CLI at every checkpoint of the run (twice per resource of a `pulumi up`), for nothing but this
+ * resource's own diff. The engines are not in the digest: they stay in the outputs as secrets, compared as they are.
+ */
+export const PLAN_DIGEST_KEY = "__planDigest";
+function planDigest(v: any): string {
+  const p = { ...(v?.[PLAN_KEY] ?? {}) };
+  for (const k of VOLATILE) delete p[k];
+  return crypto.createHash("sha256").update(canonicalJson(p)).digest("hex");
+}
 
 /** The last plan computed in this process per migration (tests, create's outputs). */
 export const lastPlans = new Map<string, Plan>();
@@ -107,13 +121,23 @@ async function check(olds: any, news: any): Promise<dynamic.CheckResult> {
 
 async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
   if (containsUnknown(news)) return { changes: true };
-  return { changes: !jsonEqual(comparable(olds), comparable(news)), deleteBeforeReplace: false, replaces: [] };
+  // outputs written before the digest hold the whole spec
+  if (typeof olds?.[PLAN_DIGEST_KEY] !== "string") return { changes: !jsonEqual(comparable(olds), comparable(news)), deleteBeforeReplace: false, replaces: [] };
+  const rest = (v: any) => {
+    const o = userInputs(v);
+    delete o.totals;
+    return o;
+  };
+  const changes = olds[PLAN_DIGEST_KEY] !== planDigest(news) || !jsonEqual(rest(olds), rest(news));
+  return { changes, deleteBeforeReplace: false, replaces: [] };
 }
 
 function outputs(inputs: any) {
   const p: AnyPlan | undefined = inputs?.[PLAN_KEY]?.method === "data-domain" ? lastDataDomainPlans.get(inputs.name) : lastPlans.get(inputs.name);
+  const { [PLAN_KEY]: _spec, ...rest } = inputs ?? {};
   return {
-    ...inputs,
+    ...rest,
+    [PLAN_DIGEST_KEY]: planDigest(inputs),
     totals: !p
       ? undefined
       : isDataDomainPlan(p)

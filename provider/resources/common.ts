@@ -259,7 +259,12 @@ export async function checkConnectionChange(prev: any, next: EngineArgs, fs: Che
 
 /** Deep equality of plain JSON values, treating undefined and missing keys alike. */
 export function jsonEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canon(a)) === JSON.stringify(canon(b));
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+/** JSON with sorted keys and without undefined/null members: equal values give equal text (jsonEqual, digests). */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(canon(v)) ?? "";
 }
 
 function canon(v: unknown): unknown {

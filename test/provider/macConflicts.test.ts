@@ -138,6 +138,11 @@ describe("provider: MAC conflicts of a plain cross-engine import (VmImport)", fu
     assert.match(macs[0], /^56:6f:0b:0b:/);
     const free = await checkAndCreate("VmImport", { ...base(), name: "free" });
     assert.equal(free.outs.vmId, free.outs.sourceId);
+    // expectExportDomain (engine A's connection, a secret) is read by the preview only: not recorded, and the next
+    // run's inputs, which still hold it, are no change
+    assert.equal("expectExportDomain" in free.outs, false, JSON.stringify(Object.keys(free.outs)));
+    const again = await providerOf("VmImport").check(free.outs, { ...base(), name: "free" });
+    assert.equal((await providerOf("VmImport").diff!(free.id, free.outs, again.inputs)).changes, false);
     assert.deepEqual(await macsOf(b, "free"), await macsOf(a, "free"), "a plain import keeps the MACs");
     assert.equal(imp.outs.cloned, true);
   });

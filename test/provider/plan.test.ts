@@ -216,6 +216,39 @@ describe("migration plan: facts at preview from the engine (reads only)", functi
   });
 });
 
+describe("migration plan: what the state keeps", function () {
+  this.timeout(120_000);
+  let sim: TestSimulator;
+  before(async () => {
+    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory: inventory() });
+  });
+  after(async () => sim?.close());
+
+  it("the outputs hold a digest of the spec, not a second copy; a new entity is a change, where the plan is written is not", async () => {
+    clearReadCache();
+    const { name, engine, ...rest } = spec(sim, {}, [{ name: "flat-01" }, { name: "pre-01" }]);
+    const news = { name, engine, __plan: rest, __migrationUrn: MIG_URN };
+    const r = await migrationPlanProvider.check!({}, news);
+    assert.deepEqual(r.failures, []);
+    const { outs } = await migrationPlanProvider.create!(r.inputs);
+    assert.equal(outs.__plan, undefined, "the spec is not copied into the outputs");
+    assert.match(outs.__planDigest, /^[0-9a-f]{64}$/);
+    assert.equal(outs.name, "m");
+    assert.deepEqual(outs.engine, engine, "the engine stays (a secret output), compared as it is");
+    assert.equal(outs.totals.entities, 2);
+    const diff = (n: any) => migrationPlanProvider.diff!("plan:m", outs, n);
+    assert.equal((await diff(news)).changes, false, "the same program");
+    assert.equal((await diff({ ...news, __plan: { ...rest, planFile: "/tmp/elsewhere.md", throughputMiBps: 7 } })).changes, false, "planFile and throughputMiBps change no migration");
+    assert.equal((await diff({ ...news, __plan: { ...rest, entities: [...rest.entities, { ...rest.entities[0], name: "new-01" }] } })).changes, true, "a new VM");
+    assert.equal((await diff({ ...news, __plan: { ...rest, target: { ...rest.target, storageDomain: "data-other" } } })).changes, true, "another target");
+    assert.equal((await diff({ ...news, engine: { ...engine, username: "other@internal" } })).changes, true, "another engine user");
+    // a state written before the digest (the whole spec in the outputs) is compared as before
+    const old = { ...news, totals: outs.totals };
+    assert.equal((await migrationPlanProvider.diff!("plan:m", old, news)).changes, false);
+    assert.equal((await migrationPlanProvider.diff!("plan:m", old, { ...news, __plan: { ...rest, concurrency: 9 } })).changes, true);
+  });
+});
+
 describe("migration plan: a move that cannot fit fails at preview", function () {
   this.timeout(120_000);
   let sim: TestSimulator;

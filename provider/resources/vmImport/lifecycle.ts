@@ -9,7 +9,7 @@ import { unknownCpuProfile } from "../../operations/rules";
 import { guardReplace, mayRemove, ownershipOf } from "../ownership";
 import { COLLAPSE_IMPLIED_KEY, REPLACE_KEYS, UPDATE_KEYS, VmImportArgs, defaults } from "./args";
 import { allocationCollapses, getEntity } from "./target";
-import { VmImportOutputs } from "./outputs";
+import { VmImportOutputs, recorded } from "./outputs";
 import { run } from "./run";
 
 export async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
@@ -70,7 +70,7 @@ export async function update(_id: string, olds: any, news: any): Promise<dynamic
       ownPermissionIds = granted.ours;
     }
   }
-  return { outs: { ...updatedOutputs(prev, args, VmImportArgs), cpuProfileId, permissionIds, ownPermissionIds, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  return { outs: { ...recorded(updatedOutputs(prev, args, VmImportArgs)), cpuProfileId, permissionIds, ownPermissionIds, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
 }
 
 export async function read(id: string, props: any): Promise<dynamic.ReadResult> {

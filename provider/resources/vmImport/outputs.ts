@@ -13,7 +13,22 @@ export interface ImportedDisk {
   format?: string;
 }
 
-export interface VmImportOutputs extends VmImportArgs {
+/**
+ * Args that only the preview reads (check's view of the copy the stack brings): never recorded in the outputs. A
+ * VmImport's state is rewritten by the CLI at every checkpoint of a run (twice per resource of a `pulumi up`), and
+ * `expectExportDomain` is a secret there when it names the source engine; no diff, update or delete reads it from the
+ * state (`IN_PLACE` in check.ts, `REPLACE_KEYS` / `UPDATE_KEYS` in args.ts).
+ */
+export const PREVIEW_ONLY_ARGS = ["expectExportDomain"] as const;
+
+/** The outputs as recorded: without the preview-only args. */
+export function recorded<T extends object>(outs: T): Omit<T, (typeof PREVIEW_ONLY_ARGS)[number]> {
+  const o: any = { ...outs };
+  for (const k of PREVIEW_ONLY_ARGS) delete o[k];
+  return o;
+}
+
+export interface VmImportOutputs extends Omit<VmImportArgs, (typeof PREVIEW_ONLY_ARGS)[number]> {
   vmId: string;
   vmName: string;
   sourceId: string;
@@ -39,7 +54,7 @@ export interface VmImportOutputs extends VmImportArgs {
 export async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { imported: boolean; ownership: Ownership; cloned: boolean; collapsed: boolean; permissionIds: string[]; ownPermissionIds?: string[]; cpuProfileId?: string }): Promise<VmImportOutputs> {
   const disks = (a.kind === "vm" ? followedDisks(e) : undefined) ?? (a.kind === "vm" ? await r.c.vms.disks(e.id) : await r.c.templates.disks(e.id));
   return {
-    ...a,
+    ...recorded(a),
     vmId: e.id,
     vmName: e.name,
     sourceId: r.copy.id,
