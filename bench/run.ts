@@ -228,13 +228,15 @@ async function dataDomainRun(n: number, stack: string): Promise<{ wallMs: number
 
 /**
  * `pulumi up` of bench/floor on a fresh stack: Pulumi's own cost. No argument: one no-op dynamic resource (the fixed
- * cost of any run); `vms`: no-ops in the graph a `Migration` of that many VMs registers (Pulumi's cost per resource).
+ * cost of any run); `vms`: no-ops in the graph a `Migration` of that many VMs registers (Pulumi's cost per resource);
+ * `credentials`: each of those also holds an engine connection as a secret input and output (what checkpointing the
+ * credentials that every resource's delete needs costs).
  */
-async function floorRun(vms?: number): Promise<number> {
+async function floorRun(vms?: number, credentials = false): Promise<number> {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), "bench-floor-"));
     const ws = new PulumiWorkspace(path.join(ROOT, "bench", "floor"), "floor", {}, base);
     try {
-        await ws.init(vms ? { "floor:vms": String(vms) } : {});
+        await ws.init({ ...(vms ? { "floor:vms": String(vms) } : {}), ...(credentials ? { "floor:credentials": "true" } : {}) });
         const up = await ws.up(["--parallel", "64"], { skipPreview: true }); // as before: figures comparable across runs
         if (up.code !== 0) throw new Error(`pulumi up of bench/floor failed:\n${up.output.slice(-3000)}`);
         return up.ms;
@@ -342,7 +344,10 @@ async function up200Run(verbose = false): Promise<{ ms: number; busyMs: number; 
  * 1,000-VM migration, its plan included: wall time, mutating requests, peak RSS of the provider process) and
  * `upOverheadSecondsPerVm200` (`pulumi up` of 200 VMs of 1 MiB: (wall - engine busy time - Pulumi's floor for the same
  * graph, `pulumiFloorSeconds200`) / 200; `upOverheadSecondsPerVm200OverOneResourceFloor` subtracts the one-resource
- * floor instead, so it also counts Pulumi's own cost per resource), plus `requestsPerVm200` of that up. Medians of RUNS; merged into OUT next to the keys a full run wrote.
+ * floor instead, so it also counts Pulumi's own cost per resource; `upOverheadSecondsPerVm200OverCredentialsFloor`
+ * subtracts `pulumiFloorWithCredentialsSeconds200`, the same graph with an engine connection secret in every
+ * resource's inputs and outputs), plus `requestsPerVm200` of that up. Medians of RUNS; merged into OUT next to the
+ * keys a full run wrote.
  */
 async function planFigures(): Promise<Record<string, number>> {
     const pv: Array<{ ms: number; mutating: number; peak: number }> = [];
@@ -367,20 +372,28 @@ async function planFigures(): Promise<Record<string, number>> {
     }
     // two floors: one no-op resource (Pulumi's fixed cost), and the same graph as the 200-VM Migration in no-ops
     // (Pulumi's cost per resource included: registering, stepping and checkpointing 405 resources)
+    // and that graph with an engine connection secret in every resource's inputs and outputs
     const floor: number[] = [];
     const floor200: number[] = [];
+    const floorCred: number[] = [];
     for (let i = 0; i < RUNS; i++) {
         floor.push(await floorRun());
         floor200.push(await floorRun(200));
-        console.log(`  Pulumi floor: ${(floor[i] / 1000).toFixed(2)} s (1 no-op), ${(floor200[i] / 1000).toFixed(2)} s (the 200-VM graph in no-ops)`);
+        floorCred.push(await floorRun(200, true));
+        console.log(
+            `  Pulumi floor: ${(floor[i] / 1000).toFixed(2)} s (1 no-op), ${(floor200[i] / 1000).toFixed(2)} s (the 200-VM graph in no-ops), ` +
+                `${(floorCred[i] / 1000).toFixed(2)} s (the same with an engine connection secret in and out)`,
+        );
     }
     const over: number[] = [];
     const overOne: number[] = [];
+    const overCred: number[] = [];
     const reqs: number[] = [];
     for (let i = 0; i < RUNS; i++) {
         const u = await up200Run();
         over.push((u.ms - u.busyMs - median(floor200)) / 1000 / 200);
         overOne.push((u.ms - u.busyMs - median(floor)) / 1000 / 200);
+        overCred.push((u.ms - u.busyMs - median(floorCred)) / 1000 / 200);
         reqs.push(u.requests / 200);
         console.log(`  up of 200 VMs: ${(u.ms / 1000).toFixed(1)} s, busy ${(u.busyMs / 1000).toFixed(1)} s`);
     }
@@ -390,7 +403,9 @@ async function planFigures(): Promise<Record<string, number>> {
         previewPeakRssMiB1000: round(median(pv.map((p) => p.peak)), 1),
         upOverheadSecondsPerVm200: round(median(over), 3),
         upOverheadSecondsPerVm200OverOneResourceFloor: round(median(overOne), 3),
+        upOverheadSecondsPerVm200OverCredentialsFloor: round(median(overCred), 3),
         pulumiFloorSeconds200: round(median(floor200) / 1000),
+        pulumiFloorWithCredentialsSeconds200: round(median(floorCred) / 1000),
         requestsPerVm200: round(median(reqs), 1),
     };
 }
@@ -433,6 +448,8 @@ async function main(): Promise<void> {
         console.log(JSON.stringify(u.byPath, null, 1));
         const f200 = await floorRun(200);
         console.log(`Pulumi floor of the same graph: ${(f200 / 1000).toFixed(1)} s; overhead per VM beyond it ${((u.ms - u.busyMs - f200) / 1000 / 200).toFixed(3)} s`);
+        const fc = await floorRun(200, true);
+        console.log(`... with an engine connection secret in and out: ${(fc / 1000).toFixed(1)} s; overhead per VM beyond it ${((u.ms - u.busyMs - fc) / 1000 / 200).toFixed(3)} s`);
         return;
     }
     if (PLAN_ONLY) {

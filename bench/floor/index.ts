@@ -7,21 +7,30 @@
 // - `floor:vms` = N: the graph a `Migration` of N VMs registers, with no-ops: a component, its plan, the source
 //   attachment, N exports after it, the target attachment after every export, N imports after that
 //   (upOverheadSecondsPerVm200 subtracts this floor for N = 200).
+// - `floor:credentials` = true as well: each of those resources also takes an engine connection as one secret input
+//   and returns it as a secret output, as every resource that must reach an engine in its delete has to (a dynamic
+//   provider's delete sees the outputs only). What that alone costs in checkpoints is `pulumiFloorWithCredentialsSeconds200`.
 import * as pulumi from "@pulumi/pulumi";
 
 const noop: pulumi.dynamic.ResourceProvider = {
-    async create() {
-        return { id: "noop", outs: {} };
+    async create(inputs: any) {
+        return { id: "noop", outs: inputs.engine === undefined ? {} : { engine: inputs.engine } };
     },
 };
 
+const config = new pulumi.Config("floor");
+const vms = Number(config.get("vms") ?? 0);
+// the size of a connection to the simulator: URL, user, password, allowHttp
+const engine = config.getBoolean("credentials")
+    ? pulumi.secret({ url: "http://127.0.0.1:40000/ovirt-engine/api", username: "admin@internal", password: "floor-password-0123", allowHttp: true })
+    : undefined;
+
 class Noop extends pulumi.dynamic.Resource {
     constructor(name: string, opts?: pulumi.CustomResourceOptions) {
-        super(noop, name, {}, opts);
+        super(noop, name, engine ? { engine } : {}, engine ? { ...opts, additionalSecretOutputs: ["engine"] } : opts);
     }
 }
 
-const vms = Number(new pulumi.Config("floor").get("vms") ?? 0);
 let last: Noop;
 if (!vms) {
     last = new Noop("noop");

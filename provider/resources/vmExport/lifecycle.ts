@@ -10,7 +10,7 @@ import { engineKey } from "../../operations/reads";
 import { VmExportArgs, defaults } from "./args";
 import { findSource, fingerprint } from "./source";
 import { run } from "./run";
-import { VmExportOutputs } from "./outputs";
+import { VmExportOutputs, recorded } from "./outputs";
 
 export async function diff(_id: string, olds: any, news: any): Promise<dynamic.DiffResult> {
   const o = userInputs(olds);
@@ -73,7 +73,7 @@ export async function create(inputs: any): Promise<dynamic.CreateResult> {
   // tapPlan: the job percentages also feed the Migration line (provider/plan/live.ts)
   const progress = tapPlan(progressFor(inputs[PROGRESS_URN_KEY], `export ${args.name}`), inputs[PROGRESS_URN_KEY]);
   const outs = await run({ args, progress, urn: inputs[PROGRESS_URN_KEY] });
-  return { id: `${outs.exportDomainId}:${args.kind}:${outs.sourceId}`, outs: { ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] } };
+  return { id: `${outs.exportDomainId}:${args.kind}:${outs.sourceId}`, outs: recorded({ ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] }) };
 }
 
 export async function update(_id: string, olds: any, news: any): Promise<dynamic.UpdateResult> {
@@ -85,19 +85,19 @@ export async function update(_id: string, olds: any, news: any): Promise<dynamic
   if (ownershipOf(prev) !== "created") {
     // an adopted copy is never overwritten
     if (collapseChanged || args.exclusive) progress.warn(`the copy of ${args.name} on ${args.exportDomain} was adopted (adopt: true); it is not exported again`);
-    return { outs: { ...updatedOutputs(prev, args, VmExportArgs), [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+    return { outs: recorded({ ...updatedOutputs(prev, args, VmExportArgs), [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] }) };
   }
   if (!needExport && args.exclusive) {
     const c = clientFor(args.engine);
     const src = args.kind === "vm" ? await c.vms.get(prev.sourceId) : await c.templates.get(prev.sourceId);
     if (src) needExport = (await fingerprint(c, args.kind, src)).fp !== prev.sourceFingerprint;
   }
-  if (!needExport) return { outs: { ...updatedOutputs(prev, args, VmExportArgs), [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  if (!needExport) return { outs: recorded({ ...updatedOutputs(prev, args, VmExportArgs), [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] }) };
   // the recorded source, by id (a same-named VM that appeared elsewhere since is not it)
   const outs = await run({ args: { ...args }, progress, force: true, urn: news[PROGRESS_URN_KEY], sourceId: prev.sourceId });
   // the stack shut the VM down for an earlier export of this resource: still true after a re-export
   if (prev.shutDownForExport) outs.shutDownForExport = true;
-  return { outs: { ...outs, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  return { outs: recorded({ ...outs, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] }) };
 }
 
 export async function read(id: string, props: any): Promise<dynamic.ReadResult> {

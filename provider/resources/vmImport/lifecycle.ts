@@ -42,7 +42,7 @@ export async function create(inputs: any): Promise<dynamic.CreateResult> {
   // tapPlan: the job percentages also feed the Migration line (provider/plan/live.ts)
   const progress = tapPlan(progressFor(inputs[PROGRESS_URN_KEY], `import ${args.name}`), inputs[PROGRESS_URN_KEY]);
   const outs = await run(args, progress, inputs[PROGRESS_URN_KEY]);
-  return { id: outs.vmId, outs: { ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] } };
+  return { id: outs.vmId, outs: recorded({ ...outs, [PROGRESS_URN_KEY]: inputs[PROGRESS_URN_KEY] }) };
 }
 
 export async function update(_id: string, olds: any, news: any): Promise<dynamic.UpdateResult> {
@@ -70,7 +70,7 @@ export async function update(_id: string, olds: any, news: any): Promise<dynamic
       ownPermissionIds = granted.ours;
     }
   }
-  return { outs: { ...recorded(updatedOutputs(prev, args, VmImportArgs)), cpuProfileId, permissionIds, ownPermissionIds, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] } };
+  return { outs: recorded({ ...updatedOutputs(prev, args, VmImportArgs), cpuProfileId, permissionIds, ownPermissionIds, [PROGRESS_URN_KEY]: news[PROGRESS_URN_KEY] }) };
 }
 
 export async function read(id: string, props: any): Promise<dynamic.ReadResult> {

@@ -1,7 +1,8 @@
 /** What a VmImport records in the state (its outputs), built from the imported entity. */
 import { Ownership } from "../ownership";
 import { followedDisks } from "../../operations/reads";
-import { VmImportArgs } from "./args";
+import { withoutDefaults } from "../common";
+import { VmImportArgs, defaults } from "./args";
 import { Entity, Resolved } from "./target";
 
 export interface ImportedDisk {
@@ -21,14 +22,27 @@ export interface ImportedDisk {
  */
 export const PREVIEW_ONLY_ARGS = ["expectExportDomain"] as const;
 
-/** The outputs as recorded: without the preview-only args. */
+/**
+ * The members not recorded when they hold these values (common.ts `withoutDefaults`): arguments at their schema
+ * default and empty grant lists. `kind` stays (a delete of an old state reads `kind ?? "vm"`, but it says what the
+ * resource is).
+ */
+const RECORDED_DEFAULTS: Record<string, unknown> = (() => {
+  const { kind: _kind, ...rest } = defaults;
+  return { ...rest, permissionIds: [], ownPermissionIds: [] };
+})();
+
+/** The outputs as recorded: without the preview-only args, the arguments at their default and empty grant lists. */
 export function recorded<T extends object>(outs: T): Omit<T, (typeof PREVIEW_ONLY_ARGS)[number]> {
-  const o: any = { ...outs };
+  const o: any = withoutDefaults(outs, RECORDED_DEFAULTS);
   for (const k of PREVIEW_ONLY_ARGS) delete o[k];
   return o;
 }
 
-export interface VmImportOutputs extends Omit<VmImportArgs, (typeof PREVIEW_ONLY_ARGS)[number]> {
+/** The arguments `recorded` may leave out (at their default): optional in the state, read with their default. */
+type DefaultedArgs = "collapseSnapshots" | "onConflict" | "clone" | "keepOnDelete" | "adopt";
+
+export interface VmImportOutputs extends Omit<VmImportArgs, (typeof PREVIEW_ONLY_ARGS)[number] | DefaultedArgs>, Partial<Pick<VmImportArgs, DefaultedArgs>> {
   vmId: string;
   vmName: string;
   sourceId: string;
@@ -44,8 +58,8 @@ export interface VmImportOutputs extends Omit<VmImportArgs, (typeof PREVIEW_ONLY
   ownership: Ownership;
   cloned: boolean;
   collapsed: boolean;
-  /** every grant matching `permissions` on the entity */
-  permissionIds: string[];
+  /** every grant matching `permissions` on the entity (absent when none) */
+  permissionIds?: string[];
   /** the grants this resource added: the only ones it ever removes */
   ownPermissionIds?: string[];
   cpuProfileId?: string;
@@ -54,7 +68,7 @@ export interface VmImportOutputs extends Omit<VmImportArgs, (typeof PREVIEW_ONLY
 export async function outputsFor(r: Resolved, a: VmImportArgs, e: Entity, flags: { imported: boolean; ownership: Ownership; cloned: boolean; collapsed: boolean; permissionIds: string[]; ownPermissionIds?: string[]; cpuProfileId?: string }): Promise<VmImportOutputs> {
   const disks = (a.kind === "vm" ? followedDisks(e) : undefined) ?? (a.kind === "vm" ? await r.c.vms.disks(e.id) : await r.c.templates.disks(e.id));
   return {
-    ...recorded(a),
+    ...a,
     vmId: e.id,
     vmName: e.name,
     sourceId: r.copy.id,
