@@ -199,31 +199,6 @@ describe("migration plan: facts at preview from the engine (reads only)", functi
     assert.equal(entity(p, "pre-01").onExportDomain, true);
   });
 
-  it("the provider's check shows the table, writes the Markdown file and registers nothing changed", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-md-"));
-    try {
-      const file = path.join(dir, "sub", "plan.md");
-      const { name, engine, ...rest } = spec(sim, { planFile: file }, [{ name: "flat-01" }]);
-      const news = { name, engine, __plan: rest, __migrationUrn: MIG_URN };
-      const r = await migrationPlanProvider.check!({}, news);
-      assert.deepEqual(r.failures, []);
-      const md = fs.readFileSync(file, "utf8");
-      assert.equal(md.trim(), renderMarkdown(lastPlans.get("m")!).trim());
-      assert.match(md, /\| VM flat-01 \| flat-01 \(clone\) \| cl-tgt \/ data-tgt \| 1: 64\.0 MiB \/ /);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-describe("migration plan: what the state keeps", function () {
-  this.timeout(120_000);
-  let sim: TestSimulator;
-  before(async () => {
-    sim = await startTestSimulator({ ...PROVIDER_SIM, inventory: inventory() });
-  });
-  after(async () => sim?.close());
-
   it("the outputs hold a digest of the spec, not a second copy; a new entity is a change, where the plan is written is not", async () => {
     clearReadCache();
     const { name, engine, ...rest } = spec(sim, {}, [{ name: "flat-01" }, { name: "pre-01" }]);
@@ -246,6 +221,22 @@ describe("migration plan: what the state keeps", function () {
     const old = { ...news, totals: outs.totals };
     assert.equal((await migrationPlanProvider.diff!("plan:m", old, news)).changes, false);
     assert.equal((await migrationPlanProvider.diff!("plan:m", old, { ...news, __plan: { ...rest, concurrency: 9 } })).changes, true);
+  });
+
+  it("the provider's check shows the table, writes the Markdown file and registers nothing changed", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-md-"));
+    try {
+      const file = path.join(dir, "sub", "plan.md");
+      const { name, engine, ...rest } = spec(sim, { planFile: file }, [{ name: "flat-01" }]);
+      const news = { name, engine, __plan: rest, __migrationUrn: MIG_URN };
+      const r = await migrationPlanProvider.check!({}, news);
+      assert.deepEqual(r.failures, []);
+      const md = fs.readFileSync(file, "utf8");
+      assert.equal(md.trim(), renderMarkdown(lastPlans.get("m")!).trim());
+      assert.match(md, /\| VM flat-01 \| flat-01 \(clone\) \| cl-tgt \/ data-tgt \| 1: 64\.0 MiB \/ /);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
