@@ -16,6 +16,7 @@
 import type * as dynamic from "@pulumi/pulumi/dynamic";
 import { installShutdownHooks, startOrphanWatchdog } from "./orphanWatchdog";
 import { groupedCheck, logError, pendingCheckFailures } from "./checkGroups";
+import { configureEngines, engineRefPaths, hasEngineRefs, resolveEngineRefs, toEngineRefs } from "./engineRefs";
 
 export type ResourceKind = "ExportDomainAttachment" | "VmExport" | "VmImport" | "V2VImport" | "MigrationPlan" | "DataDomainAttachment" | "VmRegistration";
 
@@ -84,42 +85,56 @@ async function tracked<T>(urn: string | undefined, op: () => Promise<T>): Promis
   }
 }
 
+/**
+ * Engine references (a Migration's children, provider/engineRefs.ts): resolved to the configured connections on the
+ * way in, and what goes back to the state made references again (never a password). Without references: as is.
+ */
+function refsOut<T>(v: T, inputs: any[], keepDeclared = false): T {
+  if (!inputs.some(hasEngineRefs)) return v;
+  const paths = new Map<string, string>();
+  for (const i of inputs) for (const [k, n] of engineRefPaths(i)) if (!paths.has(k)) paths.set(k, n);
+  return toEngineRefs(v, paths, keepDeclared);
+}
+
 function sanitized(p: dynamic.ResourceProvider, kind: string): dynamic.ResourceProvider {
+  const resolved = (v: any, whenMissing: "unknown" | "throw") => (hasEngineRefs(v) ? resolveEngineRefs(v, whenMissing) : v);
   return {
+    // the explicit provider of a Migration holds its engines (sdk/engineProvider.ts); the default provider none
+    configure: async (req: any) => configureEngines(req?.config?.rawConfig),
     check: p.check && (async (olds, news) => {
-      const r = await p.check!(olds, news);
+      const r = await p.check!(resolved(olds, "unknown"), resolved(news, "unknown"));
       const urn = typeof news?.__progressUrn === "string" && news.__progressUrn.startsWith("urn:pulumi:") ? news.__progressUrn : undefined;
       const g = await groupedCheck(kind, news, r, urn, logError);
-      return { ...g, inputs: plain(g.inputs) };
+      return { ...g, inputs: plain(refsOut(g.inputs, [news], true)) };
     }),
     diff: p.diff && (async (id, olds, news) => {
-      const r = await p.diff!(id, olds, news);
+      const r = await p.diff!(id, resolved(olds, "unknown"), resolved(news, "unknown"));
       if (r && r.changes === false) live().unchanged(urnOf(news));
       return r;
     }),
     create: async (inputs) => {
       refuseWhilePending();
-      const r = await tracked(urnOf(inputs), () => p.create(inputs));
-      return { id: r.id, outs: plain(r.outs) };
+      const r = await tracked(urnOf(inputs), () => p.create(resolved(inputs, "throw")));
+      return { id: r.id, outs: plain(refsOut(r.outs, [inputs])) };
     },
     read: p.read && (async (id, props) => {
-      const r = await p.read!(id, props);
+      const r = await p.read!(id, resolved(props, "throw"));
       const out: any = {};
       if (r.id !== undefined) out.id = r.id;
-      if (r.props !== undefined) out.props = plain(r.props);
-      if ((r as any).inputs !== undefined) out.inputs = plain((r as any).inputs);
+      if (r.props !== undefined) out.props = plain(refsOut(r.props, [props]));
+      if ((r as any).inputs !== undefined) out.inputs = plain(refsOut((r as any).inputs, [props], true));
       return out as dynamic.ReadResult;
     }),
     update: p.update && (async (id, olds, news) => {
       refuseWhilePending();
-      const r = await tracked(urnOf(news), () => p.update!(id, olds, news));
-      return { outs: plain(r?.outs) };
+      const r = await tracked(urnOf(news), () => p.update!(id, resolved(olds, "throw"), resolved(news, "throw")));
+      return { outs: plain(refsOut(r?.outs, [news, olds])) };
     }),
     delete: p.delete && (async (id, props) => {
       refuseWhilePending();
-      return p.delete!(id, props);
+      return p.delete!(id, resolved(props, "throw"));
     }),
-  };
+  } as dynamic.ResourceProvider;
 }
 
 export const kinds = Object.keys(KINDS) as ResourceKind[];

@@ -1,5 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { providerSource } from "./shim";
+import { isEngineRef } from "./engineProvider";
+
+/**
+ * An engine reference, or an object whose `engine` is one (`moveFrom`, `handOffTo`, ...): nothing secret in it, so
+ * not a secret output (what makes such an output secret otherwise is the connection it holds).
+ */
+function engineRefOnly(v: unknown): boolean {
+  return isEngineRef(v) || (!!v && typeof v === "object" && !pulumi.Output.isInstance(v) && isEngineRef((v as any).engine));
+}
 
 /** Resource type token: `pulumi-nodejs:dynamic/ovirt:<Kind>`. */
 export function typeToken(kind: string): string {
@@ -62,7 +71,9 @@ export abstract class OvirtResource extends pulumi.CustomResource {
       : undefined;
     const urn = pulumi.createUrn(name, typeToken(kind), parentUrn);
     const limit = Error.stackTraceLimit;
+    const format = Error.prepareStackTrace;
     if (!KEEP_PROMISE_STACKS) Error.stackTraceLimit = 0;
+    Error.prepareStackTrace = upToCaller(format);
     try {
       super(
         typeToken(kind),
@@ -70,11 +81,12 @@ export abstract class OvirtResource extends pulumi.CustomResource {
         { ...props, __progressUrn: urn, __checkGroup: checkGroup(parent), __provider: providerSource(kind) },
         {
           ...opts,
-          additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), "engine", ...secretOutputs],
+          additionalSecretOutputs: [...(opts?.additionalSecretOutputs ?? []), ...["engine", ...secretOutputs].filter((k) => !engineRefOnly(props[k]))],
         },
       );
     } finally {
       Error.stackTraceLimit = limit;
+      Error.prepareStackTrace = format;
     }
   }
 }
@@ -89,3 +101,28 @@ export abstract class OvirtResource extends pulumi.CustomResource {
  * (`Resource.callsites`). OVIRT_MIGRATE_PROMISE_STACKS=1 keeps them (debugging a hang in a program).
  */
 const KEEP_PROMISE_STACKS = process.env.OVIRT_MIGRATE_PROMISE_STACKS === "1";
+
+/** This SDK's directory (dist/sdk): the frames of our constructors. */
+const SDK_DIR = __dirname + require("node:path").sep;
+
+/**
+ * Pulumi records the stack of every resource registration in the state (`stackTrace`: `Resource.callsites()` reads
+ * `new Error().stack` with no depth limit). Below the program's own call that is the CommonJS loader and Pulumi's
+ * runtime: 10 of a Migration child's 13 frames, a tenth of a 200-VM move's state, which the CLI rewrites at every
+ * checkpoint. While our constructors register, a stack is formatted up to the first frame outside this SDK (the
+ * line of the program that declared the resource, or the Migration); the source position (the first frame after
+ * Pulumi's own) is unchanged. Source maps still apply: the formatter installed by the program (source-map-support)
+ * formats the frames kept.
+ */
+function upToCaller(format: typeof Error.prepareStackTrace): (err: Error, frames: NodeJS.CallSite[]) => any {
+  return (err, frames) => {
+    const ours = frames.findIndex((f) => (f.getFileName() ?? "").startsWith(SDK_DIR));
+    let end = frames.length;
+    if (ours >= 0) {
+      const caller = frames.findIndex((f, i) => i > ours && !(f.getFileName() ?? "").startsWith(SDK_DIR));
+      if (caller >= 0) end = caller + 1;
+    }
+    const kept = frames.slice(0, end);
+    return format ? format(err, kept) : `${err}` + kept.map((f) => `\n    at ${f}`).join("");
+  };
+}

@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { EngineConnectionArgs, hideEngine, resolveEngine } from "./connection";
+import { EngineProvider, engineRef } from "./engineProvider";
 import { ExportDomainAttachment, StorageConnectionArgs } from "./exportDomainAttachment";
 import { VmExport } from "./vmExport";
 import { DiskMapping, Permission, VmImport } from "./vmImport";
@@ -205,6 +206,14 @@ export class Migration extends pulumi.ComponentResource {
    */
   public readonly imported: pulumi.Output<Record<string, MigratedEntity>>;
 
+  /** The provider of every child, holding the source and target engine connections (sdk/engineProvider.ts). */
+  private engines?: EngineProvider;
+
+  /** Options of a child: under this component, managed through its engines' provider. */
+  private childOpts(): pulumi.CustomResourceOptions {
+    return { parent: this, provider: this.engines };
+  }
+
   constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("ovirt:migrate:Migration", name, {}, opts);
     const stage = args.stage ?? "all";
@@ -233,8 +242,15 @@ export class Migration extends pulumi.ComponentResource {
     if (crossEngine && srcEngine && visiblySameEngine(srcEngine, args.target.engine!)) crossEngine = false;
     // the children get each connection as one secret (hideEngine): the preview's --diff shows it once per migration,
     // in the plan, instead of under every export, import and attachment
-    srcEngine = hideEngine(srcEngine);
-    const tgtEngine = hideEngine(args.target.engine ?? args.source.engine);
+    // One explicit provider holds both connections (sdk/engineProvider.ts); every child names its engine by
+    // reference and is managed through that provider (`this.childOpts`).
+    this.engines = new EngineProvider(
+      `${name}-engines`,
+      { source: hideEngine(srcEngine), target: hideEngine(args.target.engine ?? args.source.engine) },
+      { parent: this },
+    );
+    srcEngine = engineRef("source") as unknown as EngineConnectionArgs;
+    const tgtEngine = engineRef("target") as unknown as EngineConnectionArgs;
     const vms = args.vms.map((v) => norm<MigrationVm>(v));
     const templates = (args.templates ?? []).map((t) => norm<MigrationTemplate>(t));
     const method = args.method ?? "export-domain";
@@ -247,7 +263,7 @@ export class Migration extends pulumi.ComponentResource {
     if (!args.exportDomain) throw new Error(`exportDomain: Migration ${name} copies through an export domain (method "export-domain"); name it, or set method: "data-domain" and dataDomain`);
     const exportDomain = args.exportDomain;
     const onConflict = args.onConflict ?? (crossEngine ? "fail" : "clone");
-    const child = { parent: this };
+    const child = this.childOpts();
 
     // What each VM needs of a template listed only for it (neededBy). Unknown values (outputs) count as "thin".
     const vmNames = new Set(vms.map((v) => v.name));
@@ -382,7 +398,7 @@ export class Migration extends pulumi.ComponentResource {
           shutdownTimeoutSeconds: item.kind === "vm" ? args.shutdownTimeoutSeconds : undefined,
           keepOnDelete: args.keepExportsOnDelete,
         },
-        { parent: this, dependsOn: [sourceAttachment, ...prev] },
+        { ...this.childOpts(), dependsOn: [sourceAttachment, ...prev] },
       );
       exportList.push(e);
       this.exports[`${item.kind}:${item.name}`] = e;
@@ -400,7 +416,7 @@ export class Migration extends pulumi.ComponentResource {
           host: args.target.host,
           storageConnection: args.target.storageConnection,
         },
-        { parent: this, dependsOn: [sourceAttachment, ...exportList] },
+        { ...this.childOpts(), dependsOn: [sourceAttachment, ...exportList] },
       );
       // what this stack does before each import, for the preview (the domain is not in the target engine yet when
       // it comes from another engine; the copies are not made yet on a first run)
@@ -426,7 +442,7 @@ export class Migration extends pulumi.ComponentResource {
             permissions: [...(args.permissions ?? []), ...(t.permissions ?? [])],
             expectExportDomain: expectDomain(),
           },
-          { parent: this, dependsOn: [this.targetAttachment] },
+          { ...this.childOpts(), dependsOn: [this.targetAttachment] },
         );
         templateImports.push(imp);
         this.imports[`template:${t.name}`] = imp;
@@ -456,7 +472,7 @@ export class Migration extends pulumi.ComponentResource {
               : undefined,
             expectExportDomain: expectDomain(discardOf(v)),
           },
-          { parent: this, dependsOn: [this.targetAttachment, ...templateImports] },
+          { ...this.childOpts(), dependsOn: [this.targetAttachment, ...templateImports] },
         );
       }
     }
@@ -498,7 +514,7 @@ export class Migration extends pulumi.ComponentResource {
       pulumi.log.info(`method "data-domain" has no export stage (nothing is copied): stage "export" declares nothing`, this);
       return pulumi.output({} as Record<string, MigratedEntity>);
     }
-    const child = { parent: this };
+    const child = this.childOpts();
     const expectFrom = { dataCenter: args.source.dataCenter, engine: srcEngine };
     // the plan first, as for an export-domain move (provider/plan/dataDomain.ts): what moves, the names it gets,
     // what refuses, the storage operations; shown once on this component's line, and as Markdown for CI
@@ -545,7 +561,7 @@ export class Migration extends pulumi.ComponentResource {
       },
       // after the plan: its check reads the engine before the move starts (without this, `pulumi up`'s own run could
       // compute it while the domain is already leaving). The plan never fails a data-domain move, so this only orders.
-      { parent: this, dependsOn: [this.plan!] },
+      { ...this.childOpts(), dependsOn: [this.plan!] },
     );
     const explicitClone = (oc: pulumi.Input<"fail" | "skip" | "clone"> | undefined) => (plain(oc) === "clone" ? true : undefined);
     const tregs: VmRegistration[] = [];
@@ -553,7 +569,7 @@ export class Migration extends pulumi.ComponentResource {
       const r = new VmRegistration(
         `${name}-register-template-${t.name}`,
         { engine: tgtEngine, storageDomain: args.dataDomain, kind: "template", name: t.name, cluster: t.cluster ?? args.target.cluster, clone: explicitClone(t.onConflict), allowPartialImport: args.allowPartialImport, expectFrom },
-        { parent: this, dependsOn: [this.dataDomainAttachment] },
+        { ...this.childOpts(), dependsOn: [this.dataDomainAttachment] },
       );
       tregs.push(r);
       this.registrations[`template:${t.name}`] = r;
@@ -573,7 +589,7 @@ export class Migration extends pulumi.ComponentResource {
           expectFrom,
         },
         // thin VMs need their templates registered first (ImportVmCommand.templateExists)
-        { parent: this, dependsOn: [this.dataDomainAttachment, ...tregs] },
+        { ...this.childOpts(), dependsOn: [this.dataDomainAttachment, ...tregs] },
       );
     }
     pulumi.log.info(

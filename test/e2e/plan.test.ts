@@ -45,9 +45,11 @@ describe("e2e: the migration plan at preview and the progress on up (real CLI)",
         assert.match(r.output, /target data-target: needs [\d.]+ MiB, [\d.]+ GiB free -> fits/, r.output);
         assert.match(r.output, /2 waves of at most 4 \(concurrency\)/, r.output);
         assert.match(r.output, /VM snap-01 loses its 2 snapshots/, r.output);
-        // `--diff` shows no connection block under each resource: one secret per child, the plan names the engine once
+        // `--diff` shows no connection block under each resource: each child names an engine of the Migration's
+        // provider (one secret, `engines`), and the plan names the engine once
         assert.doesNotMatch(r.output, /^\s*url\s*: "https:/m, r.output);
-        assert.ok((r.output.match(/^\s*engine\s*: \[secret\]$/gm)?.length ?? 0) >= VMS.length * 2, r.output);
+        assert.equal(r.output.match(/^\s*engines: \[secret\]$/gm)?.length, 1, r.output);
+        assert.ok((r.output.match(/^\s*providerEngine: "(source|target)"$/gm)?.length ?? 0) >= VMS.length * 2, r.output);
 
         const md = fs.readFileSync(file, "utf8");
         assert.match(md, /^### Migration plan `main`/);

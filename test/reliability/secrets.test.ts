@@ -75,13 +75,19 @@ describe("reliability: secrets stay secret, trust is verified", function () {
         const state = await e.ws.exportState();
         const text = JSON.stringify(state);
         assertNoSecret("pulumi stack export", text);
-        // the password is in the state, as a secret (ciphertext), for every resource
-        const resources = state.deployment.resources.filter((r: any) => r.type.startsWith("pulumi-nodejs:dynamic/ovirt:"));
+        // the password is in the state once, as a secret (ciphertext): in the Migration's provider, which holds its
+        // engines; each child names one of them (`providerEngine`) and records no credential
+        const isSecret = (v: any) => v?.["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270" && typeof v.ciphertext === "string";
+        const all = state.deployment.resources;
+        const resources = all.filter((r: any) => r.type.startsWith("pulumi-nodejs:dynamic/ovirt:"));
         assert.ok(resources.length >= 5);
         for (const r of resources) {
-            const pw = r.inputs?.engine?.password ?? r.inputs?.engine;
-            assert.ok(pw && pw["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270", `${r.urn}: engine password input is not a secret`);
-            assert.ok(r.outputs?.engine?.["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270" || r.outputs?.engine?.password?.["4dabf18193072939515e22adb298388d"], `${r.urn}: engine output is not a secret`);
+            assert.match(String(r.inputs?.engine?.providerEngine), /^(source|target)$/, `${r.urn}: the engine input is not a reference to the Migration's provider: ${JSON.stringify(r.inputs?.engine)}`);
+            assert.deepStrictEqual(Object.keys(r.inputs.engine), ["providerEngine"], r.urn);
+            assert.deepStrictEqual(Object.keys(r.outputs?.engine ?? {}).sort(), ["providerEngine", "url"], `${r.urn}: outputs.engine ${JSON.stringify(r.outputs?.engine)}`);
+            const provider = all.find((p: any) => r.provider.startsWith(`${p.urn}::${p.id}`));
+            assert.ok(provider && provider.type === "pulumi:providers:pulumi-nodejs" && provider.urn.endsWith("::main-engines"), `${r.urn}: provider ${r.provider}`);
+            assert.ok(isSecret(provider.inputs?.engines), `${provider.urn}: engines input is not a secret`);
         }
         // every file Pulumi wrote: checkpoint, backups, history, PULUMI_HOME logs; the stack config file
         for (const f of [...walk(e.ws.backendDir), ...walk(e.ws.home), path.join(ROOT, `Pulumi.${STACK}.yaml`)]) {
