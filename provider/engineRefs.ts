@@ -11,11 +11,12 @@
  *
  * Here, around every hook (provider/index.ts `sanitized`):
  * - in: each reference is replaced by the configured connection, so the resource code sees the same `engine` as
- *   before. A reference recorded in the outputs also carries the engine's URL and declared id at the time: the old
- *   side of a diff is the engine the resource was made on, not the one configured now (a changed target engine is
- *   still seen as a change).
- * - out: each connection in what a hook returns (outputs, read's state) becomes a reference again, with its URL and
- *   id and never its password or CA; check's inputs keep the reference as declared. A connection that matches no configured engine is recorded
+ *   before. A reference recorded in the state (check's inputs, the outputs) also carries the engine's URL and
+ *   declared id at the time (`__url`, `__id`: keys Pulumi's display hides, so a preview shows `providerEngine` only):
+ *   the old side of a check or diff is the engine the resource was made on, not the one configured now, so a
+ *   Migration pointed at another engine is still seen as a change of engine.
+ * - out: each connection in what a hook returns (check's inputs, outputs, read's state) becomes a reference again,
+ *   with its URL and id and never its password or CA. A connection that matches no configured engine is recorded
  *   without credentials (never in clear text).
  *
  * Without references (resources declared on their own with `engine`) nothing changes.
@@ -42,7 +43,7 @@ export function configureEngines(rawConfig: Record<string, unknown> | undefined)
   configured = engines && typeof engines === "object" ? (engines as Record<string, Connection>) : {};
 }
 
-export function isEngineRef(v: unknown): v is { [ENGINE_REF_KEY]: string; url?: string; id?: string } {
+export function isEngineRef(v: unknown): v is { [ENGINE_REF_KEY]: string; __url?: string; __id?: string } {
   return !!v && typeof v === "object" && !Array.isArray(v) && typeof (v as any)[ENGINE_REF_KEY] === "string";
 }
 
@@ -72,8 +73,8 @@ export function resolveEngineRefs<T>(v: T, whenMissing: "unknown" | "throw"): T 
     }
     // the old side keeps the engine it was made on (the URL and id recorded with the reference)
     const recorded: Connection = {};
-    if (typeof v.url === "string") recorded.url = v.url;
-    if (typeof v.id === "string") recorded.id = v.id;
+    if (typeof v.__url === "string") recorded.url = v.__url;
+    if (typeof v.__id === "string") recorded.id = v.__id;
     return { ...c, ...recorded } as any;
   }
   if (Array.isArray(v)) return v.map((x) => resolveEngineRefs(x, whenMissing)) as any;
@@ -95,24 +96,22 @@ function looksLikeConnection(v: unknown): v is Connection {
  * the same path when that is the same engine (source and target may be one engine with other credentials), else the
  * first configured engine with its identity.
  */
-export function toEngineRefs<T>(v: T, inputRefs: Map<string, string>, keepDeclared = false, path = ""): T {
+export function toEngineRefs<T>(v: T, inputRefs: Map<string, string>, path = ""): T {
   // a reference check could not resolve (provider not configured at preview) goes back as it came
   if (v === UNKNOWN && inputRefs.has(path)) return { [ENGINE_REF_KEY]: inputRefs.get(path) } as any;
   if (looksLikeConnection(v)) {
-    // check's inputs: the reference as the program declared it (no URL under each resource in a preview)
-    if (keepDeclared && inputRefs.has(path)) return { [ENGINE_REF_KEY]: inputRefs.get(path) } as any;
     const identity = engineIdentity({ url: v.url as string, id: typeof v.id === "string" ? v.id : undefined });
     const matches = (n: string) => !!configured[n] && engineIdentity({ url: String(configured[n].url), id: typeof configured[n].id === "string" ? (configured[n].id as string) : undefined }) === identity;
     const atPath = inputRefs.get(path);
     const name = atPath && matches(atPath) ? atPath : Object.keys(configured).find(matches);
-    const ref: any = { [ENGINE_REF_KEY]: name ?? "(not configured)", url: v.url };
-    if (typeof v.id === "string") ref.id = v.id;
+    const ref: any = { [ENGINE_REF_KEY]: name ?? "(not configured)", __url: v.url };
+    if (typeof v.id === "string") ref.__id = v.id;
     return ref;
   }
-  if (Array.isArray(v)) return v.map((x, i) => toEngineRefs(x, inputRefs, keepDeclared, `${path}[${i}]`)) as any;
+  if (Array.isArray(v)) return v.map((x, i) => toEngineRefs(x, inputRefs, `${path}[${i}]`)) as any;
   if (v && typeof v === "object") {
     const o: any = {};
-    for (const [k, x] of Object.entries(v)) o[k] = toEngineRefs(x, inputRefs, keepDeclared, path ? `${path}.${k}` : k);
+    for (const [k, x] of Object.entries(v)) o[k] = toEngineRefs(x, inputRefs, path ? `${path}.${k}` : k);
     return o;
   }
   return v;

@@ -89,11 +89,11 @@ async function tracked<T>(urn: string | undefined, op: () => Promise<T>): Promis
  * Engine references (a Migration's children, provider/engineRefs.ts): resolved to the configured connections on the
  * way in, and what goes back to the state made references again (never a password). Without references: as is.
  */
-function refsOut<T>(v: T, inputs: any[], keepDeclared = false): T {
+function refsOut<T>(v: T, inputs: any[]): T {
   if (!inputs.some(hasEngineRefs)) return v;
   const paths = new Map<string, string>();
   for (const i of inputs) for (const [k, n] of engineRefPaths(i)) if (!paths.has(k)) paths.set(k, n);
-  return toEngineRefs(v, paths, keepDeclared);
+  return toEngineRefs(v, paths);
 }
 
 function sanitized(p: dynamic.ResourceProvider, kind: string): dynamic.ResourceProvider {
@@ -105,7 +105,7 @@ function sanitized(p: dynamic.ResourceProvider, kind: string): dynamic.ResourceP
       const r = await p.check!(resolved(olds, "unknown"), resolved(news, "unknown"));
       const urn = typeof news?.__progressUrn === "string" && news.__progressUrn.startsWith("urn:pulumi:") ? news.__progressUrn : undefined;
       const g = await groupedCheck(kind, news, r, urn, logError);
-      return { ...g, inputs: plain(refsOut(g.inputs, [news], true)) };
+      return { ...g, inputs: plain(refsOut(g.inputs, [news])) };
     }),
     diff: p.diff && (async (id, olds, news) => {
       const r = await p.diff!(id, resolved(olds, "unknown"), resolved(news, "unknown"));
@@ -122,7 +122,7 @@ function sanitized(p: dynamic.ResourceProvider, kind: string): dynamic.ResourceP
       const out: any = {};
       if (r.id !== undefined) out.id = r.id;
       if (r.props !== undefined) out.props = plain(refsOut(r.props, [props]));
-      if ((r as any).inputs !== undefined) out.inputs = plain(refsOut((r as any).inputs, [props], true));
+      if ((r as any).inputs !== undefined) out.inputs = plain(refsOut((r as any).inputs, [props]));
       return out as dynamic.ReadResult;
     }),
     update: p.update && (async (id, olds, news) => {

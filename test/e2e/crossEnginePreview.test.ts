@@ -114,8 +114,8 @@ describe("e2e: cross-engine preview and up with its preview (examples/cross-engi
             const r = await p.ws.preview();
             assert.equal(r.code, 0, r.output);
             const counts = changeCounts(r.output);
-            // stack + component + its plan + 2 attachments + 2 exports + 2 imports
-            assert.equal(counts["create"], 9, r.output);
+            // stack + component + its engine provider + its plan + 2 attachments + 2 exports + 2 imports
+            assert.equal(counts["create"], 10, r.output);
             for (const name of VMS) {
                 assert.match(r.output, new RegExp(`cross-import-vm-${name}`), r.output);
             }

@@ -24,8 +24,8 @@ describe("e2e: the default migration with the real Pulumi CLI", function () {
         const r = await e.ws.preview();
         assert.equal(r.code, 0, r.output);
         const counts = changeCounts(r.output);
-        // stack + component + its plan + 2 attachments + 1 template export/import + 4 VM exports/imports
-        assert.equal(counts["create"], 2 + 1 + 2 + 2 + 2 * VMS.length, r.output);
+        // stack + component + its engine provider + its plan + 2 attachments + 1 template export/import + 4 VM exports/imports
+        assert.equal(counts["create"], 2 + 1 + 1 + 2 + 2 + 2 * VMS.length, r.output);
         assert.equal(await e.mutating(), before, "pulumi preview must not change the engine");
         const d = await disks(e.t);
         assert.equal(inDc(d.vms, "dc-target").length, 0);

@@ -83,8 +83,11 @@ describe("reliability: secrets stay secret, trust is verified", function () {
         assert.ok(resources.length >= 5);
         for (const r of resources) {
             assert.match(String(r.inputs?.engine?.providerEngine), /^(source|target)$/, `${r.urn}: the engine input is not a reference to the Migration's provider: ${JSON.stringify(r.inputs?.engine)}`);
-            assert.deepStrictEqual(Object.keys(r.inputs.engine), ["providerEngine"], r.urn);
-            assert.deepStrictEqual(Object.keys(r.outputs?.engine ?? {}).sort(), ["providerEngine", "url"], `${r.urn}: outputs.engine ${JSON.stringify(r.outputs?.engine)}`);
+            // with the engine's URL it was made on, no credential
+            for (const side of ["inputs", "outputs"]) {
+                assert.deepStrictEqual(Object.keys(r[side]?.engine ?? {}).sort(), ["__url", "providerEngine"], `${r.urn}: ${side}.engine ${JSON.stringify(r[side]?.engine)}`);
+                assert.strictEqual(r[side].engine.__url, e.t.engine.url, r.urn);
+            }
             const provider = all.find((p: any) => r.provider.startsWith(`${p.urn}::${p.id}`));
             assert.ok(provider && provider.type === "pulumi:providers:pulumi-nodejs" && provider.urn.endsWith("::main-engines"), `${r.urn}: provider ${r.provider}`);
             assert.ok(isSecret(provider.inputs?.engines), `${provider.urn}: engines input is not a secret`);
