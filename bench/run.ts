@@ -346,7 +346,7 @@ async function up200Run(verbose = false): Promise<{ ms: number; busyMs: number; 
  * graph, `pulumiFloorSeconds200`) / 200; `upOverheadSecondsPerVm200OverOneResourceFloor` subtracts the one-resource
  * floor instead, so it also counts Pulumi's own cost per resource; `upOverheadSecondsPerVm200OverCredentialsFloor`
  * subtracts `pulumiFloorWithCredentialsSeconds200`, the same graph with an engine connection secret in every
- * resource's inputs and outputs), plus `requestsPerVm200` of that up. Medians of RUNS; merged into OUT next to the
+ * resource's inputs and outputs: what the Migration's engine provider saves), plus `requestsPerVm200` of that up. Medians of RUNS; merged into OUT next to the
  * keys a full run wrote.
  */
 async function planFigures(): Promise<Record<string, number>> {

@@ -119,7 +119,8 @@ function upToCaller(format: typeof Error.prepareStackTrace): (err: Error, frames
     const ours = frames.findIndex((f) => (f.getFileName() ?? "").startsWith(SDK_DIR));
     let end = frames.length;
     if (ours >= 0) {
-      const caller = frames.findIndex((f, i) => i > ours && !(f.getFileName() ?? "").startsWith(SDK_DIR));
+      // native frames (Array.prototype.forEach in a constructor) have no file: the caller is a frame with one
+      const caller = frames.findIndex((f, i) => i > ours && !!f.getFileName() && !f.getFileName()!.startsWith(SDK_DIR));
       if (caller >= 0) end = caller + 1;
     }
     const kept = frames.slice(0, end);

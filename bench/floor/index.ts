@@ -8,8 +8,10 @@
 //   attachment, N exports after it, the target attachment after every export, N imports after that
 //   (upOverheadSecondsPerVm200 subtracts this floor for N = 200).
 // - `floor:credentials` = true as well: each of those resources also takes an engine connection as one secret input
-//   and returns it as a secret output, as every resource that must reach an engine in its delete has to (a dynamic
-//   provider's delete sees the outputs only). What that alone costs in checkpoints is `pulumiFloorWithCredentialsSeconds200`.
+//   and returns it as a secret output, as a resource that must reach an engine in its delete has to when it holds
+//   its own connection (a dynamic provider's delete sees the outputs only; resources declared on their own still
+//   do, a Migration's children name an engine of the Migration's provider instead). What that alone costs in
+//   checkpoints is `pulumiFloorWithCredentialsSeconds200`.
 import * as pulumi from "@pulumi/pulumi";
 
 const noop: pulumi.dynamic.ResourceProvider = {

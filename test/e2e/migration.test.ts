@@ -91,6 +91,18 @@ describe("e2e: the default migration with the real Pulumi CLI", function () {
             assert.match(state, /ciphertext/, "the password is kept as a secret");
         });
 
+        it("the state records where each resource was declared: the SDK's constructor down to the program's line, not the loader below it", async () => {
+            const children = (await e.ws.exportState()).deployment.resources.filter((r: any) => r.type.startsWith("pulumi-nodejs:dynamic/ovirt:"));
+            assert.ok(children.length >= 3 + 2 * VMS.length);
+            for (const r of children) {
+                assert.match(r.sourcePosition, /^project:\/\/\/sdk\/\w+\.ts#\d+,\d+$/, r.urn);
+                // (a native frame between them, Array.prototype.forEach, has no position)
+                const frames = (r.stackTrace ?? []).map((f: any) => f.sourcePosition).filter(Boolean);
+                // VmImport's constructor, Migration's, then the program's `new Migration(...)` (index.ts)
+                assert.deepStrictEqual(frames.map((f: string) => f?.replace(/#.*$/, "")), ["project:///sdk/" + r.sourcePosition.split("/sdk/")[1].replace(/#.*$/, ""), "project:///sdk/migration.ts", "project:///index.ts"], `${r.urn}: ${JSON.stringify(frames)}`);
+            }
+        });
+
         it("destroy removes what the stack created and never a source VM", async () => {
             const r = await e.ws.run(["destroy", "--yes", "--stack", "e2e-main", "--non-interactive"]);
             assert.equal(r.code, 0, r.output);
