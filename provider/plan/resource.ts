@@ -6,8 +6,8 @@
  *
  * Why a resource and not the program: the program has no engine client (and must not read secrets in clear to make
  * one); the provider process has both, and `check` is the one hook a dynamic provider gets at preview. Its create
- * stores the totals and a digest of the spec (`__planDigest`, not a second copy of it); it never changes the engine. Its engine connections are secret outputs like every
- * resource's (sdk/base.ts).
+ * stores the totals and a digest of the spec (`__planDigest`, not a second copy of it); it never changes the engine. Its engines are references to the Migration's provider
+ * (provider/engineRefs.ts), or secret outputs when it is declared on its own (sdk/base.ts).
  */
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -60,7 +60,7 @@ const comparable = (v: any) => {
  * What the outputs keep of `__plan`: its digest (SHA-256 of the canonical JSON, volatile keys left out). The spec
  * lists every entity (about 180 bytes per VM) and the inputs hold it already; a second copy in the outputs was
  * rewritten by the CLI at every checkpoint of the run (twice per resource of a `pulumi up`), for nothing but this
- * resource's own diff. The engines are not in the digest: they stay in the outputs as secrets, compared as they are.
+ * resource's own diff. The engines are not in the digest: they stay in the outputs (references, or secrets), compared as they are.
  */
 export const PLAN_DIGEST_KEY = "__planDigest";
 function planDigest(v: any): string {
