@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 
-interface Reg { type: string; name: string; inputs: any }
+interface Reg { type: string; name: string; inputs: any; provider?: string }
 
 describe("sdk Migration component (Pulumi mocks)", function () {
   this.timeout(30_000);
@@ -10,7 +10,7 @@ describe("sdk Migration component (Pulumi mocks)", function () {
     pulumi.runtime.setMocks(
       {
         newResource: (a) => {
-          regs.push({ type: a.type, name: a.name, inputs: a.inputs });
+          regs.push({ type: a.type, name: a.name, inputs: a.inputs, provider: a.provider });
           return { id: `${a.name}_id`, state: { ...a.inputs, vmId: `${a.name}-vm`, vmName: a.inputs.name, imported: true } };
         },
         call: () => ({}),
@@ -74,6 +74,25 @@ describe("sdk Migration component (Pulumi mocks)", function () {
     const imp = regs.find((r) => r.type.endsWith(":VmImport"))!;
     assert.equal(imp.inputs.onConflict, "fail");
     const tgt = regs.find((r) => r.name === "m-all-target-attachment")!;
-    assert.ok(JSON.stringify(tgt.inputs.moveFrom).includes("https://e/ovirt-engine/api"), JSON.stringify(tgt.inputs.moveFrom));
+    // the source engine is named: a reference to the Migration's provider, which holds engine e as "source"
+    assert.deepEqual(tgt.inputs.moveFrom.engine, { providerEngine: "source" });
+    assert.deepEqual(tgt.inputs.engine, { providerEngine: "target" });
+    // one secret holding both connections
+    const secret = regs.find((r) => r.type === "pulumi:providers:pulumi-nodejs" && r.name === "m-all-engines")?.inputs?.engines;
+    assert.equal(secret?.["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", JSON.stringify(secret));
+    const engines = secret.value;
+    assert.equal(engines?.source?.url, "https://e/ovirt-engine/api", JSON.stringify(engines));
+    assert.equal(engines?.target?.url, "https://b/ovirt-engine/api", JSON.stringify(engines));
+  });
+
+  it("every child is managed through the Migration's engine provider and holds no connection of its own", async () => {
+    await build("all");
+    const children = regs.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic/ovirt:"));
+    assert.ok(children.length >= 10);
+    for (const r of children) {
+      assert.match(JSON.stringify(r.inputs.engine), /^\{"providerEngine":"(source|target)"\}$/, r.name);
+      assert.match(String(r.provider), /pulumi:providers:pulumi-nodejs::m-all-engines::/, r.name);
+      assert.ok(!JSON.stringify(r.inputs).includes("pw-secret"), `${r.name} holds the password`);
+    }
   });
 });
