@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { isEngineRef } from "./engineProvider";
 
 /**
  * How to reach one oVirt / RHV engine. Every field falls back to the stack config of the namespace given to
@@ -78,7 +79,7 @@ function normUrl(u: string): string {
 export function resolveEngine(args?: EngineConnectionArgs, namespace = "ovirt"): EngineConnection {
   if (resolvedNamespace(args) !== undefined) return args as EngineConnection;
   // a Migration's child names an engine of the Migration's provider (sdk/engineProvider.ts): passed as it is
-  if (args && typeof args === "object" && typeof (args as any).providerEngine === "string") return args as unknown as EngineConnection;
+  if (isEngineRef(args)) return args as unknown as EngineConnection;
   const cfg = new pulumi.Config(namespace);
   const cfgUrl = cfg.get("url");
   const otherEngine = typeof args?.url === "string" && cfgUrl !== undefined && normUrl(args.url) !== normUrl(cfgUrl);

@@ -12,7 +12,7 @@
  * hook of each child uses the new password.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { EngineConnection } from "./connection";
+import type { EngineConnection } from "./connection";
 
 /** A reference to one of the engines of the provider a resource is managed by. */
 export interface EngineRef {
